@@ -1,0 +1,3 @@
+from costwise.cli import main
+
+main()

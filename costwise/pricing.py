@@ -1,0 +1,175 @@
+"""Load and validate pricing.yaml into plain rate objects.
+
+The file is the only place prices live: code never carries a rate. Validation names the file, the
+field path and what is wrong, so a typo in a hand-edited file is a one-line fix.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from costwise.errors import InputError
+from costwise.resources import bundled_pricing_path
+
+ENGINES = ("valkey", "redis-oss", "memcached")
+RATE_FIELDS = ("storage_per_gb_hour", "ecpu_per_million", "min_storage_gb")
+
+# DescribeServerlessCaches and people say "redis"; pricing says "redis-oss".
+ENGINE_ALIASES = {"redis": "redis-oss", "redis-oss": "redis-oss", "valkey": "valkey", "memcached": "memcached"}
+
+
+@dataclass(frozen=True)
+class RateSource:
+    source: str
+    as_of: str
+    confidence: str
+
+
+@dataclass(frozen=True)
+class Rates:
+    """Serverless rates for one engine in one region, plus the units they are expressed in."""
+
+    region: str
+    engine: str
+    storage_per_gb_hour: float
+    ecpu_per_million: float
+    min_storage_gb: float
+    bytes_per_gb: float
+    hours_per_month: float
+    sources: dict[str, RateSource]
+
+    @property
+    def low_confidence(self) -> bool:
+        return any(s.confidence == "low" for s in self.sources.values())
+
+
+@dataclass(frozen=True)
+class PriceBook:
+    path: Path
+    bytes_per_gb: float
+    hours_per_month: float
+    raw: dict[str, Any]
+
+    @property
+    def regions(self) -> list[str]:
+        return sorted(self.raw["regions"])
+
+    def rates(self, region: str, engine: str) -> Rates:
+        engine_key = normalize_engine(engine)
+        regions = self.raw["regions"]
+        if region not in regions:
+            raise InputError(
+                f"{self.path}: no prices for region {region!r} (known: {', '.join(sorted(regions))})"
+            )
+        engines = regions[region]
+        if engine_key not in engines:
+            raise InputError(
+                f"{self.path}: regions.{region} has no prices for engine {engine_key!r} "
+                f"(known: {', '.join(sorted(engines))})"
+            )
+        entry = engines[engine_key]
+        return Rates(
+            region=region,
+            engine=engine_key,
+            storage_per_gb_hour=float(entry["storage_per_gb_hour"]["value"]),
+            ecpu_per_million=float(entry["ecpu_per_million"]["value"]),
+            min_storage_gb=float(entry["min_storage_gb"]["value"]),
+            bytes_per_gb=self.bytes_per_gb,
+            hours_per_month=self.hours_per_month,
+            sources={
+                name: RateSource(
+                    source=str(entry[name].get("source", "")),
+                    as_of=str(entry[name].get("as_of", "")),
+                    confidence=str(entry[name].get("confidence", "unknown")),
+                )
+                for name in RATE_FIELDS
+            },
+        )
+
+
+def normalize_engine(engine: str) -> str:
+    key = ENGINE_ALIASES.get(str(engine).strip().lower())
+    if key is None:
+        raise InputError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
+    return key
+
+
+def _number(path: Path, field: str, value: Any, *, positive: bool, allow_zero: bool = True) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputError(f"{path}: {field}: expected a number, got {value!r}")
+    number = float(value)
+    if math.isnan(number) or math.isinf(number):
+        raise InputError(f"{path}: {field}: expected a finite number, got {value!r}")
+    if positive and (number < 0 or (number == 0 and not allow_zero)):
+        what = "a positive number" if not allow_zero else "a number >= 0"
+        raise InputError(f"{path}: {field}: expected {what}, got {value!r}")
+    return number
+
+
+def _mapping(path: Path, field: str, value: Any) -> dict:
+    if not isinstance(value, dict):
+        raise InputError(f"{path}: {field}: expected a mapping, got {type(value).__name__}")
+    return value
+
+
+def validate_pricing(data: Any, path: Path) -> PriceBook:
+    """Check every field of a parsed pricing file; raise InputError naming the first bad one."""
+    data = _mapping(path, "(top level)", data)
+    for key in ("units", "regions"):
+        if key not in data:
+            raise InputError(f"{path}: {key}: missing field")
+    units = _mapping(path, "units", data["units"])
+    for key in ("bytes_per_gb", "hours_per_month"):
+        if key not in units:
+            raise InputError(f"{path}: units.{key}: missing field")
+    bytes_per_gb = _number(path, "units.bytes_per_gb", units["bytes_per_gb"], positive=True, allow_zero=False)
+    hours = _number(path, "units.hours_per_month", units["hours_per_month"], positive=True, allow_zero=False)
+    regions = _mapping(path, "regions", data["regions"])
+    if not regions:
+        raise InputError(f"{path}: regions: no region defined")
+    for region, engines in regions.items():
+        engines = _mapping(path, f"regions.{region}", engines)
+        for engine, entry in engines.items():
+            if engine not in ENGINES:
+                raise InputError(
+                    f"{path}: regions.{region}.{engine}: unknown engine (choose from {', '.join(ENGINES)})"
+                )
+            entry = _mapping(path, f"regions.{region}.{engine}", entry)
+            for field in RATE_FIELDS:
+                where = f"regions.{region}.{engine}.{field}"
+                if field not in entry:
+                    raise InputError(f"{path}: {where}: missing field")
+                rate = entry[field]
+                if not isinstance(rate, dict):
+                    # Accept the short form `field: 0.0837`, normalised to the long one.
+                    rate = entry[field] = {"value": rate}
+                if "value" not in rate:
+                    raise InputError(f"{path}: {where}.value: missing field")
+                _number(path, f"{where}.value", rate["value"], positive=True)
+            unknown = set(entry) - set(RATE_FIELDS) - {"nodes"}
+            if unknown:
+                raise InputError(f"{path}: regions.{region}.{engine}.{sorted(unknown)[0]}: unknown field")
+    return PriceBook(path=path, bytes_per_gb=bytes_per_gb, hours_per_month=hours, raw=data)
+
+
+def load_pricing(path: str | Path | None = None) -> PriceBook:
+    """Read pricing.yaml (the bundled one unless a path is given) and validate it."""
+    import yaml
+
+    resolved = Path(path) if path is not None else bundled_pricing_path()
+    try:
+        text = resolved.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{resolved}: pricing file not found") from None
+    except OSError as exc:
+        raise InputError(f"{resolved}: cannot read pricing file ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise InputError(f"{resolved}: not valid YAML{where}") from None
+    return validate_pricing(data, resolved)
