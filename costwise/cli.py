@@ -120,6 +120,253 @@ def whatif(
         _warn(warning)
 
 
+
+# ---------------------------------------------------------------------------------------------
+# Reading usage: the options estimate, fetch and report share.
+
+ConfigOpt = typer.Option(None, "--config", help="costwise.yaml to read (default: ./costwise.yaml).", metavar="PATH")
+EnvOpt = typer.Option(None, "--env", help="Environment from the config; repeat for several.", metavar="ENV")
+AllOpt = typer.Option(False, "--all", help="Every environment in the config (the default when no --env is given).")
+CacheOpt = typer.Option(None, "--cache", help="One serverless cache by name, without a config file.", metavar="NAME")
+RegionOpt = typer.Option(None, "--region", help="AWS region (default: the config's, else us-east-1).")
+EngineOpt = typer.Option(None, "--engine", help="With --cache: the engine, when DescribeServerlessCaches is not allowed.")
+AsOfOpt = typer.Option(None, "--as-of", help="End of the window, ISO 8601 UTC (e.g. 2026-11-20T00:00:00Z); default now, floored to the hour.")
+DaysOpt = typer.Option(30, "--days", min=1, max=455, help="Days of hourly history to read (1..455).")
+EndpointOpt = typer.Option(None, "--endpoint-url", help="AWS endpoint (e.g. a local moto server). AWS_ENDPOINT_URL is honoured too.")
+ProfileOpt = typer.Option(None, "--profile", help="AWS profile to use.")
+MetricsFileOpt = typer.Option(None, "--metrics-file", help="Analyse a file saved by `costwise fetch` instead of reading AWS.", metavar="FILE")
+DemoOpt = typer.Option(False, "--demo", help="Use the bundled 30-day demo history (dev, staging, prod); no AWS account needed.")
+QuietOpt = typer.Option(False, "--quiet", "-q", help="No progress bar.")
+RetryModeOpt = typer.Option("standard", "--retry-mode", help="botocore retry mode: standard or adaptive.")
+MaxAttemptsOpt = typer.Option(8, "--max-attempts", min=1, max=30, help="botocore attempts per call, retries included.")
+
+
+def _parse_as_of(text: str | None):
+    if text is None:
+        return None
+    from datetime import datetime, timezone
+
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise CostwiseError(f"--as-of: {text!r} is not an ISO 8601 time such as 2026-11-20T00:00:00Z", 2) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment
+
+
+class _Progress:
+    """A rich progress bar on stderr, only where a person is watching."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.bar = None
+        self.task = None
+
+    def plan(self, total_calls: int) -> None:
+        if not self.enabled or total_calls <= 1:
+            return
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(TextColumn("reading CloudWatch"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                            console=Console(stderr=True), transient=True)
+        self.bar.start()
+        self.task = self.bar.add_task("calls", total=total_calls)
+
+    def page(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.advance(self.task, n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _load_sources(*, config, envs, all_envs, cache, region, engine, as_of, days, endpoint_url, profile,
+                  metrics_file, demo, quiet, json_stdout, retry_mode, max_attempts):
+    """Wire the chosen source: (History, Config or None, pricing region)."""
+    from costwise.config import load_config, single_cache_config
+
+    chosen = [name for name, on in (("--demo", demo), ("--metrics-file", metrics_file is not None), ("--cache", cache is not None)) if on]
+    if len(chosen) > 1:
+        raise CostwiseError(f"{' and '.join(chosen)} cannot be used together", 2)
+    cfg = None
+    if config is not None or (not demo and metrics_file is None and cache is None):
+        cfg = load_config(config)
+    elif Path("costwise.yaml").is_file() and not demo:
+        cfg = load_config(None)  # budgets and sizing settings still apply to a saved file
+
+    if demo:
+        from costwise.sources.demo import DEMO_REGION, demo_history
+
+        history = demo_history()
+        return _select_saved(history, envs), None, DEMO_REGION
+    if metrics_file is not None:
+        from costwise.sources.history import load_history
+
+        history = _select_saved(load_history(metrics_file), envs)
+        if cfg is not None:
+            for env in history.environments:
+                if env.env in cfg.environments and cfg.environments[env.env].budget is not None:
+                    env.budget = cfg.environments[env.env].budget
+        pricing_region = region or (history.environments[0].region if history.environments else "us-east-1")
+        return history, cfg, pricing_region
+
+    from costwise.sources.aws import RETRY_MODES, AwsSession
+    from costwise.sources.cloudwatch import collect_history
+    from costwise.sources.plan import make_window
+
+    if retry_mode not in RETRY_MODES:
+        raise CostwiseError(f"--retry-mode: choose {' or '.join(RETRY_MODES)}", 2)
+    if cache is not None:
+        cfg = single_cache_config(cache, region or (cfg.region if cfg else "us-east-1"), engine)
+    selected = cfg.select(envs, all_envs)
+    default_region = region or cfg.region
+    window = make_window(_parse_as_of(as_of), days)
+    session = AwsSession(profile=profile, endpoint_url=endpoint_url, retry_mode=retry_mode, max_attempts=max_attempts)
+    progress = _Progress(enabled=not quiet and not json_stdout and sys.stderr.isatty() and len(selected) > 3)
+    try:
+        history = collect_history(selected, default_region, window, session, on_page=progress.page, on_plan=progress.plan)
+    finally:
+        progress.close()
+    return history, cfg, default_region
+
+
+def _select_saved(history, envs):
+    if not envs:
+        return history
+    known = {e.env: e for e in history.environments}
+    missing = [n for n in envs if n not in known]
+    if missing:
+        raise CostwiseError(f"no environment {missing[0]!r} in {history.source} (has: {', '.join(known)})", 2)
+    history.environments = [known[n] for n in dict.fromkeys(envs)]
+    return history
+
+
+def _settings(cfg):
+    from costwise.config import dataclass_from_mapping
+    from costwise.model.settings import SizingSettings
+
+    if cfg is None or not cfg.sizing:
+        return SizingSettings()
+    return dataclass_from_mapping(SizingSettings, cfg.sizing, f"{cfg.path}: sizing")
+
+
+def _pricing_path(pricing, cfg):
+    if pricing is not None:
+        return pricing
+    return cfg.pricing if cfg is not None else None
+
+
+def _build(history, cfg, pricing_region, pricing, budget=None):
+    from costwise.pricing import load_pricing
+    from costwise.report import build_report
+
+    prices = load_pricing(_pricing_path(pricing, cfg))
+    return build_report(history, prices, _settings(cfg), pricing_region, budget=budget)
+
+
+@app.command()
+def estimate(
+    config: Optional[Path] = ConfigOpt,
+    env: Optional[List[str]] = EnvOpt,
+    all_envs: bool = AllOpt,
+    cache: Optional[str] = CacheOpt,
+    region: Optional[str] = RegionOpt,
+    engine: Optional[str] = EngineOpt,
+    as_of: Optional[str] = AsOfOpt,
+    days: int = DaysOpt,
+    endpoint_url: Optional[str] = EndpointOpt,
+    profile: Optional[str] = ProfileOpt,
+    metrics_file: Optional[Path] = MetricsFileOpt,
+    demo: bool = DemoOpt,
+    output_format: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table, json or markdown."),
+    pricing: Optional[Path] = PricingOption,
+    quiet: bool = QuietOpt,
+    retry_mode: str = RetryModeOpt,
+    max_attempts: int = MaxAttemptsOpt,
+) -> None:
+    """What each cache cost over the window, what the next 730 hours will cost, and whether its limits are right.
+
+    Reads BytesUsedForCache, ElastiCacheProcessingUnits and ThrottledCmds from CloudWatch (hourly) and the
+    current limits from DescribeServerlessCaches. Exit code 1 when an environment could not be read (the
+    others are still reported), 2 for bad input.
+
+    Examples:
+
+    * `costwise estimate --env prod`
+
+    * `costwise estimate --cache storefront-prod-valkey --region eu-west-1 --days 14 --format json`
+
+    * `costwise estimate --metrics-file history.csv` (offline, from `costwise fetch`)
+    """
+    if output_format is OutputFormat.html:
+        raise CostwiseError("estimate prints table, json or markdown; use `costwise report --format html`", 2)
+    history, cfg, pricing_region = _load_sources(
+        config=config, envs=env, all_envs=all_envs, cache=cache, region=region, engine=engine, as_of=as_of, days=days,
+        endpoint_url=endpoint_url, profile=profile, metrics_file=metrics_file, demo=demo, quiet=quiet,
+        json_stdout=output_format is OutputFormat.json, retry_mode=retry_mode, max_attempts=max_attempts)
+    report = _build(history, cfg, pricing_region, pricing)
+    if output_format is OutputFormat.json:
+        from costwise.render import to_json
+
+        sys.stdout.write(to_json(report.to_dict()))
+    elif output_format is OutputFormat.markdown:
+        from costwise.render.markdown import render_markdown
+
+        sys.stdout.write(render_markdown(report))
+    else:
+        from costwise.render.estimate import estimate_renderables
+
+        for item in estimate_renderables(report):
+            _print_table(item)
+    for failed in report.failed:
+        typer.echo(f"costwise: {failed.env}: {failed.error}", err=True)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def fetch(
+    output: Path = typer.Option(..., "--output", "-o", help="File to write: .csv, or .parquet (needs pyarrow).", metavar="FILE"),
+    config: Optional[Path] = ConfigOpt,
+    env: Optional[List[str]] = EnvOpt,
+    all_envs: bool = AllOpt,
+    cache: Optional[str] = CacheOpt,
+    region: Optional[str] = RegionOpt,
+    engine: Optional[str] = EngineOpt,
+    as_of: Optional[str] = AsOfOpt,
+    days: int = DaysOpt,
+    endpoint_url: Optional[str] = EndpointOpt,
+    profile: Optional[str] = ProfileOpt,
+    quiet: bool = QuietOpt,
+    retry_mode: str = RetryModeOpt,
+    max_attempts: int = MaxAttemptsOpt,
+) -> None:
+    """Save hourly history and current limits to a file, so analysis can run offline (`--metrics-file`).
+
+    Fetching needs AWS credentials; analysing the file does not. The file is written atomically.
+    """
+    from costwise.sources.history import save_history
+
+    if output.suffix.lower() not in (".csv", ".parquet"):
+        raise CostwiseError(f"{output}: use a .csv or .parquet file name", 2)
+    history, _, _ = _load_sources(
+        config=config, envs=env, all_envs=all_envs, cache=cache, region=region, engine=engine, as_of=as_of, days=days,
+        endpoint_url=endpoint_url, profile=profile, metrics_file=None, demo=False, quiet=quiet, json_stdout=False,
+        retry_mode=retry_mode, max_attempts=max_attempts)
+    save_history(history, output)
+    good = [e for e in history.environments if e.error is None]
+    typer.echo(f"wrote {output}: {len(good)} of {len(history.environments)} environments, "
+               f"{history.window.hours} hours each, {history.api_calls} GetMetricData calls", err=True)
+    for failed in history.environments:
+        if failed.error:
+            typer.echo(f"costwise: {failed.env}: {failed.error}", err=True)
+    if len(good) < len(history.environments):
+        raise typer.Exit(1)
+
+
 def main() -> None:
     """Console entry point: user errors become one line on stderr and an exit code."""
     try:

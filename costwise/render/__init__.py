@@ -5,20 +5,14 @@ from __future__ import annotations
 import json
 from enum import Enum
 
+from costwise.fmt import money  # noqa: F401  (renderers import it from here)
+
 
 class OutputFormat(str, Enum):
     table = "table"
     json = "json"
     markdown = "markdown"
     html = "html"
-
-
-def money(value: float | None, *, unbounded: str = "unbounded") -> str:
-    if value is None:
-        return unbounded
-    if abs(value) >= 1000:
-        return f"${value:,.0f}"
-    return f"${value:,.2f}"
 
 
 def to_json(data: object) -> str:

@@ -1,0 +1,173 @@
+"""costwise.yaml: which caches make up which environments, their budgets and the sizing settings.
+
+Validation is strict (unknown keys are errors) because a typo such as `budjet:` silently ignored
+would make a CI budget check pass that should fail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from costwise.errors import InputError
+from costwise.limits import check_ecpu_limit, check_storage_limit
+
+DEFAULT_CONFIG = "costwise.yaml"
+
+
+@dataclass(frozen=True)
+class ConfiguredLimits:
+    max_storage_gb: int | None = None
+    max_ecpu_per_second: int | None = None
+
+
+@dataclass(frozen=True)
+class EnvConfig:
+    name: str
+    cache: str
+    engine: str | None = None
+    region: str | None = None
+    budget: float | None = None
+    limits: ConfiguredLimits | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None
+    region: str
+    environments: dict[str, EnvConfig]
+    sizing: dict[str, Any] = field(default_factory=dict)
+    pricing: Path | None = None
+
+    def select(self, names: list[str] | None, all_envs: bool) -> list[EnvConfig]:
+        if not self.environments:
+            raise InputError(f"{self.path}: environments: none defined")
+        if all_envs or not names:
+            return list(self.environments.values())
+        missing = [n for n in names if n not in self.environments]
+        if missing:
+            known = ", ".join(self.environments)
+            raise InputError(f"{self.path}: no environment {missing[0]!r} (known: {known})")
+        return [self.environments[n] for n in dict.fromkeys(names)]
+
+
+def _check_keys(where: str, data: dict, allowed: set[str]) -> None:
+    unknown = [k for k in data if k not in allowed]
+    if unknown:
+        raise InputError(f"{where}.{unknown[0]}: unknown key (allowed: {', '.join(sorted(allowed))})")
+
+
+def _expect(where: str, value: Any, types: tuple, what: str) -> Any:
+    if isinstance(value, bool) and bool not in types:
+        raise InputError(f"{where}: expected {what}, got {value!r}")
+    if not isinstance(value, types):
+        raise InputError(f"{where}: expected {what}, got {value!r}")
+    return value
+
+
+def _limits(where: str, data: Any) -> ConfiguredLimits:
+    _expect(where, data, (dict,), "a mapping")
+    _check_keys(where, data, {"max_storage_gb", "max_ecpu_per_second"})
+    storage = data.get("max_storage_gb")
+    ecpu = data.get("max_ecpu_per_second")
+    if storage is not None:
+        _expect(f"{where}.max_storage_gb", storage, (int, float), "a number")
+    if ecpu is not None:
+        _expect(f"{where}.max_ecpu_per_second", ecpu, (int, float), "a number")
+    return ConfiguredLimits(
+        max_storage_gb=check_storage_limit(storage, f"{where}.max_storage_gb"),
+        max_ecpu_per_second=check_ecpu_limit(ecpu, f"{where}.max_ecpu_per_second"),
+    )
+
+
+def parse_config(data: Any, path: Path | None) -> Config:
+    label = str(path) if path else "config"
+    if data is None:
+        data = {}
+    _expect(f"{label}: (top level)", data, (dict,), "a mapping")
+    _check_keys(f"{label}: ", data, {"region", "environments", "sizing", "pricing"})
+    region = _expect(f"{label}: region", data.get("region", "us-east-1"), (str,), "a region name such as us-east-1")
+    envs_raw = data.get("environments", {}) or {}
+    _expect(f"{label}: environments", envs_raw, (dict,), "a mapping of environment name to settings")
+    envs: dict[str, EnvConfig] = {}
+    for name, env in envs_raw.items():
+        where = f"{label}: environments.{name}"
+        _expect(where, env, (dict,), "a mapping")
+        _check_keys(where, env, {"cache", "engine", "region", "budget", "limits"})
+        if "cache" not in env:
+            raise InputError(f"{where}.cache: missing (the serverless cache name)")
+        cache = _expect(f"{where}.cache", env["cache"], (str,), "a cache name")
+        engine = env.get("engine")
+        if engine is not None:
+            from costwise.pricing import normalize_engine
+
+            _expect(f"{where}.engine", engine, (str,), "an engine name")
+            try:
+                engine = normalize_engine(engine)
+            except InputError as exc:
+                raise InputError(f"{where}.engine: {exc}") from None
+        env_region = env.get("region")
+        if env_region is not None:
+            _expect(f"{where}.region", env_region, (str,), "a region name")
+        budget = env.get("budget")
+        if budget is not None:
+            _expect(f"{where}.budget", budget, (int, float), "a number of US dollars per month")
+            if budget < 0:
+                raise InputError(f"{where}.budget: must be 0 or more, got {budget}")
+            budget = float(budget)
+        limits = _limits(f"{where}.limits", env["limits"]) if env.get("limits") is not None else None
+        envs[str(name)] = EnvConfig(str(name), cache, engine, env_region, budget, limits)
+    sizing = data.get("sizing", {}) or {}
+    _expect(f"{label}: sizing", sizing, (dict,), "a mapping")
+    pricing = data.get("pricing")
+    if pricing is not None:
+        _expect(f"{label}: pricing", pricing, (str,), "a path")
+        pricing = (path.parent / pricing) if path is not None else Path(pricing)
+    return Config(path=path, region=region, environments=envs, sizing=dict(sizing), pricing=pricing)
+
+
+def load_config(path: str | Path | None) -> Config:
+    """Read costwise.yaml (or the given path). A missing default file is an error only when used."""
+    import yaml
+
+    resolved = Path(path) if path is not None else Path(DEFAULT_CONFIG)
+    try:
+        text = resolved.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        hint = "" if path is not None else " (pass --config PATH, --cache NAME, --metrics-file FILE or --demo)"
+        raise InputError(f"{resolved}: config file not found{hint}") from None
+    except OSError as exc:
+        raise InputError(f"{resolved}: cannot read config ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise InputError(f"{resolved}: not valid YAML{where}") from None
+    return parse_config(data, resolved)
+
+
+def single_cache_config(cache: str, region: str, engine: str | None = None) -> Config:
+    """`--cache NAME` without a config file: one environment named after the cache."""
+    from costwise.pricing import normalize_engine
+
+    env = EnvConfig(name=cache, cache=cache, engine=normalize_engine(engine) if engine else None)
+    return Config(path=None, region=region, environments={cache: env})
+
+
+def dataclass_from_mapping(cls, data: dict[str, Any], where: str):
+    """Build a settings dataclass from a mapping, rejecting unknown keys and wrong types."""
+    allowed = {f.name: f for f in fields(cls)}
+    _check_keys(where, data, set(allowed))
+    values = {}
+    for key, value in data.items():
+        default = getattr(cls(), key)
+        if isinstance(default, bool):
+            _expect(f"{where}.{key}", value, (bool,), "true or false")
+        elif isinstance(default, (int, float)):
+            _expect(f"{where}.{key}", value, (int, float), "a number")
+            if value < 0:
+                raise InputError(f"{where}.{key}: must be 0 or more, got {value}")
+        values[key] = value
+    return cls(**values)

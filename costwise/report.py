@@ -1,0 +1,250 @@
+"""The analysis stage: History + prices + settings -> Report, a plain result object.
+
+Deterministic and offline: the same history gives the same report. Renderers read Report only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+
+from costwise.errors import CostwiseError
+from costwise.model.cost import Cost, cost_of_hours
+from costwise.model.forecast import Projection, project_month
+from costwise.model.settings import SizingSettings
+from costwise.model.sizing import ACTION_ORDER, LimitAdvice, recommend_limits
+from costwise.pricing import PriceBook
+from costwise.sources.history import EnvHistory, History
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class EnvironmentResult:
+    history: EnvHistory
+    hours: int
+    hours_with_data: int = 0
+    usage: dict[str, dict[str, float | None]] | None = None
+    window_cost: Cost | None = None
+    projection: Projection | None = None
+    advice: LimitAdvice | None = None
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+    low_confidence_rates: bool = False
+
+    @property
+    def env(self) -> str:
+        return self.history.env
+
+    @property
+    def budget(self) -> float | None:
+        return self.history.budget
+
+    @property
+    def over_budget(self) -> bool:
+        return self.budget is not None and self.projection is not None and self.projection.cost.total > self.budget
+
+    def to_dict(self, window_start: datetime, window_end: datetime) -> dict[str, Any]:
+        h = self.history
+        limits = h.limits
+        advice = self.advice
+        projection = self.projection
+        return {
+            "env": h.env,
+            "cache": h.cache,
+            "engine": h.engine,
+            "region": h.region,
+            "window": {"start": _iso(window_start), "end": _iso(window_end), "hours": self.hours, "hours_with_data": self.hours_with_data},
+            "usage": self.usage,
+            "cost": {
+                "window": self.window_cost.to_dict() if self.window_cost else None,
+                "projected_month": (
+                    {**projection.cost.to_dict(), "low": projection.low, "high": projection.high, "confidence": projection.confidence}
+                    if projection
+                    else None
+                ),
+            },
+            "limits": {
+                "current": {
+                    "max_storage_gb": limits.max_storage_gb,
+                    "max_ecpu_per_second": limits.max_ecpu_per_second,
+                    "min_storage_gb": limits.min_storage_gb,
+                    "min_ecpu_per_second": limits.min_ecpu_per_second,
+                    "source": limits.source,
+                },
+                "recommended": (
+                    {"max_storage_gb": advice.storage.recommended, "max_ecpu_per_second": advice.ecpu.recommended} if advice else None
+                ),
+                "action": advice.action if advice else None,
+                "reasons": list(advice.reasons) if advice else [],
+                "ecpu_minimum": advice.ecpu_minimum if advice else None,
+            },
+            "ceiling": {
+                "current": advice.ceiling_current.to_dict() if advice else None,
+                "recommended": advice.ceiling_recommended.to_dict() if advice else None,
+            },
+            "forecast": (
+                {
+                    "history_days": projection.history_days,
+                    "storage_daily_growth": projection.storage.daily_growth,
+                    "ecpu_daily_growth": projection.ecpu.daily_growth,
+                    "notes": list(projection.notes),
+                }
+                if projection
+                else None
+            ),
+            "budget": {"monthly": self.budget, "exceeded": self.over_budget} if self.budget is not None else None,
+            "warnings": list(self.warnings),
+            "error": self.error,
+        }
+
+
+@dataclass
+class Report:
+    as_of: datetime
+    generated_at: datetime
+    window_start: datetime
+    window_end: datetime
+    pricing_file: str
+    pricing_region: str
+    source: str
+    environments: list[EnvironmentResult]
+    budget: float | None = None
+
+    @property
+    def ok(self) -> list[EnvironmentResult]:
+        return [e for e in self.environments if e.error is None]
+
+    @property
+    def failed(self) -> list[EnvironmentResult]:
+        return [e for e in self.environments if e.error is not None]
+
+    def total_window(self) -> Cost:
+        return sum((e.window_cost for e in self.ok if e.window_cost), Cost(0.0, 0.0))
+
+    def total_projection(self) -> dict[str, float]:
+        projections = [e.projection for e in self.ok if e.projection]
+        cost = sum((p.cost for p in projections), Cost(0.0, 0.0))
+        return {**cost.to_dict(), "low": sum(p.low for p in projections), "high": sum(p.high for p in projections)}
+
+    @property
+    def over_budget(self) -> list[str]:
+        """Names of what exceeds its budget: environments, and 'total' for --budget."""
+        names = [e.env for e in self.ok if e.over_budget]
+        if self.budget is not None and self.total_projection()["total"] > self.budget:
+            names.append("total")
+        return names
+
+    def top_action(self) -> EnvironmentResult | None:
+        candidates = [e for e in self.ok if e.advice and e.advice.action != "keep"]
+        if not candidates:
+            return None
+        return min(candidates, key=lambda e: (ACTION_ORDER.index(e.advice.action), -(e.projection.cost.total if e.projection else 0)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "as_of": _iso(self.as_of),
+            "generated_at": _iso(self.generated_at),
+            "source": self.source,
+            "pricing": {"file": self.pricing_file, "region": self.pricing_region},
+            "environments": [e.to_dict(self.window_start, self.window_end) for e in self.environments],
+            "totals": {
+                "window": self.total_window().to_dict(),
+                "projected_month": self.total_projection(),
+                "budget": self.budget,
+                "over_budget": self.over_budget,
+            },
+        }
+
+
+def usage_summary(frame, bytes_per_gb: float) -> dict[str, dict[str, float | None]]:
+    """Storage GB: mean and p95 of hourly averages, max of hourly maxima.
+    ECPU/s: mean of hourly rates (Sum / 3600), p95 and max of busiest minutes (Maximum / 60)."""
+
+    def stats(typical: np.ndarray, peaks: np.ndarray) -> dict[str, float | None]:
+        typical = typical[np.isfinite(typical)]
+        peaks = peaks[np.isfinite(peaks)]
+        if not peaks.size:
+            peaks = typical
+        return {
+            "mean": float(typical.mean()) if typical.size else None,
+            "p95": float(np.percentile(peaks, 95)) if peaks.size else None,
+            "max": float(peaks.max()) if peaks.size else None,
+        }
+
+    storage = stats(frame["storage_avg_bytes"].to_numpy(float) / bytes_per_gb, frame["storage_max_bytes"].to_numpy(float) / bytes_per_gb)
+    # p95 of storage is of the hourly averages (the billed quantity)
+    avg = frame["storage_avg_bytes"].to_numpy(float) / bytes_per_gb
+    avg = avg[np.isfinite(avg)]
+    storage["p95"] = float(np.percentile(avg, 95)) if avg.size else None
+    ecpu = stats(frame["ecpu_sum"].to_numpy(float) / 3600, frame["ecpu_max_minute"].to_numpy(float) / 60)
+    return {"storage_gb": storage, "ecpu_per_second": ecpu}
+
+
+def analyze_environment(env: EnvHistory, prices: PriceBook, settings: SizingSettings, hours: int) -> EnvironmentResult:
+    result = EnvironmentResult(history=env, hours=hours, warnings=list(env.warnings), error=env.error)
+    if env.error is not None or env.frame is None:
+        result.error = env.error or "no history"
+        return result
+    try:
+        rates = prices.rates(env.region, env.engine or "valkey")
+    except CostwiseError as exc:
+        result.error = str(exc)
+        return result
+    frame = env.frame
+    present = frame[["storage_avg_bytes", "ecpu_sum"]].notna().any(axis=1)
+    result.hours_with_data = int(present.sum())
+    if result.hours_with_data == 0:
+        result.error = "no datapoints in the window"
+        return result
+    missing_storage = int(frame["storage_avg_bytes"].isna().sum())
+    if result.hours_with_data < hours:
+        result.warnings.append(f"{hours - result.hours_with_data} of {hours} hours have no data (kept as gaps; not billed in the window cost)")
+    elif missing_storage:
+        result.warnings.append(f"{missing_storage} hours have no storage datapoint (not billed in the window cost)")
+    result.low_confidence_rates = rates.low_confidence
+    if rates.low_confidence:
+        result.warnings.append(f"{rates.region} {rates.engine} prices are low confidence (see pricing.yaml)")
+    result.window_cost = cost_of_hours(frame["storage_avg_bytes"], frame["ecpu_sum"], rates)
+    result.usage = usage_summary(frame, rates.bytes_per_gb)
+    result.projection = project_month(frame, rates, settings)
+    result.advice = recommend_limits(frame, result.projection, env.limits, rates, settings)
+    throttled = float(np.nansum(frame["throttled_sum"].to_numpy(float)))
+    if throttled > 0:
+        result.warnings.append(f"{throttled:,.0f} commands were throttled (ThrottledCmds) in the window")
+    if result.projection.confidence == "low":
+        result.warnings.append(f"short history ({result.projection.history_days:.1f} days): projection and limits are low confidence")
+    if result.over_budget:
+        result.warnings.append(
+            f"projected ${result.projection.cost.total:,.2f} exceeds the ${env.budget:,.2f} monthly budget"
+        )
+    return result
+
+
+def build_report(
+    history: History,
+    prices: PriceBook,
+    settings: SizingSettings,
+    pricing_region: str,
+    generated_at: datetime | None = None,
+    budget: float | None = None,
+) -> Report:
+    envs = [analyze_environment(env, prices, settings, history.window.hours) for env in history.environments]
+    return Report(
+        as_of=history.window.end,
+        generated_at=generated_at or datetime.now(timezone.utc),
+        window_start=history.window.start,
+        window_end=history.window.end,
+        pricing_file=str(prices.path),
+        pricing_region=pricing_region,
+        source=history.source,
+        environments=envs,
+        budget=budget,
+    )

@@ -1,0 +1,144 @@
+"""The one module that talks to AWS. Everything else gets plain dicts and lists from here.
+
+Only read calls: DescribeServerlessCaches and GetMetricData. Retries are botocore's own
+(standard or adaptive mode); this module never loops on an error by itself. Errors are turned
+into `AwsError` with a message a person can act on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Iterable
+
+from costwise.errors import AwsError
+
+RETRY_MODES = ("standard", "adaptive")
+
+ACCESS_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure"}
+THROTTLED = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException", "LimitExceededException"}
+UNAVAILABLE = {"InvalidAction", "UnknownOperationException", "UnsupportedOperation", "NotImplemented", "InvalidParameterValue", "InvalidParameterCombination"}
+
+
+def describe_error(exc: BaseException, action: str) -> AwsError:
+    """Turn a botocore failure into one clear line."""
+    from botocore import exceptions as bex
+
+    if isinstance(exc, (bex.NoCredentialsError, bex.PartialCredentialsError)):
+        return AwsError(f"{action}: no AWS credentials found (set AWS_PROFILE or --profile, or run inside a role)")
+    if isinstance(exc, bex.ProfileNotFound):
+        return AwsError(f"{action}: {exc}")
+    if isinstance(exc, (bex.EndpointConnectionError, bex.ConnectTimeoutError, bex.ReadTimeoutError)):
+        return AwsError(f"{action}: cannot reach AWS ({exc})")
+    if isinstance(exc, bex.ClientError):
+        error = exc.response.get("Error", {})
+        code = error.get("Code", "")
+        message = error.get("Message", "")
+        if code in ACCESS_DENIED:
+            return AwsError(f"{action}: access denied ({code}); see the IAM policy in the README")
+        if code in THROTTLED:
+            return AwsError(f"{action}: throttled by AWS even after retries ({code}); try again later or raise the retry limit")
+        return AwsError(f"{action}: {code}: {message}".rstrip(": "))
+    if isinstance(exc, bex.BotoCoreError):
+        return AwsError(f"{action}: {exc}")
+    return AwsError(f"{action}: {type(exc).__name__}: {exc}")
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Denied or not implemented: a reason to fall back to configured limits, not to fail."""
+    from botocore import exceptions as bex
+
+    if isinstance(exc, bex.ClientError):
+        code = exc.response.get("Error", {}).get("Code", "")
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return code in ACCESS_DENIED or code in UNAVAILABLE or status in (403, 404, 501)
+    return False
+
+
+@dataclass
+class AwsSession:
+    """Clients for one profile and endpoint, created lazily per service and region."""
+
+    profile: str | None = None
+    endpoint_url: str | None = None
+    retry_mode: str = "standard"
+    max_attempts: int = 8
+    _clients: dict = field(default_factory=dict)
+
+    def client(self, service: str, region: str):
+        key = (service, region)
+        if key not in self._clients:
+            import boto3
+            from botocore import exceptions as bex
+            from botocore.config import Config
+
+            config = Config(
+                retries={"mode": self.retry_mode, "max_attempts": self.max_attempts},
+                connect_timeout=10,
+                read_timeout=60,
+                user_agent_extra="costwise",
+            )
+            try:
+                session = boto3.session.Session(profile_name=self.profile, region_name=region)
+                # endpoint_url None lets botocore honour AWS_ENDPOINT_URL(_<SERVICE>) by itself.
+                self._clients[key] = session.client(service, region_name=region, endpoint_url=self.endpoint_url, config=config)
+            except bex.BotoCoreError as exc:
+                raise describe_error(exc, f"{service} client") from None
+        return self._clients[key]
+
+
+def describe_serverless_caches(client) -> dict[str, dict[str, Any]]:
+    """All serverless caches in the client's region, by name (paged with MaxResults/NextToken)."""
+    caches: dict[str, dict[str, Any]] = {}
+    paginator = client.get_paginator("describe_serverless_caches")
+    for page in paginator.paginate(PaginationConfig={"PageSize": 50}):
+        for cache in page.get("ServerlessCaches", []):
+            caches[cache["ServerlessCacheName"]] = cache
+    return caches
+
+
+@dataclass
+class MetricResults:
+    """GetMetricData results merged across pages: id -> (timestamps, values)."""
+
+    series: dict[str, tuple[list[datetime], list[float]]] = field(default_factory=dict)
+    calls: int = 0
+    messages: list[str] = field(default_factory=list)
+
+
+def get_metric_data(
+    client,
+    batches: Iterable[list[dict]],
+    start: datetime,
+    end: datetime,
+    on_page: Callable[[int], None] | None = None,
+) -> MetricResults:
+    """Run each batch of queries, following NextToken; one page is one call.
+
+    A query's points may be split across pages: they are appended in order.
+    """
+    results = MetricResults()
+    for batch in batches:
+        token = None
+        while True:
+            kwargs: dict[str, Any] = {
+                "MetricDataQueries": batch,
+                "StartTime": start,
+                "EndTime": end,
+                "ScanBy": "TimestampAscending",
+            }
+            if token:
+                kwargs["NextToken"] = token
+            response = client.get_metric_data(**kwargs)
+            results.calls += 1
+            for item in response.get("MetricDataResults", []):
+                timestamps, values = results.series.setdefault(item["Id"], ([], []))
+                timestamps.extend(item.get("Timestamps", []))
+                values.extend(item.get("Values", []))
+            results.messages.extend(m.get("Value", "") for m in response.get("Messages", []) if m.get("Value"))
+            if on_page is not None:
+                on_page(1)
+            token = response.get("NextToken")
+            if not token:
+                break
+    return results

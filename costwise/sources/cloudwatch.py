@@ -1,0 +1,128 @@
+"""Read usage history and current limits from AWS for a set of environments.
+
+Talks to AWS only through costwise.sources.aws. One environment's failure never stops the others:
+it is recorded on that environment and the rest carry on.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Callable
+
+from costwise.config import EnvConfig
+from costwise.errors import AwsError
+from costwise.pricing import normalize_engine
+from costwise.sources import aws
+from costwise.sources.frames import results_to_frames
+from costwise.sources.history import CurrentLimits, EnvHistory, History
+from costwise.sources.plan import Window, build_queries, plan_batches, planned_calls
+
+
+def limits_from_description(cache: dict) -> CurrentLimits:
+    usage = cache.get("CacheUsageLimits") or {}
+    storage = usage.get("DataStorage") or {}
+    ecpu = usage.get("ECPUPerSecond") or {}
+
+    def positive(value):
+        # 0 means "no limit" in AWS's shape
+        return value if value else None
+
+    return CurrentLimits(
+        max_storage_gb=positive(storage.get("Maximum")),
+        max_ecpu_per_second=positive(ecpu.get("Maximum")),
+        min_storage_gb=positive(storage.get("Minimum")),
+        min_ecpu_per_second=positive(ecpu.get("Minimum")),
+        source="aws",
+    )
+
+
+def limits_from_config(env: EnvConfig) -> CurrentLimits:
+    if env.limits is None:
+        return CurrentLimits(source="none")
+    return CurrentLimits(env.limits.max_storage_gb, env.limits.max_ecpu_per_second, source="config")
+
+
+def _describe_region(session: aws.AwsSession, region: str) -> tuple[dict | None, str | None]:
+    """Serverless caches by name, or (None, why) when DescribeServerlessCaches can't be used."""
+    try:
+        return aws.describe_serverless_caches(session.client("elasticache", region)), None
+    except AwsError as exc:
+        return None, str(exc)
+    except Exception as exc:  # botocore errors: classified, never raised past here
+        return None, str(aws.describe_error(exc, "DescribeServerlessCaches"))
+
+
+def collect_history(
+    envs: list[EnvConfig],
+    default_region: str,
+    window: Window,
+    session: aws.AwsSession,
+    on_page: Callable[[int], None] | None = None,
+    on_plan: Callable[[int], None] | None = None,
+) -> History:
+    by_region: dict[str, list[EnvConfig]] = defaultdict(list)
+    for env in envs:
+        by_region[env.region or default_region].append(env)
+
+    results: dict[str, EnvHistory] = {}
+    calls = 0
+    planned: list[tuple[str, list[EnvHistory], list, list]] = []
+    for region, region_envs in by_region.items():
+        described, why = _describe_region(session, region)
+        readable: list[EnvHistory] = []
+        for env in region_envs:
+            hist = EnvHistory(env=env.name, cache=env.cache, engine=env.engine, region=region, budget=env.budget)
+            results[env.name] = hist
+            if described is None:
+                hist.limits = limits_from_config(env)
+                what = "costwise.yaml" if hist.limits.source == "config" else "nowhere (no limits in costwise.yaml)"
+                hist.warnings.append(f"current limits taken from {what}: {why}")
+            elif env.cache not in described:
+                hist.error = f"serverless cache {env.cache!r} not found in {region}"
+                continue
+            else:
+                cache = described[env.cache]
+                hist.limits = limits_from_description(cache)
+                if cache.get("Engine"):
+                    hist.engine = normalize_engine(cache["Engine"])
+            if hist.engine is None:
+                hist.engine = "valkey"
+                hist.warnings.append("engine unknown (set engine: in costwise.yaml); priced as valkey")
+            readable.append(hist)
+        if readable:
+            queries = build_queries(list(dict.fromkeys(h.cache for h in readable)))
+            batches = plan_batches(queries, window.hours)
+            planned.append((region, readable, queries, batches))
+    if on_plan is not None:
+        on_plan(sum(planned_calls(b, window.hours) for _, _, _, b in planned))
+
+    for region, readable, queries, batches in planned:
+        try:
+            client = session.client("cloudwatch", region)
+        except AwsError as exc:
+            for hist in readable:
+                hist.error = str(exc)
+            continue
+        series: dict = {}
+        failed: dict[str, str] = {}
+        for batch in batches:
+            try:
+                got = aws.get_metric_data(client, [q.payload() for q in batch], window.start, window.end, on_page)
+            except Exception as exc:
+                message = str(aws.describe_error(exc, "GetMetricData"))
+                for q in batch:
+                    failed[q.cache] = message
+                continue
+            calls += got.calls
+            series.update(got.series)
+        frames = results_to_frames(series, queries, window)
+        for hist in readable:
+            if hist.cache in failed:
+                hist.error = failed[hist.cache]
+                continue
+            frame = frames[hist.cache]
+            if frame.notna().sum().sum() == 0:
+                hist.error = f"no CloudWatch data for cache {hist.cache!r} in {region} during the window (is it a serverless cache in this region?)"
+                continue
+            hist.frame = frame
+    return History(window=window, environments=[results[e.name] for e in envs], source="cloudwatch", api_calls=calls)

@@ -1,0 +1,46 @@
+"""GetMetricData results -> one hourly frame per cache. Pure: plain lists in, pandas out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from costwise.sources.plan import COLUMNS, PERIOD_SECONDS, MetricQuery, Window
+
+
+def results_to_frames(
+    series: dict[str, tuple[list[datetime], list[float]]],
+    queries: list[MetricQuery],
+    window: Window,
+) -> dict[str, "object"]:
+    """Place every returned point on the window's hourly grid; hours without a point stay NaN."""
+    import numpy as np
+    import pandas as pd
+
+    hours = window.hours
+    caches = list(dict.fromkeys(q.cache for q in queries))
+    cache_pos = {cache: i for i, cache in enumerate(caches)}
+    col_pos = {column: j for j, column in enumerate(COLUMNS)}
+    grid = np.full((len(caches), hours, len(COLUMNS)), np.nan)
+
+    # Convert all timestamps in one call: per-series conversion costs more than the data.
+    rows, cols, stamps, values = [], [], [], []
+    for query in queries:
+        found = series.get(query.id)
+        if not found or not found[0]:
+            continue
+        ts, vals = found
+        rows.append(np.full(len(ts), cache_pos[query.cache]))
+        cols.append(np.full(len(ts), col_pos[query.column]))
+        stamps.extend(ts)
+        values.append(np.asarray(vals, dtype=float))
+    if stamps:
+        start_ns = pd.Timestamp(window.start).value
+        offsets = (pd.to_datetime(stamps, utc=True).asi8 - start_ns) // (PERIOD_SECONDS * 10**9)
+        r = np.concatenate(rows)
+        c = np.concatenate(cols)
+        v = np.concatenate(values)
+        inside = (offsets >= 0) & (offsets < hours)
+        grid[r[inside], offsets[inside], c[inside]] = v[inside]
+
+    index = pd.date_range(window.start, periods=hours, freq="h", tz="UTC", name="timestamp")
+    return {cache: pd.DataFrame(grid[i], index=index, columns=list(COLUMNS)) for cache, i in cache_pos.items()}
