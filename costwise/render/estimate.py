@@ -19,16 +19,19 @@ def _money(value: float) -> str:
 
 
 def estimate_renderables(report: Report) -> list:
+    from rich import box
     from rich.table import Table
     from rich.text import Text
 
     table = Table(
         title=f"ElastiCache Serverless cost, {report.window_start:%Y-%m-%d %H:%M} to {report.window_end:%Y-%m-%d %H:%M} UTC",
         title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
     )
-    for column, justify in (("env", "left"), ("window", "right"), ("next 730 h", "right"), ("80% range", "right"),
-                            ("storage GB", "right"), ("ECPU/s", "right"), ("action", "left")):
-        table.add_column(column, justify=justify, no_wrap=column != "env", min_width=7 if column == "env" else None)
+    for column, justify in (("env", "left"), ("window", "right"), ("730 h", "right"), ("80% range", "right"),
+                            ("max GB", "right"), ("max ECPU/s", "right"), ("action", "left")):
+        table.add_column(column, justify=justify, no_wrap=True)
     notes = []
     for env in report.environments:
         h = env.history

@@ -22,6 +22,11 @@ UNAVAILABLE = {"InvalidAction", "UnknownOperationException", "UnsupportedOperati
 
 def describe_error(exc: BaseException, action: str) -> AwsError:
     """Turn a botocore failure into one clear line."""
+    error = _describe_error(exc, action)
+    return AwsError(" ".join(str(error).split()))
+
+
+def _describe_error(exc: BaseException, action: str) -> AwsError:
     from botocore import exceptions as bex
 
     if isinstance(exc, (bex.NoCredentialsError, bex.PartialCredentialsError)):

@@ -107,7 +107,7 @@ def collect_history(
         failed: dict[str, str] = {}
         for batch in batches:
             try:
-                got = aws.get_metric_data(client, [q.payload() for q in batch], window.start, window.end, on_page)
+                got = aws.get_metric_data(client, [[q.payload() for q in batch]], window.start, window.end, on_page)
             except Exception as exc:
                 message = str(aws.describe_error(exc, "GetMetricData"))
                 for q in batch:

@@ -34,8 +34,10 @@ def results_to_frames(
         stamps.extend(ts)
         values.append(np.asarray(vals, dtype=float))
     if stamps:
-        start_ns = pd.Timestamp(window.start).value
-        offsets = (pd.to_datetime(stamps, utc=True).asi8 - start_ns) // (PERIOD_SECONDS * 10**9)
+        # explicit units: pandas 3 may pick microseconds for datetime objects
+        start_s = int(pd.Timestamp(window.start).timestamp())
+        seconds = pd.to_datetime(stamps, utc=True).as_unit("s").asi8
+        offsets = (seconds - start_s) // PERIOD_SECONDS
         r = np.concatenate(rows)
         c = np.concatenate(cols)
         v = np.concatenate(values)
