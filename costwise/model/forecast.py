@@ -73,7 +73,7 @@ class SeriesFit:
 
 def _slots(index, weekly: bool) -> np.ndarray:
     hours = np.asarray(index.hour)
-    return (np.asarray(index.dayofweek) * 24 + hours) if weekly else hours
+    return (np.asarray(index.day_of_week) * 24 + hours) if weekly else hours
 
 
 def _daily(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -129,8 +129,41 @@ def _find_regime(x: np.ndarray, y: np.ndarray, settings: SizingSettings) -> tupl
     return k, float(np.expm1(jump))
 
 
-def _fit_trend(x: np.ndarray, values: np.ndarray, settings: SizingSettings, short: bool) -> tuple[bool, float, float, np.ndarray, float]:
-    """(log_model, intercept, slope, residuals_in_log, slope_se) for daily values on the regime."""
+@dataclass
+class Trend:
+    log_model: bool
+    intercept: float
+    slope: float
+    resid: np.ndarray  # daily residuals, in log units
+    slope_se: float
+    walk_var: float = 0.0  # daily variance of a random walk in the log level (0: none found)
+    recent_level: bool = False  # the intercept is the newest week's level, not the line's
+
+
+def _walk_variance(y: np.ndarray) -> float:
+    """Daily random-walk variance of a log series, from how its 7- and 14-day changes spread.
+
+    For noise around a line, 7- and 14-day differences spread alike; a wandering level spreads the
+    14-day ones more: var(d14) - var(d7) = 7 q^2. Whole weeks cancel the weekly pattern.
+    """
+    if y.size < 21:
+        return 0.0
+    v7 = _clipped_var(y[7:] - y[:-7])
+    v14 = _clipped_var(y[14:] - y[:-14])
+    if v14 <= 1.2 * v7:  # within what sampling noise does to iid data
+        return 0.0
+    return (v14 - v7) / 7
+
+
+def _clipped_var(d: np.ndarray) -> float:
+    """Variance around the median with outliers (a spike day) clipped at 4 robust sigmas."""
+    centre = np.median(d)
+    limit = 4 * max(mad_sigma(d), 1e-12)
+    return float(np.mean(np.clip(d - centre, -limit, limit) ** 2))
+
+
+def _fit_trend(x: np.ndarray, values: np.ndarray, settings: SizingSettings, short: bool) -> Trend:
+    """A robust trend for daily values on the regime."""
     positive = values[values > 0]
     floor = float(positive.min()) * 0.5 if positive.size else 1e-9
     y = np.log(np.maximum(values, floor))
@@ -142,24 +175,63 @@ def _fit_trend(x: np.ndarray, values: np.ndarray, settings: SizingSettings, shor
         slope = float(np.clip(slope, -max_slope * mean, max_slope * mean))
         fitted = np.maximum(intercept + slope * x, floor)
         resid = y - np.log(fitted)
-        return False, intercept, slope, resid, slope_stderr(x, resid) * mean
+        return Trend(False, intercept, slope, resid, slope_stderr(x, resid) * mean)
     slope, intercept, resid = _fit_line(x, y)
     se = slope_stderr(x, resid)
-    if abs(slope) < 2 * se:
-        # not distinguishable from noise: a flat level is the honest projection
+    walk_var = _walk_variance(y)
+    if walk_var > 0:
+        # residuals of a wandering level are correlated: the slope is far less certain than they say
+        se = max(se, float(np.sqrt(walk_var * 1.2 / x.size)))
+    if abs(slope) < 2 * se or not _consistent(x, y, slope):
+        # not distinguishable from noise or from a wandering level: project a flat level
         slope = 0.0
         intercept = float(np.median(y))
         resid = y - intercept
     slope = float(np.clip(slope, -max_slope, max_slope))
-    return True, intercept, slope, resid, se
+    recent = False
+    if x.size >= 14:
+        # the newest week tells more about now than the month's line when the level wanders, and
+        # costs little when it does not (a whole week: the weekly pattern cancels)
+        intercept = float(np.median(y[-7:] - slope * x[-7:]))
+        recent = True
+    return Trend(True, intercept, slope, resid, se, walk_var, recent)
 
 
-def _profile(values: np.ndarray, x_hours: np.ndarray, index, fit_level, weekly: bool) -> np.ndarray:
-    """Mean ratio of each hour to the trend, by slot; empty slots borrow the overall mean."""
+def _consistent(x: np.ndarray, y: np.ndarray, slope: float) -> bool:
+    """Real growth shows in both halves of the history; a random walk's 'trend' rarely does."""
+    if x.size < 10 or slope == 0:
+        return True
+    half = x.size // 2
+    first, _ = theil_sen(x[:half], y[:half])
+    second, _ = theil_sen(x[half:], y[half:])
+    return all(np.sign(part) == np.sign(slope) and abs(part) >= abs(slope) / 3 for part in (first, second))
+
+
+def _local_level(values: np.ndarray, trend: Trend) -> np.ndarray:
+    """Each hour's underlying level: a centred 7-day rolling median of the detrended daily values.
+
+    The hourly profile is measured against this rather than against the fitted line, so a level
+    that wanders (or a line that misses) does not leak the past level into the projection.
+    """
+    import pandas as pd
+
+    x_days, daily, day_of_hour = _daily(values)  # oldest first; day_of_hour counts back from the newest
+    if not trend.log_model:
+        return np.maximum(trend.intercept + trend.slope * (-(day_of_hour + 0.5)), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.log(daily) - trend.slope * x_days
+    z[~np.isfinite(z)] = np.nan
+    smooth = pd.Series(z).rolling(7, center=True, min_periods=1).median().to_numpy()
+    level_by_day = np.exp(smooth + trend.slope * x_days)  # oldest first
+    newest_first = level_by_day[::-1]
+    return newest_first[day_of_hour]
+
+
+def _profile(values: np.ndarray, index, level: np.ndarray, weekly: bool) -> np.ndarray:
+    """Mean ratio of each hour to its local level, by slot; empty slots borrow the overall mean."""
     slots = _slots(index, weekly)
     size = 168 if weekly else 24
-    level = fit_level(x_hours)
-    ok = np.isfinite(values) & (level > 0)
+    ok = np.isfinite(values) & np.isfinite(level) & (level > 0)
     ratio = np.zeros_like(values, dtype=float)
     ratio[ok] = values[ok] / level[ok]
     sums = np.bincount(slots[ok], weights=ratio[ok], minlength=size)
@@ -170,18 +242,21 @@ def _profile(values: np.ndarray, x_hours: np.ndarray, index, fit_level, weekly: 
     return profile
 
 
-def _uncertainty(x: np.ndarray, resid: np.ndarray, slope_se: float, horizon_days: float) -> float:
-    """Log-scale sigma of the mean over the horizon: level, slope and day-to-day noise."""
+def _uncertainty(x: np.ndarray, trend: Trend, horizon_days: float) -> float:
+    """Log-scale sigma of the mean over the horizon: level, slope, day-to-day noise, wandering."""
     n = max(x.size, 1)
+    resid = trend.resid
     sigma_d = mad_sigma(resid) if resid.size >= 3 else 0.0
     distance = horizon_days / 2 - float(np.mean(x)) if x.size else horizon_days / 2
-    level_var = sigma_d**2 / n
-    slope_var = (slope_se * distance) ** 2
+    level_var = sigma_d**2 / (min(n, 7) if trend.recent_level else n)
+    slope_var = (trend.slope_se * distance) ** 2
     noise_var = sigma_d**2 / max(horizon_days, 1.0)
-    return float(np.sqrt(level_var + slope_var + noise_var))
+    # a random walk: the mean of the next H days strays by q^2 H/3, the level now by q^2 7/3
+    walk_var = trend.walk_var * (horizon_days / 3 + (7 if trend.recent_level else n) / 3)
+    return float(np.sqrt(level_var + slope_var + noise_var + walk_var))
 
 
-def fit_series(values: np.ndarray, index, settings: SizingSettings, *, calibrate: bool = True) -> SeriesFit:
+def fit_series(values: np.ndarray, index, settings: SizingSettings, *, calibrate: bool = True, find_regime: bool = True) -> SeriesFit:
     """Fit one hourly series (NaN = gap) whose last hour ends at as_of."""
     values = np.asarray(values, dtype=float)
     finite = np.isfinite(values)
@@ -199,11 +274,10 @@ def fit_series(values: np.ndarray, index, settings: SizingSettings, *, calibrate
     x_days, daily, _ = _daily(values)
     keep = np.isfinite(daily)
     x_days, daily = x_days[keep], daily[keep]
-    days_available = n / HOURS_PER_DAY
 
     regime_start = None
     shift_change = None
-    if x_days.size >= 2:
+    if find_regime and x_days.size >= 2:
         positive = daily[daily > 0]
         floor = float(positive.min()) * 0.5 if positive.size else 1e-9
         start, shift_change = _find_regime(x_days, np.log(np.maximum(daily, floor)), settings)
@@ -217,27 +291,31 @@ def fit_series(values: np.ndarray, index, settings: SizingSettings, *, calibrate
     days_used = values.size / HOURS_PER_DAY
     short = days_used < settings.min_history_days
     if x_days.size >= 3:
-        log_model, intercept, slope, resid, slope_se = _fit_trend(x_days, daily, settings, short)
-        fit_x, fit_resid = x_days, resid
+        trend = _fit_trend(x_days, daily, settings, short)
+        fit_x = x_days
     else:
         # less than three days: fit the hours themselves, straight line, damped
         ok = np.isfinite(values)
-        log_model, intercept, slope, resid, slope_se = _fit_trend(x_hours[ok], values[ok], settings, True)
-        fit_x, fit_resid = x_hours[ok], resid
+        trend = _fit_trend(x_hours[ok], values[ok], settings, True)
+        fit_x = x_hours[ok]
 
     weekly = days_used >= 14
-    fit = SeriesFit(log_model, intercept, slope, np.ones(24), weekly, 0.0, days_used, regime_start, shift_change)
-    fit.profile = _profile(values, x_hours, index, fit.level, weekly)
-    sigma = _uncertainty(fit_x, fit_resid, slope_se, horizon_days)
+    fit = SeriesFit(trend.log_model, trend.intercept, trend.slope, np.ones(24), weekly, 0.0, days_used, regime_start, shift_change)
+    fit.profile = _profile(values, index, _local_level(values, trend) if x_days.size >= 3 else fit.level(x_hours), weekly)
+    sigma = _uncertainty(fit_x, trend, horizon_days)
     if calibrate:
-        sigma *= _backtest_scale(values, index, settings, sigma_for=lambda f: f.rel_sigma)
+        # Past fits (shorter histories) cannot see a random walk: calibrate the model without it,
+        # and keep whichever of the two says more.
+        plain = Trend(trend.log_model, trend.intercept, trend.slope, trend.resid, trend.slope_se)
+        sigma = max(sigma, _uncertainty(fit_x, plain, horizon_days) * _backtest_scale(values, index, settings))
     if short:
         sigma = max(2 * sigma, 0.25)
-    fit.rel_sigma = sigma
+    # beyond +-100% in log terms (x2.7) an interval says nothing more: keep the numbers finite
+    fit.rel_sigma = min(sigma, 1.0)
     return fit
 
 
-def _backtest_scale(values: np.ndarray, index, settings: SizingSettings, sigma_for) -> float:
+def _backtest_scale(values: np.ndarray, index, settings: SizingSettings) -> float:
     """How much wider the interval must be for past projections to have been right.
 
     Rolling origins inside the regime: fit on the days before each origin, project up to a week,
@@ -248,13 +326,12 @@ def _backtest_scale(values: np.ndarray, index, settings: SizingSettings, sigma_f
     if days < 10:
         return 1.0
     z = []
-    for ahead in (7, 10, 14):
-        origin = n - ahead * HOURS_PER_DAY
-        if origin < 7 * HOURS_PER_DAY:
-            continue
+    for origin_day in range(7, days - 2, 2):
+        origin = origin_day * HOURS_PER_DAY
         test_hours = min(7 * HOURS_PER_DAY, n - origin)
         sub = SizingSettings(**{**settings.__dict__, "horizon_hours": test_hours})
-        past = fit_series(values[:origin], index[:origin], sub, calibrate=False)
+        # the values are already the current regime: no shift to look for again
+        past = fit_series(values[:origin], index[:origin], sub, calibrate=False, find_regime=False)
         if past.zero:
             continue
         future_index = index[origin : origin + test_hours]

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
+
+
+@lru_cache(maxsize=64)
+def _pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.triu_indices(n, k=1)
 
 
 def mad_sigma(values: np.ndarray) -> float:
@@ -18,7 +25,7 @@ def theil_sen(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     n = x.size
     if n < 2:
         return 0.0, float(np.median(y)) if n else 0.0
-    i, j = np.triu_indices(n, k=1)
+    i, j = _pairs(n)
     dx = x[j] - x[i]
     keep = dx != 0
     slope = float(np.median((y[j] - y[i])[keep] / dx[keep])) if keep.any() else 0.0

@@ -31,6 +31,7 @@ class Workload:
     spike_factor: float = 5.0
     spike_minutes: int = 45
     spike_hour: int = 18
+    drift: float = 0.0  # daily random-walk sigma of the log level (both series): the future wanders
     start_day: float = 0.0  # the cache exists from this day on (NaN before)
     max_storage_gb: float | None = None  # evict at the cap
     max_ecpu_per_second: float | None = None  # throttle at the cap
@@ -53,6 +54,10 @@ def simulate_minutes(w: Workload, days: float, start_weekday: int = 0) -> tuple[
     storage *= np.exp(rng.normal(0, w.noise / 5, n))
     rate = w.ecpu_per_second * (1 + w.ecpu_growth) ** t_days * (1 + w.daily_amp * cycle)
     rate *= np.where(weekday >= 5, w.weekend_factor, 1.0) * day_noise * np.exp(rng.normal(0, w.noise, n))
+    if w.drift:
+        walk = np.exp(np.cumsum(rng.normal(0, w.drift, int(np.ceil(days)) + 1)))[t_days.astype(int)]
+        storage *= walk
+        rate *= walk
     if w.shift_day is not None:
         after = t_days >= w.shift_day
         storage[after] *= w.shift_storage
@@ -103,7 +108,7 @@ def hourly_frame(w: Workload, start, days: float):
     import pandas as pd
 
     start = pd.Timestamp(start)
-    storage, ecpus, throttled = simulate_minutes(w, days, start_weekday=start.dayofweek)
+    storage, ecpus, throttled = simulate_minutes(w, days, start_weekday=start.day_of_week)
     stats = hourly_statistics(storage, ecpus, throttled)
     index = pd.date_range(start, periods=len(stats["ecpu_sum"]), freq="h", tz="UTC", name="timestamp")
     return pd.DataFrame(stats, index=index)
