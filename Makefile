@@ -21,8 +21,14 @@ $(VENV)/.installed-test: pyproject.toml | $(PY)
 
 install: $(VENV)/.installed
 
+# The bundled 30-day demo (dev, staging, prod): no AWS account needed.
 demo: $(VENV)/.installed
-	$(COSTWISE) whatif --engine redis-oss --storage-gb 0.5 --requests-per-day 10000000 --kb-per-request 1 --compare-engine valkey
+	$(COSTWISE) estimate --demo
+	$(COSTWISE) report --demo --output costwise-report.md
+	$(COSTWISE) report --demo --output costwise-report.html
+	@echo
+	@echo "Report: $(CURDIR)/costwise-report.html (open it in a browser)"
+	@echo "Markdown for CI: $(CURDIR)/costwise-report.md"
 
 test: $(VENV)/.installed-test
 	$(PY) -m pytest $(PYTEST_ARGS)

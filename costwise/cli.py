@@ -198,9 +198,12 @@ def _load_sources(*, config, envs, all_envs, cache, region, engine, as_of, days,
         cfg = load_config(None)  # budgets and sizing settings still apply to a saved file
 
     if demo:
-        from costwise.sources.demo import DEMO_REGION, demo_history
+        from costwise.resources import demo_history_path
+        from costwise.sources.demo import DEMO_REGION
+        from costwise.sources.history import load_history
 
-        history = demo_history()
+        # the bundled file (made by scripts/make_demo_data.py), read like any saved history
+        history = load_history(demo_history_path(), source_label="demo")
         return _select_saved(history, envs), None, DEMO_REGION
     if metrics_file is not None:
         from costwise.sources.history import load_history
@@ -364,6 +367,83 @@ def fetch(
         if failed.error:
             typer.echo(f"costwise: {failed.env}: {failed.error}", err=True)
     if len(good) < len(history.environments):
+        raise typer.Exit(1)
+
+
+FORMAT_BY_SUFFIX = {".html": OutputFormat.html, ".htm": OutputFormat.html, ".md": OutputFormat.markdown, ".json": OutputFormat.json}
+
+
+@app.command()
+def report(
+    config: Optional[Path] = ConfigOpt,
+    env: Optional[List[str]] = EnvOpt,
+    all_envs: bool = AllOpt,
+    cache: Optional[str] = CacheOpt,
+    region: Optional[str] = RegionOpt,
+    engine: Optional[str] = EngineOpt,
+    as_of: Optional[str] = AsOfOpt,
+    days: int = DaysOpt,
+    endpoint_url: Optional[str] = EndpointOpt,
+    profile: Optional[str] = ProfileOpt,
+    metrics_file: Optional[Path] = MetricsFileOpt,
+    demo: bool = DemoOpt,
+    output_format: Optional[OutputFormat] = typer.Option(None, "--format", help="markdown, html or json (default: from --output's suffix, else markdown)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here (atomically) instead of stdout.", metavar="FILE"),
+    budget: Optional[float] = typer.Option(None, "--budget", min=0, help="Budget in USD for the total of the next 730 hours."),
+    fail_on_budget: bool = typer.Option(False, "--fail-on-budget", help="Exit with code 3 when a projection exceeds its budget (per-environment `budget:` or --budget)."),
+    pricing: Optional[Path] = PricingOption,
+    quiet: bool = QuietOpt,
+    retry_mode: str = RetryModeOpt,
+    max_attempts: int = MaxAttemptsOpt,
+) -> None:
+    """The monthly cost report for people and CI: Markdown (job summary, PR comment), HTML with charts, or JSON.
+
+    Exit codes: 0 fine; 3 over budget (with --fail-on-budget); 1 an environment could not be read
+    (the others are still in the report); 2 bad input.
+
+    Examples:
+
+    * `costwise report --demo --output report.html` (no AWS account needed)
+
+    * `costwise report --all --format markdown >> "$GITHUB_STEP_SUMMARY"`
+
+    * `costwise report --env prod --budget 500 --fail-on-budget --output report.md`
+    """
+    fmt = output_format or (FORMAT_BY_SUFFIX.get(output.suffix.lower()) if output else None) or OutputFormat.markdown
+    if fmt is OutputFormat.table:
+        raise CostwiseError("report writes markdown, html or json; use `costwise estimate` for a terminal table", 2)
+    history, cfg, pricing_region = _load_sources(
+        config=config, envs=env, all_envs=all_envs, cache=cache, region=region, engine=engine, as_of=as_of, days=days,
+        endpoint_url=endpoint_url, profile=profile, metrics_file=metrics_file, demo=demo, quiet=quiet,
+        json_stdout=fmt is OutputFormat.json and output is None, retry_mode=retry_mode, max_attempts=max_attempts)
+    result = _build(history, cfg, pricing_region, pricing, budget=budget)
+    if fmt is OutputFormat.json:
+        from costwise.render import to_json
+
+        text = to_json(result.to_dict())
+    elif fmt is OutputFormat.html:
+        from costwise.render.templating import render_html
+
+        text = render_html(result)
+    else:
+        from costwise.render.templating import render_markdown
+
+        text = render_markdown(result)
+    if output is not None:
+        from costwise.atomic import atomic_write_text
+
+        atomic_write_text(output, text)
+        typer.echo(f"wrote {fmt.value} report to {output}", err=True)
+    else:
+        sys.stdout.write(text)
+    for failed in result.failed:
+        typer.echo(f"costwise: {failed.env}: {failed.error}", err=True)
+    over = result.over_budget
+    if over:
+        typer.echo(f"costwise: over budget: {', '.join(over)}", err=True)
+        if fail_on_budget:
+            raise typer.Exit(3)
+    if result.failed:
         raise typer.Exit(1)
 
 

@@ -155,7 +155,8 @@ def recommend_limits(frame, projection: Projection, current, rates, settings: Si
 
     ceiling_now = ceiling_cost(current.max_storage_gb, current.max_ecpu_per_second, rates)
     ceiling_rec = ceiling_cost(storage.recommended, ecpu.recommended, rates)
-    reasons = storage.reasons + ecpu.reasons
+    # throttling is the most urgent news: it leads when it happened
+    reasons = ecpu.reasons + storage.reasons if throttled > 0 else storage.reasons + ecpu.reasons
     if action in ("lower", "set"):
         reasons.append(
             f"worst-case bill: {money(ceiling_now.total)} a month at the current limits, {money(ceiling_rec.total)} at the recommended ones"

@@ -1,0 +1,153 @@
+"""Report -> plain dicts of display strings, shared by the Markdown and HTML templates."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from costwise.fmt import money
+from costwise.report import EnvironmentResult, Report
+
+ACTION_WORDS = {
+    "raise": "Raise limits",
+    "set": "Set limits",
+    "lower": "Lower limits",
+    "keep": "Keep limits",
+}
+
+
+def _pct(value: float) -> str:
+    return f"{value:+.0%}"
+
+
+def _num(value, unit: str = "") -> str:
+    if value is None:
+        return "none"
+    text = f"{value:,.2f}" if value < 10 and not float(value).is_integer() else f"{value:,.0f}"
+    return f"{text} {unit}".strip()
+
+
+def environment_view(env: EnvironmentResult, chart: str | None = None) -> dict[str, Any]:
+    h = env.history
+    view: dict[str, Any] = {
+        "name": h.env,
+        "cache": h.cache,
+        "engine": h.engine or "unknown",
+        "region": h.region,
+        "error": env.error,
+        "warnings": list(env.warnings),
+        "chart": chart,
+        "budget": money(env.budget) if env.budget is not None else None,
+        "over_budget": env.over_budget,
+        "limits_source": h.limits.source,
+    }
+    if env.error:
+        return view
+    p, a = env.projection, env.advice
+    usage = env.usage or {}
+    view.update(
+        window_cost=money(env.window_cost.total),
+        window_storage=money(env.window_cost.storage),
+        window_ecpu=money(env.window_cost.ecpu),
+        projected=money(p.cost.total),
+        projected_storage=money(p.cost.storage),
+        projected_ecpu=money(p.cost.ecpu),
+        low=money(p.low),
+        high=money(p.high),
+        confidence=p.confidence,
+        history_days=f"{p.history_days:.1f}",
+        hours_with_data=env.hours_with_data,
+        hours=env.hours,
+        action=a.action,
+        action_words=ACTION_WORDS[a.action],
+        reasons=list(a.reasons),
+        notes=list(p.notes),
+        ecpu_minimum=a.ecpu_minimum["why"] if a.ecpu_minimum else None,
+        ceiling_current=money(a.ceiling_current.total),
+        ceiling_recommended=money(a.ceiling_recommended.total),
+        limits=[
+            {
+                "what": "Max storage",
+                "current": _num(h.limits.max_storage_gb, "GB"),
+                "recommended": _num(a.storage.recommended, "GB"),
+                "peak": _num(usage.get("storage_gb", {}).get("max"), "GB"),
+                "action": a.storage.action,
+            },
+            {
+                "what": "Max ECPU/s",
+                "current": _num(h.limits.max_ecpu_per_second),
+                "recommended": _num(a.ecpu.recommended),
+                "peak": _num(usage.get("ecpu_per_second", {}).get("max")),
+                "action": a.ecpu.action,
+            },
+        ],
+    )
+    return view
+
+
+def summary_view(report: Report) -> dict[str, Any]:
+    totals = report.total_projection()
+    window = report.total_window().total
+    hours = report.environments[0].hours if report.environments else 0
+    change = None
+    if window > 0 and hours:
+        # compare hourly rates: the window may be shorter or longer than 730 hours
+        change = _pct((totals["total"] / 730) / (window / hours) - 1)
+    top = report.top_action()
+    return {
+        "projected": money(totals["total"]),
+        "low": money(totals["low"]),
+        "high": money(totals["high"]),
+        "window": money(window),
+        "window_days": f"{hours / 24:g}",
+        "change": change,
+        "top_action": (
+            {"env": top.env, "action": top.advice.action, "words": ACTION_WORDS[top.advice.action], "reason": top.advice.reasons[0] if top.advice.reasons else ""}
+            if top
+            else None
+        ),
+        "over_budget": report.over_budget,
+        "budget": money(report.budget) if report.budget is not None else None,
+        "environments": len(report.environments),
+        "failed": [e.env for e in report.failed],
+    }
+
+
+def report_view(report: Report, charts: dict[str, str] | None = None) -> dict[str, Any]:
+    charts = charts or {}
+    return {
+        "title": "ElastiCache Serverless cost report",
+        "as_of": f"{report.as_of:%Y-%m-%d %H:%M} UTC",
+        "window_start": f"{report.window_start:%Y-%m-%d %H:%M}",
+        "window_end": f"{report.window_end:%Y-%m-%d %H:%M}",
+        "generated_at": f"{report.generated_at:%Y-%m-%d %H:%M} UTC",
+        "pricing_file": report.pricing_file,
+        "pricing_region": report.pricing_region,
+        "source": report.source,
+        "summary": summary_view(report),
+        "environments": [environment_view(e, charts.get(e.env)) for e in report.environments],
+    }
+
+
+_MERMAID_SAFE = re.compile(r"[^A-Za-z0-9 _.-]")
+
+
+def mermaid_costs(report: Report) -> str | None:
+    """A mermaid bar chart (window) with a line (projection) per environment, for GitHub."""
+    ok = [e for e in report.ok if e.projection and e.window_cost]
+    if not ok:
+        return None
+    names = ", ".join(f'"{_MERMAID_SAFE.sub("_", e.env)[:24]}"' for e in ok)
+    window = ", ".join(f"{e.window_cost.total:.2f}" for e in ok)
+    projected = ", ".join(f"{e.projection.cost.total:.2f}" for e in ok)
+    top = max(max(e.window_cost.total, e.projection.high) for e in ok) * 1.1
+    return (
+        "```mermaid\n"
+        "xychart-beta\n"
+        '    title "Cost per environment (USD): bars = window, line = next 730 h"\n'
+        f"    x-axis [{names}]\n"
+        f'    y-axis "USD" 0 --> {top:.0f}\n'
+        f"    bar [{window}]\n"
+        f"    line [{projected}]\n"
+        "```"
+    )
