@@ -355,6 +355,12 @@ def fetch(
 
     if output.suffix.lower() not in (".csv", ".parquet"):
         raise CostwiseError(f"{output}: use a .csv or .parquet file name", 2)
+    if output.suffix.lower() == ".parquet":
+        from costwise.sources.history import require_parquet
+
+        require_parquet(output)  # say so before reading AWS, not after
+    if not (output.parent if str(output.parent) else Path(".")).is_dir():
+        raise CostwiseError(f"{output}: folder {output.parent} does not exist", 2)
     history, _, _ = _load_sources(
         config=config, envs=env, all_envs=all_envs, cache=cache, region=region, engine=engine, as_of=as_of, days=days,
         endpoint_url=endpoint_url, profile=profile, metrics_file=None, demo=False, quiet=quiet, json_stdout=False,

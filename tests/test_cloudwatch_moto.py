@@ -233,3 +233,40 @@ def test_unknown_env_and_bad_config(run, moto, loaded, tmp_path):
     assert code == 2 and "environments.prod.budget: expected a number" in err
     code, out, err = run("estimate", "--config", str(loaded), "--as-of", "yesterday")
     assert code == 2 and "--as-of" in err
+
+
+def test_single_cache_without_config_via_aws_endpoint_url(run, moto, loaded, monkeypatch, tmp_path):
+    """--cache NAME needs no costwise.yaml; AWS_ENDPOINT_URL is honoured like --endpoint-url."""
+    patch_describe(monkeypatch, [serverless_cache("staging-cache", "redis", max_storage=2, max_ecpu=5000)])
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto)
+    monkeypatch.chdir(tmp_path / "..")  # no costwise.yaml here
+    code, out, err = run("estimate", "--cache", "staging-cache", "--as-of", AS_OF, "--days", "2", "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    (env,) = data["environments"]
+    assert (env["env"], env["engine"]) == ("staging-cache", "redis-oss")
+    assert round(env["cost"]["window"]["total"], 2) == 6.16  # 48 x 1 GB x 0.125 + 48e6 x 0.0034 / 1e6
+
+
+def test_parquet_without_pyarrow_fails_before_reading_aws(run, moto, loaded):
+    pytest.importorskip("pandas")
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        code, out, err = run("fetch", "--config", str(loaded), "--endpoint-url", moto, "--output", "h.parquet")
+        assert code == 2 and "Parquet needs pyarrow" in err
+    else:
+        pytest.skip("pyarrow is installed: Parquet works")
+
+
+def test_sizing_settings_from_config(run, moto, loaded, monkeypatch):
+    patch_describe(monkeypatch, [serverless_cache("prod-cache"), serverless_cache("staging-cache", "redis"), serverless_cache("dev-cache")])
+    config = loaded.read_text()
+    loaded.write_text(config + "sizing:\n  headroom: 1.0\n")
+    code, data, err = _estimate(run, moto, loaded, "--env", "staging")
+    assert code == 0, err
+    # staging peaks at 0.5 GB; 2 days of history: ceil(0.5 x 2.0 x (1 + 1/2)) = ceil(1.5) = 2 GB
+    assert data["environments"][0]["limits"]["recommended"]["max_storage_gb"] == 2
+    loaded.write_text(config + "sizing:\n  headrom: 1.0\n")
+    code, out, err = run("estimate", "--config", str(loaded), "--endpoint-url", moto)
+    assert code == 2 and "sizing.headrom: unknown key" in err

@@ -110,7 +110,7 @@ def save_history(history: History, path: str | Path) -> None:
     table, meta = history_to_table(history)
     suffix = path.suffix.lower()
     if suffix == ".parquet":
-        _require_parquet(path)
+        require_parquet(path)
         table.attrs["costwise"] = json.dumps(meta)
         with atomic_path(path) as tmp:
             table.to_parquet(tmp, index=False)
@@ -125,7 +125,7 @@ def save_history(history: History, path: str | Path) -> None:
         raise InputError(f"{path}: unknown file type {suffix or '(none)'}; use .csv or .parquet")
 
 
-def _require_parquet(path: Path) -> None:
+def require_parquet(path: Path) -> None:
     try:
         import pyarrow  # noqa: F401
     except ImportError:
@@ -141,7 +141,7 @@ def load_history(path: str | Path, source_label: str | None = None) -> History:
     suffix = path.suffix.lower()
     try:
         if suffix == ".parquet":
-            _require_parquet(path)
+            require_parquet(path)
             table = pd.read_parquet(path)
             meta_text = table.attrs.get("costwise")
         elif suffix == ".csv":
