@@ -68,6 +68,8 @@ def whatif(
     max_storage_gb: Optional[float] = typer.Option(None, "--max-storage-gb", help="Storage limit (1..5000 GB): adds the worst-case bill."),
     max_ecpu_per_second: Optional[float] = typer.Option(None, "--max-ecpu-per-second", help="ECPU/s limit (1,000..15,000,000): adds the worst-case bill."),
     compare_engine: Optional[str] = typer.Option(None, "--compare-engine", help="Price the same workload on another engine, side by side."),
+    compare_nodes: bool = typer.Option(False, "--compare-nodes", help="Also price the cheapest node-based cluster that holds the workload, and the break-even."),
+    replicas: int = typer.Option(1, "--replicas", min=0, max=5, help="With --compare-nodes: replicas per shard (availability)."),
     output_format: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table, json or markdown."),
     pricing: Optional[Path] = PricingOption,
 ) -> None:
@@ -99,6 +101,15 @@ def whatif(
     results = [price_workload(workload, prices, region, normalize_engine(engine))]
     if compare_engine is not None:
         results.append(price_workload(workload, prices, region, normalize_engine(compare_engine)))
+    if compare_nodes:
+        from costwise.model.nodes import NodeAssumptions, compare_with_nodes
+
+        for result in results:
+            comparison = compare_with_nodes(workload.storage_gb, workload.ecpu_per_second, prices.rates(region, result.engine),
+                                            prices.node_types(region, result.engine), NodeAssumptions(replicas=replicas))
+            if comparison is None:
+                result.warnings.append(f"no node prices for {result.engine} in {region} in {prices.path}")
+            result.nodes = comparison
 
     if output_format is OutputFormat.json:
         from costwise.render import to_json
@@ -451,6 +462,121 @@ def report(
             raise typer.Exit(3)
     if result.failed:
         raise typer.Exit(1)
+
+
+pricing_app = typer.Typer(help="Show the prices in use, or refresh them from the AWS Price List API.", no_args_is_help=True)
+app.add_typer(pricing_app, name="pricing")
+
+
+@pricing_app.command("show")
+def pricing_show(
+    region: Optional[List[str]] = typer.Option(None, "--region", help="Only this region; repeat for several."),
+    engine: Optional[List[str]] = typer.Option(None, "--engine", help="Only this engine; repeat for several."),
+    nodes: bool = typer.Option(False, "--nodes", help="Also list node-based prices."),
+    output_format: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table or json."),
+    pricing: Optional[Path] = PricingOption,
+) -> None:
+    """The rates costwise uses, and where and when each came from."""
+    from costwise.pricing import ENGINES, load_pricing, normalize_engine
+
+    book = load_pricing(pricing)
+    regions = region or book.regions
+    engines = [normalize_engine(e) for e in engine] if engine else list(ENGINES)
+    rows = []
+    for r in regions:
+        for e in engines:
+            rates = book.rates(r, e)
+            row = {
+                "region": r,
+                "engine": e,
+                "storage_per_gb_hour": rates.storage_per_gb_hour,
+                "ecpu_per_million": rates.ecpu_per_million,
+                "min_storage_gb": rates.min_storage_gb,
+                "sources": {k: vars(v) for k, v in rates.sources.items()},
+            }
+            if nodes:
+                row["nodes"] = [vars(n) for n in book.node_types(r, e)]
+            rows.append(row)
+    if output_format is OutputFormat.json:
+        from costwise.render import to_json
+
+        sys.stdout.write(to_json({"file": str(book.path), "bytes_per_gb": book.bytes_per_gb, "hours_per_month": book.hours_per_month, "rates": rows}))
+        return
+    from rich.table import Table
+
+    table = Table(title=f"Prices from {book.path}", title_justify="left")
+    for column in ("region", "engine", "$/GB-hour", "$/M ECPU", "min GB", "as of", "confidence"):
+        table.add_column(column, justify="right" if column.startswith(("$", "min")) else "left", no_wrap=True)
+    for row in rows:
+        srcs = row["sources"].values()
+        confidence = min((s["confidence"] for s in srcs), key=["low", "medium", "high", "unknown"].index)
+        table.add_row(row["region"], row["engine"], f"{row['storage_per_gb_hour']:g}", f"{row['ecpu_per_million']:g}",
+                      f"{row['min_storage_gb']:g}", max(s["as_of"] for s in srcs), confidence)
+    _print_table(table)
+    if nodes:
+        node_table = Table(title="Node-based, on-demand", title_justify="left")
+        for column in ("region", "engine", "node type", "$/hour", "GiB", "vCPU", "confidence"):
+            node_table.add_column(column, justify="right" if column in ("$/hour", "GiB", "vCPU") else "left", no_wrap=True)
+        for row in rows:
+            for node in row["nodes"]:
+                node_table.add_row(row["region"], row["engine"], node["name"], f"{node['hourly']:g}", f"{node['memory_gib']:g}",
+                                   str(node["vcpu"]), node["confidence"])
+        _print_table(node_table)
+
+
+@pricing_app.command("update")
+def pricing_update(
+    region: Optional[List[str]] = typer.Option(None, "--region", help="Region to refresh; repeat for several (default: those in the file)."),
+    engine: Optional[List[str]] = typer.Option(None, "--engine", help="Engine to refresh; repeat (default: all three)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="pricing.yaml to update (default: --pricing, else ./pricing.yaml).", metavar="PATH"),
+    write: bool = typer.Option(False, "--write", help="Write the file. Without it this is a dry run that shows the diff."),
+    pricing: Optional[Path] = PricingOption,
+    api_region: str = typer.Option("us-east-1", "--api-region", help="Where to call the Price List API: us-east-1, eu-central-1 or ap-south-1."),
+    endpoint_url: Optional[str] = EndpointOpt,
+    profile: Optional[str] = ProfileOpt,
+) -> None:
+    """Refresh rates from the AWS Price List API (read-only; needs pricing:GetProducts).
+
+    Keeps entries it did not touch, records the SKU and date for each rate it sets, reports any SKU
+    it cannot interpret instead of guessing, and shows what changed. Dry run unless --write.
+    """
+    from costwise.atomic import atomic_write_text
+    from costwise.pricing import ENGINES, load_pricing, normalize_engine, validate_pricing
+    from costwise.pricing_update import PRICE_LIST_REGIONS, dump_pricing, fetch_price_list, merge_rates
+    from costwise.sources.aws import AwsSession
+
+    if api_region not in PRICE_LIST_REGIONS:
+        raise CostwiseError(f"--api-region: the Price List API is only in {', '.join(PRICE_LIST_REGIONS)}", 2)
+    target = output or pricing or Path("pricing.yaml")
+    base = load_pricing(target if target.exists() else pricing)
+    regions = list(dict.fromkeys(region or base.regions))
+    engines = [normalize_engine(e) for e in engine] if engine else list(ENGINES)
+    parsed = fetch_price_list(AwsSession(profile=profile, endpoint_url=endpoint_url), regions, api_region)
+    data, changes, notes = merge_rates(base.raw, parsed, regions, engines)
+    validate_pricing(data, target)  # never write a file costwise itself would refuse
+
+    for line in parsed.unreadable:
+        typer.echo(f"not interpreted: {line}", err=True)
+    for line in notes:
+        typer.echo(f"note: {line}", err=True)
+    if parsed.skipped:
+        typer.echo(f"skipped {len(parsed.skipped)} SKUs (extended-support surcharges)", err=True)
+    if changes:
+        from rich.table import Table
+
+        table = Table(title=f"{len(changes)} change(s) to {target}", title_justify="left")
+        for column in ("field", "old", "new"):
+            table.add_column(column)
+        for change in changes:
+            table.add_row(change.path, "—" if change.old is None else f"{change.old:g}", f"{change.new:g}")
+        _print_table(table)
+    else:
+        typer.echo(f"no rate changes for {', '.join(regions)}", err=True)
+    if write:
+        atomic_write_text(target, dump_pricing(data))
+        typer.echo(f"wrote {target}", err=True)
+    elif changes:
+        typer.echo(f"dry run: nothing written; add --write to save {target}", err=True)
 
 
 def main() -> None:

@@ -47,6 +47,17 @@ class Rates:
 
 
 @dataclass(frozen=True)
+class NodeType:
+    """A node-based cache node: on-demand $/hour, memory and vCPUs."""
+
+    name: str
+    hourly: float
+    memory_gib: float
+    vcpu: int
+    confidence: str = "unknown"
+
+
+@dataclass(frozen=True)
 class PriceBook:
     path: Path
     bytes_per_gb: float
@@ -88,6 +99,15 @@ class PriceBook:
                 for name in RATE_FIELDS
             },
         )
+
+
+    def node_types(self, region: str, engine: str) -> list[NodeType]:
+        """Node-based on-demand prices for this region and engine (empty when none are known)."""
+        entry = self.raw["regions"].get(region, {}).get(normalize_engine(engine), {})
+        return [
+            NodeType(name, float(n["hourly"]), float(n["memory_gib"]), int(n["vcpu"]), str(n.get("confidence", "unknown")))
+            for name, n in sorted((entry.get("nodes") or {}).items())
+        ]
 
 
 def normalize_engine(engine: str) -> str:
@@ -149,6 +169,17 @@ def validate_pricing(data: Any, path: Path) -> PriceBook:
                 if "value" not in rate:
                     raise InputError(f"{path}: {where}.value: missing field")
                 _number(path, f"{where}.value", rate["value"], positive=True)
+            nodes = entry.get("nodes") or {}
+            _mapping(path, f"regions.{region}.{engine}.nodes", nodes)
+            for node_name, node in nodes.items():
+                where = f"regions.{region}.{engine}.nodes.{node_name}"
+                node = _mapping(path, where, node)
+                for key in ("hourly", "memory_gib", "vcpu"):
+                    if key not in node:
+                        raise InputError(f"{path}: {where}.{key}: missing field")
+                _number(path, f"{where}.hourly", node["hourly"], positive=True)
+                _number(path, f"{where}.memory_gib", node["memory_gib"], positive=True, allow_zero=False)
+                _number(path, f"{where}.vcpu", node["vcpu"], positive=True, allow_zero=False)
             unknown = set(entry) - set(RATE_FIELDS) - {"nodes"}
             if unknown:
                 raise InputError(f"{path}: regions.{region}.{engine}.{sorted(unknown)[0]}: unknown field")

@@ -38,6 +38,7 @@ class EnvironmentResult:
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
     low_confidence_rates: bool = False
+    alternatives: dict[str, Any] = field(default_factory=dict)
 
     @property
     def env(self) -> str:
@@ -100,6 +101,7 @@ class EnvironmentResult:
                 if projection
                 else None
             ),
+            "alternatives": dict(self.alternatives),
             "budget": {"monthly": self.budget, "exceeded": self.over_budget} if self.budget is not None else None,
             "warnings": list(self.warnings),
             "error": self.error,
@@ -216,6 +218,7 @@ def analyze_environment(env: EnvHistory, prices: PriceBook, settings: SizingSett
     result.usage = usage_summary(frame, rates.bytes_per_gb)
     result.projection = project_month(frame, rates, settings)
     result.advice = recommend_limits(frame, result.projection, env.limits, rates, settings)
+    result.alternatives = alternatives(result, prices, rates)
     throttled = float(np.nansum(frame["throttled_sum"].to_numpy(float)))
     if throttled > 0:
         result.warnings.append(f"{throttled:,.0f} commands were throttled (ThrottledCmds) in the window")
@@ -226,6 +229,37 @@ def analyze_environment(env: EnvHistory, prices: PriceBook, settings: SizingSett
             f"projected ${result.projection.cost.total:,.2f} exceeds the ${env.budget:,.2f} monthly budget"
         )
     return result
+
+
+def alternatives(result: EnvironmentResult, prices: PriceBook, rates) -> dict[str, Any]:
+    """What the same usage would cost on node-based ElastiCache, and on Valkey for Redis OSS caches."""
+    from costwise.model.cost import hourly_bill
+    from costwise.model.nodes import compare_with_nodes
+
+    out: dict[str, Any] = {}
+    projection, advice = result.projection, result.advice
+    # nodes must hold the peak, not the mean: size them for the peaks grown to the month's end
+    comparison = compare_with_nodes(advice.storage.projected_peak, advice.ecpu.projected_peak, rates,
+                                    prices.node_types(rates.region, rates.engine), serverless_monthly=projection.cost.total)
+    if comparison is not None:
+        out["nodes"] = comparison.to_dict()
+    if rates.engine == "redis-oss":
+        try:
+            valkey = prices.rates(rates.region, "valkey")
+        except CostwiseError:
+            return out
+        storage, ecpu = hourly_bill(projection.storage_gb, projection.ecpu_per_hour, valkey)
+        projected = float(storage.sum() + ecpu.sum())
+        frame = result.history.frame
+        window = cost_of_hours(frame["storage_avg_bytes"], frame["ecpu_sum"], valkey).total
+        out["valkey"] = {
+            "engine": "valkey",
+            "window": window,
+            "projected_month": projected,
+            "saving_per_month": projection.cost.total - projected,
+            "summary": f"the same usage on Valkey: ${projected:,.2f} for the next 730 hours, ${projection.cost.total - projected:,.2f} less",
+        }
+    return out
 
 
 def build_report(

@@ -20,7 +20,7 @@ class Workload:
     max_ecpu_per_second: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass
 class WhatIfResult:
     engine: str
     region: str
@@ -33,9 +33,10 @@ class WhatIfResult:
     ceiling: Ceiling | None
     low_confidence_rates: bool
     warnings: list[str] = field(default_factory=list)
+    nodes: object = None  # NodeComparison, with --compare-nodes
 
     def to_dict(self) -> dict:
-        return {
+        data = {
             "engine": self.engine,
             "region": self.region,
             "hours_per_month": self.hours_per_month,
@@ -48,6 +49,9 @@ class WhatIfResult:
             "low_confidence_rates": self.low_confidence_rates,
             "warnings": list(self.warnings),
         }
+        if self.nodes is not None:
+            data["nodes"] = self.nodes.to_dict()
+        return data
 
 
 def build_workload(

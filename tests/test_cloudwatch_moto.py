@@ -90,6 +90,13 @@ def test_window_cost_to_the_cent(run, moto, loaded, monkeypatch):
     # 48 x 1 GB (minimum) x 0.125 = 6.00; 48e6 x 0.0034 / 1e6 = 0.1632; total 6.1632
     assert round(staging["cost"]["window"]["total"], 2) == 6.16
     assert staging["limits"]["current"]["max_storage_gb"] == 2  # AWS wins over the config's 3
+    # engine switch: the same usage on valkey, projected flat: 0.5 x 0.0837 x 730 = 30.5505 plus
+    # 1e6 x 730 / 1e6 x 0.00227 = 1.6571 -> 32.2076; on redis-oss 1 x 0.125 x 730 + 730 x 0.0034 = 93.732
+    valkey = staging["alternatives"]["valkey"]
+    assert valkey["projected_month"] == pytest.approx(32.2076, rel=1e-4)
+    assert staging["cost"]["projected_month"]["total"] == pytest.approx(93.732, rel=1e-4)
+    assert valkey["saving_per_month"] == pytest.approx(93.732 - 32.2076, rel=1e-4)
+    assert "valkey" not in prod["alternatives"] and "nodes" in prod["alternatives"]
 
     dev = envs["dev"]
     # 38 hours with data: 38 x 1 x 0.0837 = 3.1806; 38 x 0.5e6 = 19e6 x 0.00227/1e6 = 0.04313

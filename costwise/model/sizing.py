@@ -35,6 +35,7 @@ class DimensionAdvice:
     peak: float  # the history's peak in the current regime
     action: str
     reasons: list[str] = field(default_factory=list)
+    projected_peak: float = 0.0  # the peak grown to the end of the horizon (no headroom)
 
 
 @dataclass
@@ -150,7 +151,9 @@ def recommend_limits(frame, projection: Projection, current, rates, settings: Si
         ecpu_pressure.insert(0, f"ThrottledCmds: {throttled:,.0f} commands throttled in {throttled_hours} hours")
 
     storage = _dimension("storage", "GB", current.max_storage_gb, storage_peak, storage_needed, storage_rec, storage_alarm_hours, storage_pressure, settings, gb)
+    storage.projected_peak = storage_peak * storage_growth
     ecpu = _dimension("ECPU", "ECPU/s", current.max_ecpu_per_second, ecpu_peak, ecpu_needed, ecpu_rec, ecpu_alarm_hours, ecpu_pressure, settings, eps)
+    ecpu.projected_peak = ecpu_peak * ecpu_growth
     action = min((storage.action, ecpu.action), key=ACTION_ORDER.index)
 
     ceiling_now = ceiling_cost(current.max_storage_gb, current.max_ecpu_per_second, rates)

@@ -54,6 +54,7 @@ def estimate_renderables(report: Report) -> list:
         if a.ecpu_minimum:
             lines.append(f"  • optional: {a.ecpu_minimum['why']}")
         lines += [f"  ⚠ {w}" for w in env.warnings]
+        lines += [f"  → {alt['summary']}" for _, alt in sorted(env.alternatives.items(), reverse=True)]
         notes.append(Text(f"{h.env} ({h.cache}, {h.engine}, {h.region}):\n" + "\n".join(lines)))
     totals = report.total_projection()
     table.add_section()

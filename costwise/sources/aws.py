@@ -147,3 +147,13 @@ def get_metric_data(
             if not token:
                 break
     return results
+
+
+def get_products(client, service_code: str, filters: list[dict[str, str]]) -> list[str]:
+    """Every PriceList entry (a JSON string each) matching the filters, across pages."""
+    items: list[str] = []
+    paginator = client.get_paginator("get_products")
+    for page in paginator.paginate(ServiceCode=service_code, Filters=filters, FormatVersion="aws_v1",
+                                   PaginationConfig={"PageSize": 100}):
+        items.extend(page.get("PriceList", []))
+    return items

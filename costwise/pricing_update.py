@@ -1,0 +1,104 @@
+"""`costwise pricing update`: refresh pricing.yaml from the AWS Price List API.
+
+Fetching goes through costwise.sources.aws; merging and the diff are pure. Entries the refresh did
+not touch are kept as they are; every rate it sets records its SKU and date.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from costwise.pricelist import ParseResult, parse_price_list
+
+SERVICE_CODE = "AmazonElastiCache"
+PRODUCT_FAMILIES = ("ElastiCache Serverless", "Cache Instance")
+NODE_FAMILIES = ("t4g", "m7g", "r7g")  # the node types costwise compares against
+PRICE_LIST_REGIONS = ("us-east-1", "eu-central-1", "ap-south-1")  # where the pricing API lives
+
+
+@dataclass(frozen=True)
+class Change:
+    path: str
+    old: Any
+    new: Any
+
+
+def fetch_price_list(session, regions: list[str], api_region: str = "us-east-1") -> ParseResult:
+    """GetProducts for each region and product family; parsed, with what could not be read."""
+    from costwise.sources import aws
+
+    client = session.client("pricing", api_region)
+    items: list[str] = []
+    for region in regions:
+        for family in PRODUCT_FAMILIES:
+            filters = [
+                {"Type": "TERM_MATCH", "Field": "regionCode", "Value": region},
+                {"Type": "TERM_MATCH", "Field": "productFamily", "Value": family},
+            ]
+            try:
+                items.extend(aws.get_products(client, SERVICE_CODE, filters))
+            except Exception as exc:
+                raise aws.describe_error(exc, f"GetProducts ({region}, {family})") from None
+    return parse_price_list(items)
+
+
+def _family(node_type: str) -> str:
+    return node_type.split(".")[1] if node_type.count(".") >= 2 else ""
+
+
+def merge_rates(raw: dict, parsed: ParseResult, regions: list[str], engines: list[str], today: date | None = None) -> tuple[dict, list[Change], list[str]]:
+    """A new pricing dict with the parsed rates applied; the changes; notes on what was left out."""
+    today = today or date.today()
+    data = copy.deepcopy(raw)
+    changes: list[Change] = []
+    notes: list[str] = []
+    stamp = today.isoformat()
+    for rate in parsed.rates:
+        if rate.region not in regions or rate.engine not in engines:
+            continue
+        engine_entry = data.setdefault("regions", {}).setdefault(rate.region, {}).setdefault(rate.engine, {})
+        where = f"regions.{rate.region}.{rate.engine}"
+        source = f"AWS Price List API, SKU {rate.sku}"
+        if rate.field == "node":
+            if _family(rate.node_type) not in NODE_FAMILIES:
+                continue
+            if rate.memory_gib is None or rate.vcpu is None:
+                notes.append(f"{rate.sku} {rate.node_type}: no memory or vCPU in the Price List; not used")
+                continue
+            nodes = engine_entry.setdefault("nodes", {})
+            old = nodes.get(rate.node_type, {}).get("hourly")
+            nodes[rate.node_type] = {"hourly": rate.value, "memory_gib": rate.memory_gib, "vcpu": rate.vcpu,
+                                     "source": source, "as_of": stamp, "confidence": "high"}
+            if old != rate.value:
+                changes.append(Change(f"{where}.nodes.{rate.node_type}.hourly", old, rate.value))
+            continue
+        entry = engine_entry.get(rate.field)
+        old = entry.get("value") if isinstance(entry, dict) else entry
+        engine_entry[rate.field] = {"value": rate.value, "source": source, "as_of": stamp, "confidence": "high"}
+        if old != rate.value:
+            changes.append(Change(f"{where}.{rate.field}", old, rate.value))
+    for region in regions:
+        for engine in engines:
+            entry = data.get("regions", {}).get(region, {}).get(engine)
+            if entry is None:
+                notes.append(f"no serverless prices for {engine} in {region} in the Price List")
+                continue
+            missing = [f for f in ("storage_per_gb_hour", "ecpu_per_million", "min_storage_gb") if f not in entry]
+            if missing:
+                notes.append(f"regions.{region}.{engine}: {', '.join(missing)} not in the Price List and not in the file; add by hand")
+    return data, changes, notes
+
+
+HEADER = """# ElastiCache Serverless prices used by costwise.
+# Every rate records where it came from (source), when (as_of) and how sure we are (confidence).
+# Money is US dollars. Edit by hand or refresh with `costwise pricing update`; pass another file with --pricing.
+"""
+
+
+def dump_pricing(data: dict) -> str:
+    import yaml
+
+    return HEADER + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=200)

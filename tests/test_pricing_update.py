@@ -1,0 +1,164 @@
+"""Price List refresh: realistic GetProducts pages through botocore's Stubber, then a round trip."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import boto3
+import botocore.client
+import pytest
+import yaml
+from botocore.stub import ANY, Stubber
+
+from costwise.pricelist import parse_price_list
+from costwise.pricing import load_pricing
+from costwise.pricing_update import fetch_price_list, merge_rates
+from costwise.resources import bundled_pricing_path
+
+PUBLISHED = "2026-11-20T00:00:00Z"
+
+
+def product(sku, usagetype, region, family, usd, unit, *, engine=None, memory=None, vcpu=None, reserved_zero=False):
+    attributes = {"servicecode": "AmazonElastiCache", "usagetype": usagetype, "regionCode": region, "locationType": "AWS Region"}
+    if engine:
+        attributes["cacheEngine"] = engine
+    if memory:
+        attributes.update(memory=memory, vcpu=str(vcpu), instanceType=usagetype.split(":")[-1])
+    dims = {f"{sku}.JRTCKXETXF.6YS6EN2CT7": {"rateCode": f"{sku}.JRTCKXETXF.6YS6EN2CT7", "description": f"{usagetype} on demand",
+                                             "unit": unit, "pricePerUnit": {"USD": usd}, "appliesTo": []}}
+    if reserved_zero:
+        dims[f"{sku}.JRTCKXETXF.2TG2D8R56U"] = {"rateCode": "x", "description": "Valkey, cache.t4g.micro reserved instance applied",
+                                                "unit": "Hrs", "pricePerUnit": {"USD": "0.0000000000"}, "appliesTo": []}
+    return json.dumps({
+        "product": {"productFamily": family, "attributes": attributes, "sku": sku},
+        "serviceCode": "AmazonElastiCache",
+        "terms": {"OnDemand": {f"{sku}.JRTCKXETXF": {"offerTermCode": "JRTCKXETXF", "sku": sku, "effectiveDate": PUBLISHED,
+                                                      "priceDimensions": dims}}},
+        "version": "20261120000000",
+        "publicationDate": PUBLISHED,
+    })
+
+
+SL, NODE = "ElastiCache Serverless", "Cache Instance"
+# (region, family) -> pages; us-east-1 SKUs carry no usage-type prefix, us-west-2 ones "USW2-"
+PAGES = {
+    ("us-east-1", SL): [
+        [product("AAA1", "CachedData:Valkey", "us-east-1", SL, "0.0840000000", "GB-Hours"),
+         product("AAA2", "ElastiCacheProcessingUnits:Valkey", "us-east-1", SL, "0.0000000023", "ECPU")],
+        [product("AAA3", "CachedData:Redis", "us-east-1", SL, "0.1250000000", "GB-Hours"),
+         product("AAA4", "ElastiCacheProcessingUnits:Redis", "us-east-1", SL, "0.0000000034", "ECPU"),
+         product("AAA5", "USE1-DataTransfer-Regional-Bytes", "us-east-1", SL, "0.0100000000", "GB")],
+    ],
+    ("us-east-1", NODE): [
+        [product("BBB1", "NodeUsage:cache.t4g.micro", "us-east-1", NODE, "0.0128000000", "Hrs", engine="Valkey", memory="0.5 GiB", vcpu=2, reserved_zero=True),
+         product("BBB2", "ExtendedSupport:cache.r7g.large", "us-east-1", NODE, "0.1000000000", "Hrs", engine="Redis"),
+         product("BBB3", "NodeUsage:cache.t4g.micro", "us-east-1", NODE, "0.0160000000", "Hrs", engine="Redis", memory="0.5 GiB", vcpu=2),
+         product("BBB4", "NodeUsage:cache.m5.large", "us-east-1", NODE, "0.1560000000", "Hrs", engine="Redis", memory="6.38 GiB", vcpu=2)],
+    ],
+    ("us-west-2", SL): [
+        [product("CCC1", "USW2-CachedData:Valkey", "us-west-2", SL, "0.0900000000", "GB-Hours"),
+         product("CCC2", "USW2-ElastiCacheProcessingUnits:Valkey", "us-west-2", SL, "0.0000000025", "ECPU")],
+    ],
+    ("us-west-2", NODE): [[]],
+}
+
+
+def _responses():
+    """GetProducts responses in the order fetch_price_list asks: region by region, family by family."""
+    for (region, family), pages in PAGES.items():
+        for i, page in enumerate(pages):
+            response = {"FormatVersion": "aws_v1", "PriceList": page}
+            if i + 1 < len(pages):
+                response["NextToken"] = f"{region}-{family}-{i + 1}"
+            expected = {"ServiceCode": "AmazonElastiCache", "FormatVersion": "aws_v1", "MaxResults": 100,
+                        "Filters": [{"Type": "TERM_MATCH", "Field": "regionCode", "Value": region},
+                                    {"Type": "TERM_MATCH", "Field": "productFamily", "Value": family}]}
+            if i:
+                expected["NextToken"] = f"{region}-{family}-{i}"
+            yield response, expected
+
+
+class StubSession:
+    def __init__(self, client):
+        self._client = client
+
+    def client(self, service, region):
+        assert (service, region) == ("pricing", "us-east-1")
+        return self._client
+
+
+def test_stubbed_pages_are_parsed(aws_env):
+    client = boto3.client("pricing", region_name="us-east-1")
+    stub = Stubber(client)
+    for response, expected in _responses():
+        stub.add_response("get_products", response, expected)
+    with stub:
+        parsed = fetch_price_list(StubSession(client), ["us-east-1", "us-west-2"])
+    stub.assert_no_pending_responses()  # every page, NextToken included, was asked for
+    got = {(r.region, r.engine, r.field, r.node_type): r.value for r in parsed.rates}
+    assert got[("us-east-1", "valkey", "storage_per_gb_hour", None)] == 0.084
+    # per single ECPU in the Price List: 0.0000000023 x 1e6 = $0.0023 per million
+    assert got[("us-east-1", "valkey", "ecpu_per_million", None)] == pytest.approx(0.0023)
+    assert got[("us-west-2", "valkey", "storage_per_gb_hour", None)] == 0.09  # USW2- prefix understood
+    assert got[("us-east-1", "valkey", "node", "cache.t4g.micro")] == 0.0128  # the $0 reserved rate ignored
+    assert len(parsed.skipped) == 1 and "BBB2" in parsed.skipped[0]  # extended support
+    assert len(parsed.unreadable) == 1 and "AAA5" in parsed.unreadable[0]  # reported, not guessed
+
+
+def test_merge_keeps_untouched_entries_and_records_sources():
+    raw = yaml.safe_load(bundled_pricing_path().read_text())
+    parsed = parse_price_list([p for pages in PAGES.values() for page in pages for p in page])
+    data, changes, notes = merge_rates(raw, parsed, ["us-east-1", "us-west-2"], ["valkey", "redis-oss"], today=date(2026, 11, 26))
+    paths = {c.path: (c.old, c.new) for c in changes}
+    assert paths["regions.us-east-1.valkey.storage_per_gb_hour"] == (0.0837, 0.084)
+    assert paths["regions.us-west-2.valkey.ecpu_per_million"] == (0.00227, pytest.approx(0.0025))
+    assert "regions.us-east-1.redis-oss.storage_per_gb_hour" not in paths  # same value: no change
+    assert "regions.us-east-1.valkey.nodes.cache.t4g.micro.hourly" not in paths  # same price
+    entry = data["regions"]["us-east-1"]["valkey"]["storage_per_gb_hour"]
+    assert entry == {"value": 0.084, "source": "AWS Price List API, SKU AAA1", "as_of": "2026-11-26", "confidence": "high"}
+    assert data["regions"]["eu-west-1"] == raw["regions"]["eu-west-1"]  # not asked for: untouched
+    assert data["regions"]["us-east-1"]["memcached"] == raw["regions"]["us-east-1"]["memcached"]  # engine not asked for
+    assert "cache.m5.large" not in data["regions"]["us-east-1"]["redis-oss"]["nodes"]  # not a compared family
+
+
+def test_update_round_trip_through_the_cli(run, aws_env, monkeypatch, tmp_path):
+    target = tmp_path / "pricing.yaml"
+    target.write_text(bundled_pricing_path().read_text())
+    responses = list(_responses())
+    served = []
+
+    def fake(self, operation_name, params):
+        if operation_name == "GetProducts":
+            served.append(params)
+            return responses[len(served) - 1][0]
+        raise AssertionError(f"unexpected call {operation_name}")
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", fake)
+    before = target.read_text()
+    code, out, err = run("pricing", "update", "--region", "us-east-1", "--region", "us-west-2", "--output", str(target))
+    assert code == 0, err
+    assert target.read_text() == before  # a dry run writes nothing
+    assert "regions.us-east-1.valkey.storage_per_gb_hour" in out and "dry run" in err
+    assert "not interpreted: AAA5" in err
+
+    served.clear()
+    code, out, err = run("pricing", "update", "--region", "us-east-1", "--region", "us-west-2", "--output", str(target), "--write")
+    assert code == 0, err
+    assert load_pricing(target).rates("us-east-1", "valkey").storage_per_gb_hour == 0.084
+
+    code, out, err = run("whatif", "--storage-gb", "1", "--ecpu-per-second", "1000", "--pricing", str(target), "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    # 1 GB x 0.084 x 730 = 61.32; 1,000 x 3,600 x 730 / 1e6 x 0.0023 = 6.0444
+    assert data["cost"]["storage"] == pytest.approx(61.32)
+    assert data["cost"]["ecpu"] == pytest.approx(6.0444)
+
+
+def test_show(cli):
+    result = cli("pricing", "show", "--region", "us-east-1", "--engine", "valkey", "--nodes", "--format", "json")
+    assert result.returncode == 0
+    data = json.loads(result.stdout)
+    (row,) = data["rates"]
+    assert (row["storage_per_gb_hour"], row["ecpu_per_million"], row["min_storage_gb"]) == (0.0837, 0.00227, 0.1)
+    assert {"name": "cache.t4g.micro", "hourly": 0.0128, "memory_gib": 0.5, "vcpu": 2, "confidence": "high"} in row["nodes"]
