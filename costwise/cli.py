@@ -464,6 +464,74 @@ def report(
         raise typer.Exit(1)
 
 
+@app.command()
+def migrate(
+    from_redis: Optional[str] = typer.Option(None, "--from-redis", help="A running Redis or Valkey: redis://[:PASSWORD@]HOST:PORT (rediss:// for TLS).", metavar="URL"),
+    from_cluster: Optional[str] = typer.Option(None, "--from-cluster", help="A node-based ElastiCache replication group id.", metavar="ID"),
+    tls: bool = typer.Option(False, "--tls", help="With --from-redis: connect with TLS."),
+    sample: str = typer.Option("60s", "--sample", help="With --from-redis: how long to sample (60s, 5m, 1h)."),
+    peak_factor: float = typer.Option(2.0, "--peak-factor", min=1.0, help="With --from-redis: busiest traffic over the sampled rate, for the starting ECPU limit."),
+    engine: Optional[str] = typer.Option(None, "--engine", help="Serverless engine to price (default: valkey for --from-redis, the cluster's engine for --from-cluster)."),
+    region: str = typer.Option("us-east-1", "--region", help="Region: prices, and where the cluster is."),
+    as_of: Optional[str] = AsOfOpt,
+    days: int = DaysOpt,
+    endpoint_url: Optional[str] = EndpointOpt,
+    profile: Optional[str] = ProfileOpt,
+    output_format: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table or json."),
+    pricing: Optional[Path] = PricingOption,
+) -> None:
+    """What a cache that is not serverless yet would cost on ElastiCache Serverless.
+
+    `--from-redis` samples a running server with INFO only (read-only) at the start and end of the
+    sample; `--from-cluster` reads a node-based cluster's per-node CloudWatch metrics for the window
+    (needs elasticache:DescribeReplicationGroups and cloudwatch:GetMetricData).
+
+    Examples:
+
+    * `costwise migrate --from-redis redis://localhost:6379 --sample 5m --peak-factor 3`
+
+    * `costwise migrate --from-cluster shop-cache --region eu-west-1 --days 14 --format json`
+    """
+    from costwise.pricing import load_pricing, normalize_engine
+
+    if (from_redis is None) == (from_cluster is None):
+        raise CostwiseError("give one of --from-redis URL or --from-cluster ID", 2)
+    if output_format not in (OutputFormat.table, OutputFormat.json):
+        raise CostwiseError("migrate prints table or json", 2)
+    prices = load_pricing(pricing)
+    settings = _settings(None)
+    if from_redis is not None:
+        from costwise.migration import from_redis as estimate_redis
+        from costwise.sources.redis_info import parse_duration, redact, sample_info
+
+        seconds = parse_duration(sample)
+        target = normalize_engine(engine or "valkey")
+        prices.rates(region, target)  # a bad region or engine fails before sampling
+        if output_format is not OutputFormat.json:
+            typer.echo(f"sampling {redact(from_redis)} for {seconds:g} s (INFO only)...", err=True)
+        snapshots = sample_info(from_redis, seconds, tls=tls)
+        data = estimate_redis(redact(from_redis), snapshots, prices, region, target, peak_factor, settings)
+    else:
+        from costwise.migration import from_cluster as estimate_cluster
+        from costwise.sources.aws import AwsSession
+        from costwise.sources.cluster import read_cluster
+        from costwise.sources.plan import make_window
+
+        window = make_window(_parse_as_of(as_of), days)
+        session = AwsSession(profile=profile, endpoint_url=endpoint_url)
+        shape, frames, _ = read_cluster(session, region, from_cluster, window)
+        data = estimate_cluster(shape, frames, window, prices, region, engine, settings)
+    if output_format is OutputFormat.json:
+        from costwise.render import to_json
+
+        sys.stdout.write(to_json(data))
+        return
+    from costwise.render.migrate import migrate_renderables
+
+    for item in migrate_renderables(data):
+        _print_table(item)
+
+
 pricing_app = typer.Typer(help="Show the prices in use, or refresh them from the AWS Price List API.", no_args_is_help=True)
 app.add_typer(pricing_app, name="pricing")
 

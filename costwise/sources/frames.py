@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from costwise.sources.plan import COLUMNS, PERIOD_SECONDS, MetricQuery, Window
+from costwise.sources.plan import PERIOD_SECONDS, MetricQuery, Window
 
 
 def results_to_frames(
@@ -18,9 +18,10 @@ def results_to_frames(
 
     hours = window.hours
     caches = list(dict.fromkeys(q.cache for q in queries))
+    columns = list(dict.fromkeys(q.column for q in queries))
     cache_pos = {cache: i for i, cache in enumerate(caches)}
-    col_pos = {column: j for j, column in enumerate(COLUMNS)}
-    grid = np.full((len(caches), hours, len(COLUMNS)), np.nan)
+    col_pos = {column: j for j, column in enumerate(columns)}
+    grid = np.full((len(caches), hours, len(columns)), np.nan)
 
     # Convert all timestamps in one call: per-series conversion costs more than the data.
     rows, cols, stamps, values = [], [], [], []
@@ -45,4 +46,4 @@ def results_to_frames(
         grid[r[inside], offsets[inside], c[inside]] = v[inside]
 
     index = pd.date_range(window.start, periods=hours, freq="h", tz="UTC", name="timestamp")
-    return {cache: pd.DataFrame(grid[i], index=index, columns=list(COLUMNS)) for cache, i in cache_pos.items()}
+    return {cache: pd.DataFrame(grid[i], index=index, columns=columns) for cache, i in cache_pos.items()}

@@ -53,10 +53,11 @@ def make_window(as_of: datetime | None, days: int) -> Window:
 @dataclass(frozen=True)
 class MetricQuery:
     id: str
-    cache: str
+    cache: str  # the dimension's value: a serverless cache name, or a node's CacheClusterId
     column: str
     metric: str
     stat: str
+    dimension: str = DIMENSION
 
     def payload(self) -> dict:
         return {
@@ -65,7 +66,7 @@ class MetricQuery:
                 "Metric": {
                     "Namespace": NAMESPACE,
                     "MetricName": self.metric,
-                    "Dimensions": [{"Name": DIMENSION, "Value": self.cache}],
+                    "Dimensions": [{"Name": self.dimension, "Value": self.cache}],
                 },
                 "Period": PERIOD_SECONDS,
                 "Stat": self.stat,
@@ -74,12 +75,12 @@ class MetricQuery:
         }
 
 
-def build_queries(caches: list[str]) -> list[MetricQuery]:
+def build_queries(caches: list[str], metrics: tuple[tuple[str, str, str], ...] = METRICS, dimension: str = DIMENSION) -> list[MetricQuery]:
     # Ids must start with a lower-case letter; the index keeps them unique and short.
     return [
-        MetricQuery(f"c{i}_{j}", cache, column, metric, stat)
+        MetricQuery(f"c{i}_{j}", cache, column, metric, stat, dimension)
         for i, cache in enumerate(caches)
-        for j, (column, metric, stat) in enumerate(METRICS)
+        for j, (column, metric, stat) in enumerate(metrics)
     ]
 
 

@@ -1,0 +1,245 @@
+"""Estimate serverless usage from what a non-serverless cache shows. Pure functions.
+
+ECPU rule (DOMAIN.md): a simple command costs 1 ECPU per KB transferred, at least 1. From
+aggregates, assuming commands of similar size: ECPUs = max(commands, KB transferred). Commands
+that need more vCPU time than bytes (Lua scripts) count as `weight` commands each.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from costwise.model.sizing import nice_ceil
+from costwise.limits import MAX_ECPU_LIMIT, MAX_STORAGE_LIMIT_GB, MIN_ECPU_LIMIT, MIN_STORAGE_LIMIT_GB
+
+KB = 1024
+
+# Commands costwise itself sends (or the client library sends on connect): not the workload.
+OWN_COMMANDS = {"info", "client", "hello", "auth", "ping", "command", "select"}
+
+
+def ecpus_from_traffic(commands: float, bytes_transferred: float) -> float:
+    """ECPUs for `commands` moving `bytes_transferred` in all: each command at least 1, else 1 per KB."""
+    return max(commands, bytes_transferred / KB)
+
+
+@dataclass(frozen=True)
+class InfoSample:
+    """What two INFO snapshots say: the parsed fields costwise uses."""
+
+    seconds: float
+    dataset_bytes: float
+    used_memory: float
+    used_memory_peak: float
+    commands: dict[str, float]  # command -> calls during the window (costwise's own removed)
+    net_in: float  # bytes during the window
+    net_out: float
+    own_bytes: float  # bytes of costwise's own replies inside that count
+    keys: int
+
+
+def sample_from_info(first: dict, second: dict, seconds: float, own_reply_bytes: float = 0.0) -> InfoSample:
+    """Difference two `INFO all` dicts (as redis-py parses them)."""
+
+    def calls(info: dict) -> dict[str, float]:
+        out = {}
+        for key, value in info.items():
+            if key.startswith("cmdstat_") and isinstance(value, dict):
+                out[key[len("cmdstat_"):].lower()] = float(value.get("calls", 0))
+        return out
+
+    before, after = calls(first), calls(second)
+    commands = {}
+    for name, total in after.items():
+        base = name.split("|")[0]
+        if base in OWN_COMMANDS:
+            continue
+        delta = total - before.get(name, 0.0)
+        if delta > 0:
+            commands[name] = delta
+    keys = 0
+    for key, value in second.items():
+        if key.startswith("db") and isinstance(value, dict):
+            keys += int(value.get("keys", 0))
+    dataset = second.get("used_memory_dataset")
+    used = float(second.get("used_memory", 0))
+    return InfoSample(
+        seconds=seconds,
+        dataset_bytes=float(dataset if dataset is not None else used),
+        used_memory=used,
+        used_memory_peak=float(second.get("used_memory_peak", used)),
+        commands=commands,
+        net_in=float(second.get("total_net_input_bytes", 0)) - float(first.get("total_net_input_bytes", 0)),
+        net_out=float(second.get("total_net_output_bytes", 0)) - float(first.get("total_net_output_bytes", 0)),
+        own_bytes=own_reply_bytes,
+        keys=keys,
+    )
+
+
+@dataclass
+class ServerEstimate:
+    storage_gb: float
+    ecpu_per_second: float
+    commands_per_second: float
+    kb_per_command: float
+    peak_factor: float
+    recommended_max_storage_gb: int
+    recommended_max_ecpu_per_second: int
+    notes: list[str] = field(default_factory=list)
+
+
+def estimate_from_sample(sample: InfoSample, bytes_per_gb: float, peak_factor: float, headroom: float, burst: float) -> ServerEstimate:
+    """Serverless storage and ECPU/s from an INFO sample, and starting limits.
+
+    Storage is the dataset (used_memory_dataset: data, not allocator or client overhead). Starting
+    limits: storage = the dataset grown as far as its own peak memory suggests, plus headroom;
+    ECPU/s = the sampled rate x peak factor x (1 + headroom) x (1 + burst).
+    """
+    commands = sum(sample.commands.values())
+    transferred = max(sample.net_in + sample.net_out - sample.own_bytes, 0.0)
+    seconds = max(sample.seconds, 1e-9)
+    ecpu_rate = ecpus_from_traffic(commands, transferred) / seconds
+    storage_gb = sample.dataset_bytes / bytes_per_gb
+    peak_ratio = sample.used_memory_peak / sample.used_memory if sample.used_memory > 0 else 1.0
+    storage_limit = math.ceil(storage_gb * max(peak_ratio, 1.0) * (1 + headroom))
+    ecpu_limit = nice_ceil(ecpu_rate * peak_factor * (1 + headroom) * (1 + burst))
+    notes = [
+        f"sampled {sample.seconds:g} s: {commands:,.0f} commands, {transferred / KB:,.0f} KB in and out",
+        "a short sample is not a month: traffic was scaled by the peak factor for the limits only; "
+        "the bill follows whatever the month's real traffic is",
+    ]
+    if sample.seconds < 3600:
+        notes.append("sample shorter than an hour: daily and weekly cycles are not in it")
+    return ServerEstimate(
+        storage_gb=storage_gb,
+        ecpu_per_second=ecpu_rate,
+        commands_per_second=commands / seconds,
+        kb_per_command=(transferred / KB / commands) if commands else 0.0,
+        peak_factor=peak_factor,
+        recommended_max_storage_gb=int(min(max(storage_limit, MIN_STORAGE_LIMIT_GB), MAX_STORAGE_LIMIT_GB)),
+        recommended_max_ecpu_per_second=int(min(max(ecpu_limit, MIN_ECPU_LIMIT), MAX_ECPU_LIMIT)),
+        notes=notes,
+    )
+
+
+# ---- node-based clusters ----------------------------------------------------------------------
+
+# (column, metric, statistic) per node, dimension CacheClusterId
+NODE_METRICS: tuple[tuple[str, str, str], ...] = (
+    ("bytes_avg", "BytesUsedForCache", "Average"),
+    ("bytes_max", "BytesUsedForCache", "Maximum"),
+    ("get_cmds", "GetTypeCmds", "Sum"),
+    ("set_cmds", "SetTypeCmds", "Sum"),
+    ("get_max", "GetTypeCmds", "Maximum"),
+    ("set_max", "SetTypeCmds", "Maximum"),
+    ("eval_cmds", "EvalBasedCmds", "Sum"),
+    ("eval_latency", "EvalBasedCmdsLatency", "Average"),
+    ("get_latency", "GetTypeCmdsLatency", "Average"),
+    ("net_in", "NetworkBytesIn", "Sum"),
+    ("net_out", "NetworkBytesOut", "Sum"),
+    ("replication", "ReplicationBytes", "Sum"),
+)
+
+
+@dataclass(frozen=True)
+class ClusterNode:
+    cluster_id: str
+    role: str  # primary | replica
+
+
+@dataclass(frozen=True)
+class ClusterShape:
+    replication_group: str
+    engine: str
+    node_type: str
+    nodes: list[ClusterNode]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def primaries(self) -> list[str]:
+        return [n.cluster_id for n in self.nodes if n.role == "primary"]
+
+    @property
+    def replicas(self) -> list[str]:
+        return [n.cluster_id for n in self.nodes if n.role == "replica"]
+
+
+def cluster_shape(group: dict, engine_hint: str | None = None) -> ClusterShape:
+    """Nodes and roles from a DescribeReplicationGroups entry.
+
+    Cluster-mode-enabled groups do not report CurrentRole: the first member of each node group is
+    taken as its primary, as ElastiCache creates them (a failover may have swapped them; storage
+    is read from primaries only, traffic from every node, so this touches storage alone).
+    """
+    nodes: list[ClusterNode] = []
+    notes = []
+    seen = set()
+    for group_entry in group.get("NodeGroups", []):
+        for i, member in enumerate(group_entry.get("NodeGroupMembers", [])):
+            cluster_id = member.get("CacheClusterId")
+            key = (group_entry.get("NodeGroupId"), cluster_id, member.get("CacheNodeId"))
+            if not cluster_id or key in seen:
+                continue
+            seen.add(key)
+            role = member.get("CurrentRole")
+            if role not in ("primary", "replica"):
+                role = "primary" if i == 0 else "replica"
+                if i == 0:
+                    notes.append(f"{cluster_id}: no CurrentRole reported; taken as its shard's primary")
+            nodes.append(ClusterNode(cluster_id, role))
+    if not nodes:
+        nodes = [ClusterNode(c, "primary" if i == 0 else "replica") for i, c in enumerate(dict.fromkeys(group.get("MemberClusters", [])))]
+    engine = (group.get("Engine") or engine_hint or "redis").lower()
+    return ClusterShape(group.get("ReplicationGroupId", "?"), engine, group.get("CacheNodeType", "?"), nodes, tuple(notes))
+
+
+def serverless_frame_from_nodes(frames: dict, shape: ClusterShape):
+    """Hourly serverless-equivalent usage from per-node frames (NODE_METRICS columns).
+
+    storage: the primaries' BytesUsedForCache (replicas hold copies, serverless bills one);
+    ECPUs: max(weighted commands, KB moved) per hour over all nodes, replication traffic removed
+    (it leaves the primary and enters each replica: counted twice in the raw bytes);
+    busiest minute: the commands' busiest minutes summed, scaled like the hour's ECPUs.
+    """
+    import numpy as np
+    import pandas as pd
+
+    def total(ids, column):
+        parts = [frames[i][column] for i in ids if i in frames]
+        if not parts:
+            return None
+        return pd.concat(parts, axis=1).sum(axis=1, min_count=1)
+
+    every = [n.cluster_id for n in shape.nodes if n.cluster_id in frames]
+    index = frames[every[0]].index
+    storage_avg = total(shape.primaries, "bytes_avg")
+    storage_max = total(shape.primaries, "bytes_max")
+    gets, sets, evals = (total(every, c) for c in ("get_cmds", "set_cmds", "eval_cmds"))
+    # Lua scripts cost vCPU time: weigh each like (its latency / a GET's latency) simple commands
+    eval_latency = total(every, "eval_latency")
+    get_latency = total(every, "get_latency")
+    weight = 1.0
+    if eval_latency is not None and get_latency is not None and eval_latency.notna().any() and get_latency.notna().any():
+        eval_mean, get_mean = float(eval_latency.mean()), float(get_latency.mean())
+        if get_mean > 0:
+            weight = max(1.0, eval_mean / get_mean)
+    commands = gets.fillna(0) + sets.fillna(0) + (evals.fillna(0) * weight if evals is not None else 0)
+    moved = total(every, "net_in").fillna(0) + total(every, "net_out").fillna(0)
+    replication = total(shape.primaries, "replication")
+    if replication is not None:
+        moved = (moved - 2 * replication.fillna(0)).clip(lower=0)
+    ecpu = np.maximum(commands, moved / KB)
+    present = gets.notna() | sets.notna()
+    ecpu = ecpu.where(present)
+    busiest = total(every, "get_max").fillna(0) + total(every, "set_max").fillna(0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = (ecpu / commands.where(commands > 0)).fillna(1.0)
+    frame = pd.DataFrame({
+        "storage_avg_bytes": storage_avg if storage_avg is not None else np.nan,
+        "storage_max_bytes": storage_max if storage_max is not None else np.nan,
+        "ecpu_sum": ecpu,
+        "ecpu_max_minute": (busiest * scale).where(present),
+        "throttled_sum": 0.0,
+    }, index=index)
+    return frame, weight
