@@ -129,22 +129,11 @@ def parse_config(data: Any, path: Path | None) -> Config:
 
 def load_config(path: str | Path | None) -> Config:
     """Read costwise.yaml (or the given path). A missing default file is an error only when used."""
-    import yaml
+    from costwise.yamlfile import read_yaml
 
     resolved = Path(path) if path is not None else Path(DEFAULT_CONFIG)
-    try:
-        text = resolved.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        hint = "" if path is not None else " (pass --config PATH, --cache NAME, --metrics-file FILE or --demo)"
-        raise InputError(f"{resolved}: config file not found{hint}") from None
-    except OSError as exc:
-        raise InputError(f"{resolved}: cannot read config ({exc.strerror})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise InputError(f"{resolved}: not valid YAML{where}") from None
+    hint = "" if path is not None else " (pass --config PATH, --cache NAME, --metrics-file FILE or --demo)"
+    data = read_yaml(resolved, "config file", hint)
     return parse_config(data, resolved)
 
 

@@ -188,19 +188,8 @@ def validate_pricing(data: Any, path: Path) -> PriceBook:
 
 def load_pricing(path: str | Path | None = None) -> PriceBook:
     """Read pricing.yaml (the bundled one unless a path is given) and validate it."""
-    import yaml
+    from costwise.yamlfile import read_yaml
 
     resolved = Path(path) if path is not None else bundled_pricing_path()
-    try:
-        text = resolved.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{resolved}: pricing file not found") from None
-    except OSError as exc:
-        raise InputError(f"{resolved}: cannot read pricing file ({exc.strerror})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise InputError(f"{resolved}: not valid YAML{where}") from None
+    data = read_yaml(resolved, "pricing file")
     return validate_pricing(data, resolved)
