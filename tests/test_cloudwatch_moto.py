@@ -277,3 +277,23 @@ def test_sizing_settings_from_config(run, moto, loaded, monkeypatch):
     loaded.write_text(config + "sizing:\n  headrom: 1.0\n")
     code, out, err = run("estimate", "--config", str(loaded), "--endpoint-url", moto)
     assert code == 2 and "sizing.headrom: unknown key" in err
+
+
+def test_history_file_round_trip_keeps_names_and_gaps(tmp_path):
+    """Env names that look like numbers stay strings; gaps stay gaps (not zeros) through a CSV."""
+    import numpy as np
+
+    from costwise.sources.history import CurrentLimits, EnvHistory, History, empty_frame, load_history, save_history
+    from costwise.sources.plan import Window
+
+    window = Window(START, END)
+    frame = empty_frame(window)
+    frame.iloc[5:, :] = 1.5
+    history = History(window, [EnvHistory("007", "0042", "valkey", "us-east-1", CurrentLimits(3, 4000, source="aws"), frame, budget=12.5)], "test")
+    path = tmp_path / "h.csv"
+    save_history(history, path)
+    back = load_history(path).environments[0]
+    assert (back.env, back.cache, back.budget) == ("007", "0042", 12.5)
+    assert back.limits == CurrentLimits(3, 4000, source="aws")
+    assert back.frame.iloc[:5].isna().all().all() and (back.frame.iloc[5:] == 1.5).all().all()
+    assert np.array_equal(back.frame.index, frame.index)

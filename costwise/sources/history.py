@@ -150,7 +150,7 @@ def load_history(path: str | Path, source_label: str | None = None) -> History:
             if not first.startswith("# "):
                 raise InputError(f"{path}: not a costwise history file (first line should be its '# {{...}}' header)")
             meta_text = first[2:]
-            table = pd.read_csv(path, comment=None, skiprows=1)
+            table = pd.read_csv(path, skiprows=1, dtype={"env": str, "cache": str})
         else:
             raise InputError(f"{path}: unknown file type {suffix or '(none)'}; use .csv or .parquet")
         meta = json.loads(meta_text) if meta_text else None
