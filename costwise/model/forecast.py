@@ -368,7 +368,7 @@ class Projection:
     notes: list[str] = field(default_factory=list)
 
 
-def _describe(name: str, fit: SeriesFit, as_of) -> list[str]:
+def _describe(name: str, fit: SeriesFit) -> list[str]:
     notes = []
     if fit.zero:
         return notes
@@ -424,7 +424,7 @@ def project_month(frame, rates, settings: SizingSettings | None = None) -> Proje
         confidence = "medium"
     else:
         confidence = "low"
-    notes = _describe("storage", storage_fit, as_of) + _describe("ECPU", ecpu_fit, as_of)
+    notes = _describe("storage", storage_fit) + _describe("ECPU", ecpu_fit)
     if confidence == "low":
         notes.append(f"only {regime_days:.1f} days of history in the current pattern: confidence is low, the interval is wide")
     return Projection(

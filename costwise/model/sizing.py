@@ -68,7 +68,6 @@ def _since(frame, start):
 
 def _dimension(
     name: str,
-    unit: str,
     current: float | None,
     peak: float,
     needed: float,
@@ -150,9 +149,9 @@ def recommend_limits(frame, projection: Projection, current, rates, settings: Si
         throttled_hours = int(np.sum(frame["throttled_sum"].to_numpy(dtype=float) > 0))
         ecpu_pressure.insert(0, f"ThrottledCmds: {throttled:,.0f} commands throttled in {throttled_hours} hours")
 
-    storage = _dimension("storage", "GB", current.max_storage_gb, storage_peak, storage_needed, storage_rec, storage_alarm_hours, storage_pressure, settings, gb)
+    storage = _dimension("storage", current.max_storage_gb, storage_peak, storage_needed, storage_rec, storage_alarm_hours, storage_pressure, settings, gb)
     storage.projected_peak = storage_peak * storage_growth
-    ecpu = _dimension("ECPU", "ECPU/s", current.max_ecpu_per_second, ecpu_peak, ecpu_needed, ecpu_rec, ecpu_alarm_hours, ecpu_pressure, settings, eps)
+    ecpu = _dimension("ECPU", current.max_ecpu_per_second, ecpu_peak, ecpu_needed, ecpu_rec, ecpu_alarm_hours, ecpu_pressure, settings, eps)
     ecpu.projected_peak = ecpu_peak * ecpu_growth
     action = min((storage.action, ecpu.action), key=ACTION_ORDER.index)
 
