@@ -7,6 +7,7 @@ field path and what is wrong, so a typo in a hand-edited file is a one-line fix.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from costwise.errors import InputError
 from costwise.resources import bundled_pricing_path
 
 ENGINES = ("valkey", "redis-oss", "memcached")
+# AWS region codes: us-east-1, eu-central-2, ap-southeast-5, us-gov-west-1, cn-north-1, ...
+REGION_CODE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 RATE_FIELDS = ("storage_per_gb_hour", "ecpu_per_million", "min_storage_gb")
 
 # DescribeServerlessCaches and people say "redis"; pricing says "redis-oss".
@@ -151,6 +154,8 @@ def validate_pricing(data: Any, path: Path) -> PriceBook:
     if not regions:
         raise InputError(f"{path}: regions: no region defined")
     for region, engines in regions.items():
+        if not isinstance(region, str) or not REGION_CODE.match(region):
+            raise InputError(f"{path}: regions.{region}: unknown region (expected an AWS region code such as us-east-1)")
         engines = _mapping(path, f"regions.{region}", engines)
         for engine, entry in engines.items():
             if engine not in ENGINES:

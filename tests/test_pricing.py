@@ -37,6 +37,8 @@ def _write(tmp_path: Path, mutate) -> Path:
         (lambda d: d["regions"]["us-east-1"]["valkey"]["storage_per_gb_hour"].update(value="cheap"), "expected a number, got 'cheap'"),
         (lambda d: d["regions"]["us-east-1"].update(dragonfly=d["regions"]["us-east-1"]["valkey"]), "regions.us-east-1.dragonfly: unknown engine"),
         (lambda d: d["units"].pop("hours_per_month"), "units.hours_per_month: missing field"),
+        (lambda d: d["regions"].update({"us-esat-one": d["regions"]["us-east-1"]}), "regions.us-esat-one: unknown region"),
+        (lambda d: d["regions"]["us-west-2"]["valkey"]["nodes"]["cache.t4g.micro"].pop("vcpu"), "nodes.cache.t4g.micro.vcpu: missing field"),
     ],
 )
 def test_invalid_pricing_names_the_field(tmp_path, mutate, expected):

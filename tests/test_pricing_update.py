@@ -9,7 +9,7 @@ import boto3
 import botocore.client
 import pytest
 import yaml
-from botocore.stub import ANY, Stubber
+from botocore.stub import Stubber
 
 from costwise.pricelist import parse_price_list
 from costwise.pricing import load_pricing

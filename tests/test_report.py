@@ -67,7 +67,7 @@ def test_demo_file_is_what_the_script_makes(tmp_path):
                    cwd=os.path.dirname(os.path.dirname(__file__)), env={**os.environ, "PATH": os.path.dirname(os.sys.executable) + os.pathsep + os.environ["PATH"]})
     bundled, fresh = load_history(demo_history_path()), load_history(out)
     assert [e.env for e in bundled.environments] == ["dev", "staging", "prod"]
-    for a, b in zip(bundled.environments, fresh.environments):
+    for a, b in zip(bundled.environments, fresh.environments, strict=True):
         assert a.meta() == b.meta()
         np.testing.assert_allclose(a.frame.to_numpy(), b.frame.to_numpy(), rtol=1e-12, equal_nan=True)
     limits = {e.env: (e.limits.max_storage_gb, e.limits.max_ecpu_per_second) for e in bundled.environments}
@@ -80,7 +80,7 @@ def test_demo_report_numbers_match_the_cost_model(cli):
     data = json.loads(result.stdout)
     history = load_history(demo_history_path())
     gib = 2**30
-    for env, hist in zip(data["environments"], history.environments):
+    for env, hist in zip(data["environments"], history.environments, strict=True):
         f = hist.frame
         # valkey: each hour max(avg GB, 0.1) x 0.0837, plus ECPUs x 0.00227 / 1e6
         storage = float(np.sum(np.maximum(f["storage_avg_bytes"].to_numpy() / gib, 0.1)) * 0.0837)
@@ -174,3 +174,34 @@ def test_html_report_renders_in_chromium(cli, tmp_path):
     pixels = matplotlib.image.imread(str(shot))
     assert pixels.shape[0] > 500 and pixels.shape[1] > 500
     assert float(pixels[..., :3].std()) > 0.05  # not a blank page
+
+
+def test_github_actions_example_is_a_valid_monthly_workflow():
+    import yaml
+
+    from tests.conftest import REPO
+
+    workflow = yaml.safe_load((REPO / "examples/github-actions/monthly-cost-report.yml").read_text())
+    # PyYAML reads the bare key `on` as True
+    triggers = workflow.get("on", workflow.get(True))
+    assert triggers["schedule"][0]["cron"] == "0 6 1 * *"
+    assert workflow["permissions"] == {"id-token": "write", "contents": "read"}
+    steps = workflow["jobs"]["report"]["steps"]
+    uses = [s.get("uses", "") for s in steps]
+    assert any(u.startswith("aws-actions/configure-aws-credentials") for u in uses)
+    assert any(u.startswith("actions/upload-artifact") for u in uses)
+    script = next(s["run"] for s in steps if s.get("name") == "Cost report")
+    assert "--fail-on-budget" in script and "GITHUB_STEP_SUMMARY" in script
+    # every costwise command in the workflow parses with this costwise's options
+    from typer.testing import CliRunner
+
+    from costwise.cli import app
+
+    for line in script.splitlines():
+        line = line.strip()
+        if line.startswith("costwise "):
+            args = line.split()[1:]
+            result = CliRunner().invoke(app, [args[0], "--help"])
+            assert result.exit_code == 0
+            options = {a for a in args if a.startswith("--")}
+            assert all(o in result.output for o in options), (line, options)
