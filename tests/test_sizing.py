@@ -102,3 +102,12 @@ def test_ecpu_minimum_advice_for_spikes(valkey):
     assert m["suggested_min_ecpu_per_second"] == 2500
     # billed at least 2,500/s when the projection is 100/s: (2,500 - 100) x 3,600 x 730 / 1e6 x 0.00227 = 14.3
     assert m["extra_cost_per_month"] == pytest.approx(2400 * 3600 * 730 / 1e6 * 0.00227, rel=0.01)
+
+
+def test_short_history_margin_is_capped(valkey):
+    f = steady()
+    f.iloc[:708] = np.nan  # twelve hours of history: 1 + 1/0.5 = 3, capped at 2
+    a = advise(f, CurrentLimits(), valkey)
+    # ceil(2.5 GB x 1.2 x 2) = 6 GB; 1,000 ECPU/s x 1.2 x 1.25 x 2 = 3,000
+    assert (a.storage.recommended, a.ecpu.recommended) == (6, 3000)
+    assert any("short-history margin" in r for r in a.reasons)

@@ -25,7 +25,8 @@ class SizingSettings:
     alarm_threshold: float = 0.75  # AWS suggests alarms at 75% of a limit
     lower_when_above: float = 2.5  # advise lowering a limit more than 2.5x what is needed
     min_history_days: float = 7.0  # below this the advice says confidence is low
-    short_history_margin: float = 1.0  # VPA-style: margin x (1 + this / days of history)
+    short_history_margin: float = 1.0  # VPA-style: margin x (1 + this / days of history)...
+    max_history_margin: float = 2.0  # ...but never more than x2: an hour-old cache is not 25x its peak
     # --- ECPU minimum (pre-warming) advice ---
     spike_ratio: float = 4.0  # busiest minute > 4x the hour's mean rate: faster than scaling
     min_spike_hours: int = 2  # advise a minimum only when this happens repeatedly

@@ -7,8 +7,8 @@ bill you are willing to risk. From the history's peaks (Maximum statistics) in t
     ECPU limit    = nice_ceil(busiest-minute ECPU/s x growth x (1 + headroom) x (1 + burst) x margin)
 
 growth is the projected level at the end of the horizon over the level now (never below 1),
-margin = 1 + short_history_margin / days of history (VPA's confidence factor: short histories get
-more room), burst covers sub-minute peaks the 1-minute data cannot show.
+margin = 1 + short_history_margin / days of history, at most max_history_margin (VPA's confidence
+factor: short histories get more room), burst covers sub-minute peaks the 1-minute data cannot show.
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def recommend_limits(frame, projection: Projection, current, rates, settings: Si
     settings = settings or SizingSettings()
     horizon_days = settings.horizon_hours / HOURS_PER_DAY
     history_days = max(projection.history_days, 1 / HOURS_PER_DAY)
-    margin = 1 + settings.short_history_margin / history_days
+    margin = min(1 + settings.short_history_margin / history_days, settings.max_history_margin)
 
     # --- storage ---
     storage_frame = _since(frame, projection.storage.regime_start)
