@@ -98,21 +98,24 @@ def cost_of_hours(storage_bytes: Iterable[float], ecpus: Iterable[float], rates:
     """
     import numpy as np
 
-    storage = np.asarray(storage_bytes, dtype=float)
-    ecpu = np.asarray(ecpus, dtype=float)
-    gb = storage / rates.bytes_per_gb
-    billed = np.where(np.isnan(gb), 0.0, np.maximum(gb, rates.min_storage_gb))
-    storage_cost = float(billed.sum()) * rates.storage_per_gb_hour
-    ecpu_cost = float(np.nansum(ecpu)) / 1e6 * rates.ecpu_per_million
-    return Cost(storage_cost, ecpu_cost)
+    storage_gb = np.asarray(storage_bytes, dtype=float) / rates.bytes_per_gb
+    storage, ecpu = hourly_bill(storage_gb, ecpus, rates)
+    return Cost(float(np.nansum(storage)), float(np.nansum(ecpu)))
+
+
+def ecpu_cost(ecpus, rates: "Rates"):
+    """Dollars for ECPUs consumed (a number or an array)."""
+    import numpy as np
+
+    return np.asarray(ecpus, dtype=float) / 1e6 * rates.ecpu_per_million
 
 
 def hourly_bill(storage_gb, ecpus, rates: "Rates"):
-    """Per-hour dollars for arrays of storage GB and ECPUs (used to price projected hours)."""
+    """Per-hour dollars for arrays of storage GB and ECPUs: each hour at no less than the minimum.
+
+    A NaN hour stays NaN (unknown), so summing with nansum leaves it unbilled.
+    """
     import numpy as np
 
     gb = np.asarray(storage_gb, dtype=float)
-    return (
-        np.maximum(gb, rates.min_storage_gb) * rates.storage_per_gb_hour,
-        np.asarray(ecpus, dtype=float) / 1e6 * rates.ecpu_per_million,
-    )
+    return np.maximum(gb, rates.min_storage_gb) * rates.storage_per_gb_hour, ecpu_cost(ecpus, rates)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from costwise.limits import MAX_ECPU_LIMIT, MAX_STORAGE_LIMIT_GB, MIN_ECPU_LIMIT, MIN_STORAGE_LIMIT_GB
-from costwise.model.cost import Ceiling, ceiling_cost, hourly_bill
+from costwise.model.cost import Ceiling, ceiling_cost, ecpu_cost
 from costwise.model.forecast import HOURS_PER_DAY, Projection
 from costwise.model.settings import SizingSettings
 from costwise.fmt import money
@@ -186,7 +186,7 @@ def _ecpu_minimum(frame, projection: Projection, rates, settings: SizingSettings
     suggested = int(min(max(nice_ceil(float(np.median(busiest[spikes])) / 2), MIN_ECPU_LIMIT), MAX_ECPU_LIMIT))
     projected_rate = projection.ecpu_per_hour / 3600
     extra_ecpus = np.maximum(suggested - projected_rate, 0) * 3600
-    extra = float(hourly_bill(np.zeros(1), extra_ecpus.sum(), rates)[1])
+    extra = float(ecpu_cost(extra_ecpus.sum(), rates))
     return {
         "suggested_min_ecpu_per_second": suggested,
         "spike_hours": count,
