@@ -12,18 +12,13 @@ from typing import Any
 import numpy as np
 
 from costwise.errors import CostwiseError
+from costwise.fmt import iso_utc
 from costwise.model.cost import Cost, cost_of_hours
 from costwise.model.forecast import Projection, project_month
 from costwise.model.settings import SizingSettings
 from costwise.model.sizing import ACTION_ORDER, LimitAdvice, recommend_limits
 from costwise.pricing import PriceBook
 from costwise.sources.history import EnvHistory, History
-
-
-def _iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
@@ -62,7 +57,7 @@ class EnvironmentResult:
             "cache": h.cache,
             "engine": h.engine,
             "region": h.region,
-            "window": {"start": _iso(window_start), "end": _iso(window_end), "hours": self.hours, "hours_with_data": self.hours_with_data},
+            "window": {"start": iso_utc(window_start), "end": iso_utc(window_end), "hours": self.hours, "hours_with_data": self.hours_with_data},
             "usage": self.usage,
             "cost": {
                 "window": self.window_cost.to_dict() if self.window_cost else None,
@@ -152,8 +147,8 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "as_of": _iso(self.as_of),
-            "generated_at": _iso(self.generated_at),
+            "as_of": iso_utc(self.as_of),
+            "generated_at": iso_utc(self.generated_at),
             "source": self.source,
             "pricing": {"file": self.pricing_file, "region": self.pricing_region},
             "environments": [e.to_dict(self.window_start, self.window_end) for e in self.environments],
@@ -167,27 +162,29 @@ class Report:
 
 
 def usage_summary(frame, bytes_per_gb: float) -> dict[str, dict[str, float | None]]:
-    """Storage GB: mean and p95 of hourly averages, max of hourly maxima.
+    """Storage GB: mean and p95 of hourly averages (the billed quantity), max of hourly maxima.
     ECPU/s: mean of hourly rates (Sum / 3600), p95 and max of busiest minutes (Maximum / 60)."""
 
-    def stats(typical: np.ndarray, peaks: np.ndarray) -> dict[str, float | None]:
-        typical = typical[np.isfinite(typical)]
-        peaks = peaks[np.isfinite(peaks)]
-        if not peaks.size:
-            peaks = typical
+    def finite(values: np.ndarray) -> np.ndarray:
+        return values[np.isfinite(values)]
+
+    def stats(mean_of: np.ndarray, p95_of: np.ndarray, max_of: np.ndarray) -> dict[str, float | None]:
+        mean_of, p95_of, max_of = finite(mean_of), finite(p95_of), finite(max_of)
+        if not max_of.size:
+            max_of = mean_of
         return {
-            "mean": float(typical.mean()) if typical.size else None,
-            "p95": float(np.percentile(peaks, 95)) if peaks.size else None,
-            "max": float(peaks.max()) if peaks.size else None,
+            "mean": float(mean_of.mean()) if mean_of.size else None,
+            "p95": float(np.percentile(p95_of, 95)) if p95_of.size else None,
+            "max": float(max_of.max()) if max_of.size else None,
         }
 
-    storage = stats(frame["storage_avg_bytes"].to_numpy(float) / bytes_per_gb, frame["storage_max_bytes"].to_numpy(float) / bytes_per_gb)
-    # p95 of storage is of the hourly averages (the billed quantity)
-    avg = frame["storage_avg_bytes"].to_numpy(float) / bytes_per_gb
-    avg = avg[np.isfinite(avg)]
-    storage["p95"] = float(np.percentile(avg, 95)) if avg.size else None
-    ecpu = stats(frame["ecpu_sum"].to_numpy(float) / 3600, frame["ecpu_max_minute"].to_numpy(float) / 60)
-    return {"storage_gb": storage, "ecpu_per_second": ecpu}
+    storage_avg = frame["storage_avg_bytes"].to_numpy(float) / bytes_per_gb
+    storage_max = frame["storage_max_bytes"].to_numpy(float) / bytes_per_gb
+    busiest = frame["ecpu_max_minute"].to_numpy(float) / 60
+    hourly = frame["ecpu_sum"].to_numpy(float) / 3600
+    if not finite(busiest).size:
+        busiest = hourly
+    return {"storage_gb": stats(storage_avg, storage_avg, storage_max), "ecpu_per_second": stats(hourly, busiest, busiest)}
 
 
 def analyze_environment(env: EnvHistory, prices: PriceBook, settings: SizingSettings, hours: int) -> EnvironmentResult:

@@ -17,7 +17,7 @@ For each series:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from statistics import NormalDist
 
 import numpy as np
@@ -329,7 +329,7 @@ def _backtest_scale(values: np.ndarray, index, settings: SizingSettings) -> floa
     for origin_day in range(7, days - 2, 2):
         origin = origin_day * HOURS_PER_DAY
         test_hours = min(7 * HOURS_PER_DAY, n - origin)
-        sub = SizingSettings(**{**settings.__dict__, "horizon_hours": test_hours})
+        sub = replace(settings, horizon_hours=test_hours)
         # the values are already the current regime: no shift to look for again
         past = fit_series(values[:origin], index[:origin], sub, calibrate=False, find_regime=False)
         if past.zero:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from costwise.errors import InputError
+from costwise.fmt import iso_utc
 from costwise.sources.plan import COLUMNS, Window
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -72,10 +73,6 @@ def empty_frame(window: Window):
     return pd.DataFrame({c: float("nan") for c in COLUMNS}, index=index)
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
 
@@ -96,7 +93,7 @@ def history_to_table(history: History):
     table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
     meta = {
         "format": FILE_FORMAT,
-        "window": {"start": _iso(history.window.start), "end": _iso(history.window.end)},
+        "window": {"start": iso_utc(history.window.start), "end": iso_utc(history.window.end)},
         "source": history.source,
         "environments": [env.meta() for env in history.environments],
     }

@@ -89,18 +89,18 @@ def hourly_statistics(storage_bytes: np.ndarray, ecpus: np.ndarray, throttled: n
     s = storage_bytes[: hours * 60].reshape(hours, 60)
     e = ecpus[: hours * 60].reshape(hours, 60)
     th = throttled[: hours * 60].reshape(hours, 60)
-    with np.errstate(all="ignore"):
-        import warnings
+    import warnings
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return {
-                "storage_avg_bytes": np.nanmean(s, axis=1),
-                "storage_max_bytes": np.nanmax(s, axis=1),
-                "ecpu_sum": np.where(np.isnan(e).all(axis=1), np.nan, np.nansum(e, axis=1)),
-                "ecpu_max_minute": np.nanmax(e, axis=1),
-                "throttled_sum": np.where(np.isnan(th).all(axis=1), np.nan, np.nansum(th, axis=1)),
-            }
+    with warnings.catch_warnings():
+        # hours before a cache exists are all NaN: "mean of empty slice" is expected there
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return {
+            "storage_avg_bytes": np.nanmean(s, axis=1),
+            "storage_max_bytes": np.nanmax(s, axis=1),
+            "ecpu_sum": np.where(np.isnan(e).all(axis=1), np.nan, np.nansum(e, axis=1)),
+            "ecpu_max_minute": np.nanmax(e, axis=1),
+            "throttled_sum": np.where(np.isnan(th).all(axis=1), np.nan, np.nansum(th, axis=1)),
+        }
 
 
 def hourly_frame(w: Workload, start, days: float):
