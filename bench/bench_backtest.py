@@ -27,8 +27,8 @@ from costwise.model.forecast import project_month  # noqa: E402
 from costwise.model.settings import SizingSettings  # noqa: E402
 from costwise.model.sizing import recommend_limits  # noqa: E402
 from costwise.pricing import load_pricing  # noqa: E402
-from costwise.sources.history import CurrentLimits  # noqa: E402
-from costwise.sources.synthetic import Workload, hourly_frame  # noqa: E402
+from costwise.usage import CurrentLimits  # noqa: E402
+from costwise.demo.synthetic import Workload, hourly_frame  # noqa: E402
 
 HISTORY_HOURS = 720
 HORIZON_HOURS = 730

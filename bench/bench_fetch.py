@@ -16,11 +16,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from costwise.model.cost import cost_of_hours  # noqa: E402
 from costwise.model.settings import SizingSettings  # noqa: E402
 from costwise.pricing import load_pricing  # noqa: E402
-from costwise.report import analyze_environment  # noqa: E402
+from costwise.analysis.estimate import analyze_environment  # noqa: E402
 from costwise.sources import aws  # noqa: E402
 from costwise.sources.frames import results_to_frames  # noqa: E402
-from costwise.sources.history import CurrentLimits, EnvHistory  # noqa: E402
-from costwise.sources.plan import Window, build_queries, minimum_calls, plan_batches  # noqa: E402
+from costwise.usage import CurrentLimits, EnvHistory, Window  # noqa: E402
+from costwise.sources.plan import build_queries, minimum_calls, plan_batches  # noqa: E402
 from tests.awsfakes import FakeCloudWatch  # noqa: E402
 
 CACHES = 1000
@@ -54,7 +54,7 @@ def main() -> None:
     t2 = time.perf_counter()
     for cache, frame in sample:
         env = EnvHistory(env=cache, cache=cache, engine="valkey", region="us-east-1", limits=CurrentLimits(), frame=frame)
-        analyze_environment(env, prices, SizingSettings(), window.hours)
+        analyze_environment(env, prices, SizingSettings(), window)
     t_analysis = (time.perf_counter() - t2) / len(sample)
 
     print(f"caches {CACHES}, days {DAYS}, queries {len(queries):,}, datapoints {points:,}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from costwise.errors import InputError
 
 MIN_STORAGE_LIMIT_GB = 1
@@ -28,3 +30,21 @@ def check_ecpu_limit(value: float | None, what: str = "--max-ecpu-per-second") -
     if not MIN_ECPU_LIMIT <= value <= MAX_ECPU_LIMIT:
         raise InputError(f"{what}: {value:,.0f} ECPU/s is outside AWS's range {MIN_ECPU_LIMIT:,}..{MAX_ECPU_LIMIT:,}")
     return int(value)
+
+
+def nice_ceil(value: float) -> int:
+    """Round up to two significant figures (12,345 -> 13,000): limits people can read."""
+    if value <= 0:
+        return 0
+    step = 10 ** max(0, int(math.floor(math.log10(value))) - 1)
+    return int(math.ceil(value / step) * step)
+
+
+def clamp_storage_limit(gb: float) -> int:
+    """A storage maximum AWS accepts: whole GB, rounded up, inside 1..5000."""
+    return int(min(max(math.ceil(gb), MIN_STORAGE_LIMIT_GB), MAX_STORAGE_LIMIT_GB))
+
+
+def clamp_ecpu_limit(ecpu_per_second: float) -> int:
+    """An ECPU/s maximum AWS accepts, rounded up to two significant figures, inside 1,000..15,000,000."""
+    return int(min(max(nice_ceil(ecpu_per_second), MIN_ECPU_LIMIT), MAX_ECPU_LIMIT))

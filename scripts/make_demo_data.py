@@ -1,5 +1,5 @@
 """Regenerate the bundled demo history (costwise/demo/history.csv). Deterministic: same seeds,
-same file. Run after changing costwise/sources/demo.py; tests check the file matches."""
+same file. Run after changing costwise/demo/generate.py; tests check the file matches."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from costwise.resources import demo_history_path  # noqa: E402
-from costwise.sources.demo import demo_history  # noqa: E402
-from costwise.sources.history import save_history  # noqa: E402
+from costwise.demo.generate import demo_history  # noqa: E402
+from costwise.sources.history_file import save_history  # noqa: E402
 
 
 def main() -> None:

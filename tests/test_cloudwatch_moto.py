@@ -93,9 +93,9 @@ def test_window_cost_to_the_cent(run, moto, loaded, monkeypatch):
     # engine switch: the same usage on valkey, projected flat: 0.5 x 0.0837 x 730 = 30.5505 plus
     # 1e6 x 730 / 1e6 x 0.00227 = 1.6571 -> 32.2076; on redis-oss 1 x 0.125 x 730 + 730 x 0.0034 = 93.732
     valkey = staging["alternatives"]["valkey"]
-    assert valkey["projected_month"] == pytest.approx(32.2076, rel=1e-4)
+    assert valkey["projected"] == pytest.approx(32.2076, rel=1e-4)
     assert staging["cost"]["projected_month"]["total"] == pytest.approx(93.732, rel=1e-4)
-    assert valkey["saving_per_month"] == pytest.approx(93.732 - 32.2076, rel=1e-4)
+    assert valkey["saving"] == pytest.approx(93.732 - 32.2076, rel=1e-4)
     assert "valkey" not in prod["alternatives"] and "nodes" in prod["alternatives"]
 
     dev = envs["dev"]
@@ -283,8 +283,9 @@ def test_history_file_round_trip_keeps_names_and_gaps(tmp_path):
     """Env names that look like numbers stay strings; gaps stay gaps (not zeros) through a CSV."""
     import numpy as np
 
-    from costwise.sources.history import CurrentLimits, EnvHistory, History, empty_frame, load_history, save_history
-    from costwise.sources.plan import Window
+    from costwise.sources.history_file import load_history, save_history
+    from costwise.usage import CurrentLimits, EnvHistory, History, empty_frame
+    from costwise.usage import Window
 
     window = Window(START, END)
     frame = empty_frame(window)

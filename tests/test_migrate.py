@@ -14,7 +14,8 @@ from datetime import datetime, timedelta, timezone
 import boto3
 import pytest
 
-from costwise.model.migrate import cluster_shape, ecpus_from_traffic
+from costwise.model.cost import ecpus_from_traffic
+from costwise.sources.cluster import cluster_shape
 from tests.conftest import REPO
 
 redis = pytest.importorskip("redis")
@@ -118,7 +119,7 @@ def test_small_commands_cost_one_ecpu_each(redis_url, server):
     # peak factor 2 (default): limits cover twice the sampled rate, scaling shows 5x too
     assert [row["traffic_factor"] for row in data["scaling"]] == [1.0, 2.0, 5.0]
     # starting ECPU limit: sampled rate x peak factor 2 x 1.2 headroom x 1.25 burst, two significant figures
-    from costwise.model.sizing import nice_ceil
+    from costwise.limits import nice_ceil
 
     assert data["recommended"]["max_ecpu_per_second"] == max(1000, nice_ceil(rate * 2 * 1.2 * 1.25))
     assert any("not a month" in n for n in data["notes"])

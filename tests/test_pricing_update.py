@@ -11,9 +11,9 @@ import pytest
 import yaml
 from botocore.stub import Stubber
 
-from costwise.pricelist import parse_price_list
+from costwise.pricing.pricelist import parse_price_list
 from costwise.pricing import load_pricing
-from costwise.pricing_update import fetch_price_list, merge_rates
+from costwise.pricing.update import fetch_price_list, merge_rates
 from costwise.resources import bundled_pricing_path
 
 PUBLISHED = "2026-11-20T00:00:00Z"

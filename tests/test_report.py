@@ -15,11 +15,13 @@ import pytest
 from costwise.model.cost import cost_of_hours
 from costwise.model.settings import SizingSettings
 from costwise.pricing import load_pricing
-from costwise.render.templating import render_html, render_markdown
-from costwise.report import build_report
+from costwise.render.html import report as render_html
+from costwise.render.markdown import report as render_markdown
+from costwise.analysis.estimate import build_report
 from costwise.resources import demo_history_path
-from costwise.sources.history import CurrentLimits, EnvHistory, History, load_history
-from costwise.sources.plan import Window
+from costwise.sources.history_file import load_history
+from costwise.usage import CurrentLimits, EnvHistory, History
+from costwise.usage import Window
 from tests.test_forecast import frame
 
 EVIL = "<script>alert(1)</script>|x"

@@ -7,8 +7,9 @@ import pytest
 
 from costwise.model.forecast import project_month
 from costwise.model.settings import SizingSettings
-from costwise.model.sizing import nice_ceil, recommend_limits
-from costwise.sources.history import CurrentLimits
+from costwise.limits import nice_ceil
+from costwise.model.sizing import recommend_limits
+from costwise.usage import CurrentLimits
 from tests.test_forecast import GIB, frame
 
 

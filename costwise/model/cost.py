@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from costwise.pricing import Rates
 
 SECONDS_PER_HOUR = 3600
+KB = 1024
 
 
 @dataclass(frozen=True)
@@ -45,13 +46,20 @@ def billed_storage_gb(storage_gb: float, rates: "Rates") -> float:
     return max(float(storage_gb), rates.min_storage_gb)
 
 
+def ecpus_from_traffic(commands: float, bytes_transferred: float) -> float:
+    """ECPUs for simple commands moving `bytes_transferred` in all: 1 per command up to 1 KB, then
+    1 per KB transferred (DOMAIN.md). From aggregates this assumes commands of similar size."""
+    return max(commands, bytes_transferred / KB)
+
+
 def ecpus_from_requests(requests: float, kb_per_request: float = 1.0, ecpu_per_request: float | None = None) -> float:
-    """ECPUs for simple GET/SET traffic: 1 per request up to 1 KB, then 1 per KB transferred.
+    """ECPUs for `requests` simple GET/SETs of `kb_per_request` each (the rule above).
 
     `ecpu_per_request` overrides the rule for commands that cost more vCPU time than bytes.
     """
-    per_request = ecpu_per_request if ecpu_per_request is not None else max(1.0, kb_per_request)
-    return requests * per_request
+    if ecpu_per_request is not None:
+        return requests * ecpu_per_request
+    return ecpus_from_traffic(requests, requests * kb_per_request * KB)
 
 
 def steady_month_cost(storage_gb: float, ecpu_per_second: float, rates: "Rates", hours: float | None = None) -> Cost:

@@ -10,18 +10,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from costwise.model.sizing import nice_ceil
-from costwise.limits import MAX_ECPU_LIMIT, MAX_STORAGE_LIMIT_GB, MIN_ECPU_LIMIT, MIN_STORAGE_LIMIT_GB
-
-KB = 1024
+from costwise.limits import clamp_ecpu_limit, clamp_storage_limit, nice_ceil
+from costwise.model.cost import KB, ecpus_from_traffic
+from costwise.usage import ClusterShape
 
 # Commands costwise itself sends (or the client library sends on connect): not the workload.
 OWN_COMMANDS = {"info", "client", "hello", "auth", "ping", "command", "select"}
-
-
-def ecpus_from_traffic(commands: float, bytes_transferred: float) -> float:
-    """ECPUs for `commands` moving `bytes_transferred` in all: each command at least 1, else 1 per KB."""
-    return max(commands, bytes_transferred / KB)
 
 
 @dataclass(frozen=True)
@@ -117,85 +111,17 @@ def estimate_from_sample(sample: InfoSample, bytes_per_gb: float, peak_factor: f
         commands_per_second=commands / seconds,
         kb_per_command=(transferred / KB / commands) if commands else 0.0,
         peak_factor=peak_factor,
-        recommended_max_storage_gb=int(min(max(storage_limit, MIN_STORAGE_LIMIT_GB), MAX_STORAGE_LIMIT_GB)),
-        recommended_max_ecpu_per_second=int(min(max(ecpu_limit, MIN_ECPU_LIMIT), MAX_ECPU_LIMIT)),
+        recommended_max_storage_gb=clamp_storage_limit(storage_limit),
+        recommended_max_ecpu_per_second=clamp_ecpu_limit(ecpu_limit),
         notes=notes,
     )
 
 
 # ---- node-based clusters ----------------------------------------------------------------------
 
-# (column, metric, statistic) per node, dimension CacheClusterId
-NODE_METRICS: tuple[tuple[str, str, str], ...] = (
-    ("bytes_avg", "BytesUsedForCache", "Average"),
-    ("bytes_max", "BytesUsedForCache", "Maximum"),
-    ("get_cmds", "GetTypeCmds", "Sum"),
-    ("set_cmds", "SetTypeCmds", "Sum"),
-    ("get_max", "GetTypeCmds", "Maximum"),
-    ("set_max", "SetTypeCmds", "Maximum"),
-    ("eval_cmds", "EvalBasedCmds", "Sum"),
-    ("eval_latency", "EvalBasedCmdsLatency", "Average"),
-    ("get_latency", "GetTypeCmdsLatency", "Average"),
-    ("net_in", "NetworkBytesIn", "Sum"),
-    ("net_out", "NetworkBytesOut", "Sum"),
-    ("replication", "ReplicationBytes", "Sum"),
-)
-
-
-@dataclass(frozen=True)
-class ClusterNode:
-    cluster_id: str
-    role: str  # primary | replica
-
-
-@dataclass(frozen=True)
-class ClusterShape:
-    replication_group: str
-    engine: str
-    node_type: str
-    nodes: list[ClusterNode]
-    notes: tuple[str, ...] = ()
-
-    @property
-    def primaries(self) -> list[str]:
-        return [n.cluster_id for n in self.nodes if n.role == "primary"]
-
-    @property
-    def replicas(self) -> list[str]:
-        return [n.cluster_id for n in self.nodes if n.role == "replica"]
-
-
-def cluster_shape(group: dict, engine_hint: str | None = None) -> ClusterShape:
-    """Nodes and roles from a DescribeReplicationGroups entry.
-
-    Cluster-mode-enabled groups do not report CurrentRole: the first member of each node group is
-    taken as its primary, as ElastiCache creates them (a failover may have swapped them; storage
-    is read from primaries only, traffic from every node, so this touches storage alone).
-    """
-    nodes: list[ClusterNode] = []
-    notes = []
-    seen = set()
-    for group_entry in group.get("NodeGroups", []):
-        for i, member in enumerate(group_entry.get("NodeGroupMembers", [])):
-            cluster_id = member.get("CacheClusterId")
-            key = (group_entry.get("NodeGroupId"), cluster_id, member.get("CacheNodeId"))
-            if not cluster_id or key in seen:
-                continue
-            seen.add(key)
-            role = member.get("CurrentRole")
-            if role not in ("primary", "replica"):
-                role = "primary" if i == 0 else "replica"
-                if i == 0:
-                    notes.append(f"{cluster_id}: no CurrentRole reported; taken as its shard's primary")
-            nodes.append(ClusterNode(cluster_id, role))
-    if not nodes:
-        nodes = [ClusterNode(c, "primary" if i == 0 else "replica") for i, c in enumerate(dict.fromkeys(group.get("MemberClusters", [])))]
-    engine = (group.get("Engine") or engine_hint or "redis").lower()
-    return ClusterShape(group.get("ReplicationGroupId", "?"), engine, group.get("CacheNodeType", "?"), nodes, tuple(notes))
-
 
 def serverless_frame_from_nodes(frames: dict, shape: ClusterShape):
-    """Hourly serverless-equivalent usage from per-node frames (NODE_METRICS columns).
+    """Hourly serverless-equivalent usage from per-node frames (usage.NODE_COLUMNS).
 
     storage: the primaries' BytesUsedForCache (replicas hold copies, serverless bills one);
     ECPUs: max(weighted commands, KB moved) per hour over all nodes, replication traffic removed

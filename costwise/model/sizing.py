@@ -13,16 +13,16 @@ factor: short histories get more room), burst covers sub-minute peaks the 1-minu
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from costwise.limits import MAX_ECPU_LIMIT, MAX_STORAGE_LIMIT_GB, MIN_ECPU_LIMIT, MIN_STORAGE_LIMIT_GB
+from costwise.limits import MIN_ECPU_LIMIT, clamp_ecpu_limit, clamp_storage_limit
 from costwise.model.cost import Ceiling, ceiling_cost, ecpu_cost
 from costwise.model.forecast import HOURS_PER_DAY, Projection
 from costwise.model.settings import SizingSettings
 from costwise.fmt import money
+from costwise.usage import busiest_ecpu_per_second, mean_ecpu_per_second
 
 ACTION_ORDER = ("raise", "set", "lower", "keep")
 
@@ -47,14 +47,6 @@ class LimitAdvice:
     ceiling_current: Ceiling
     ceiling_recommended: Ceiling
     ecpu_minimum: dict | None = None
-
-
-def nice_ceil(value: float) -> int:
-    """Round up to two significant figures (12,345 -> 13,000): limits people can read."""
-    if value <= 0:
-        return 0
-    step = 10 ** max(0, int(math.floor(math.log10(value))) - 1)
-    return int(math.ceil(value / step) * step)
 
 
 def _percentile(values: np.ndarray, q: float) -> float:
@@ -112,17 +104,15 @@ def recommend_limits(frame, projection: Projection, current, rates, settings: Si
     storage_peak = _percentile(storage_bytes, settings.storage_percentile) / rates.bytes_per_gb
     storage_growth = max(1.0, projection.storage.growth_over(horizon_days))
     storage_needed = storage_peak * storage_growth * (1 + settings.headroom) * margin
-    storage_rec = int(min(max(math.ceil(storage_needed), MIN_STORAGE_LIMIT_GB), MAX_STORAGE_LIMIT_GB))
+    storage_rec = clamp_storage_limit(storage_needed)
 
     # --- ECPU/s: busiest minute of each hour = hourly Maximum / 60 ---
     ecpu_frame = _since(frame, projection.ecpu.regime_start)
-    busiest = ecpu_frame["ecpu_max_minute"].to_numpy(dtype=float) / 60
-    if not np.isfinite(busiest).any():
-        busiest = ecpu_frame["ecpu_sum"].to_numpy(dtype=float) / 3600
+    busiest = busiest_ecpu_per_second(ecpu_frame)
     ecpu_peak = _percentile(busiest, settings.ecpu_percentile)
     ecpu_growth = max(1.0, projection.ecpu.growth_over(horizon_days))
     ecpu_needed = ecpu_peak * ecpu_growth * (1 + settings.headroom) * (1 + settings.ecpu_burst_allowance) * margin
-    ecpu_rec = int(min(max(nice_ceil(ecpu_needed), MIN_ECPU_LIMIT), MAX_ECPU_LIMIT))
+    ecpu_rec = clamp_ecpu_limit(ecpu_needed)
 
     gb = lambda v: f"{v:,.0f} GB" if v >= 10 or float(v).is_integer() else f"{v:,.2f} GB"  # noqa: E731
     eps = lambda v: f"{v:,.0f} ECPU/s"  # noqa: E731
@@ -140,7 +130,7 @@ def recommend_limits(frame, projection: Projection, current, rates, settings: Si
             storage_pressure.append(f"at {projection.storage.daily_growth:.1%}/day growth storage reaches the {gb(limit)} limit within the month")
     if current.max_ecpu_per_second:
         limit = float(current.max_ecpu_per_second)
-        all_busiest = frame["ecpu_max_minute"].to_numpy(dtype=float) / 60
+        all_busiest = busiest_ecpu_per_second(frame)
         ecpu_alarm_hours = int(np.sum(all_busiest > settings.alarm_threshold * limit))
         if ecpu_peak * ecpu_growth >= limit:
             ecpu_pressure.append(f"busiest-minute traffic will reach the {eps(limit)} limit within the month")
@@ -171,8 +161,8 @@ def recommend_limits(frame, projection: Projection, current, rates, settings: Si
 
 def _ecpu_minimum(frame, projection: Projection, rates, settings: SizingSettings) -> dict | None:
     """Spikes that outrun serverless scaling (busiest minute far above the previous hour's rate)."""
-    busiest = frame["ecpu_max_minute"].to_numpy(dtype=float) / 60
-    mean_rate = frame["ecpu_sum"].to_numpy(dtype=float) / 3600
+    busiest = busiest_ecpu_per_second(frame)
+    mean_rate = mean_ecpu_per_second(frame)
     if busiest.size < 2:
         return None
     previous = np.concatenate([[np.nan], mean_rate[:-1]])
@@ -183,7 +173,7 @@ def _ecpu_minimum(frame, projection: Projection, rates, settings: SizingSettings
     if count < settings.min_spike_hours:
         return None
     # Pre-warm to half the typical spike: serverless doubles capacity in minutes from there.
-    suggested = int(min(max(nice_ceil(float(np.median(busiest[spikes])) / 2), MIN_ECPU_LIMIT), MAX_ECPU_LIMIT))
+    suggested = clamp_ecpu_limit(float(np.median(busiest[spikes])) / 2)
     projected_rate = projection.ecpu_per_hour / 3600
     extra_ecpus = np.maximum(suggested - projected_rate, 0) * 3600
     extra = float(ecpu_cost(extra_ecpus.sum(), rates))

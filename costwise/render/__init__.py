@@ -1,11 +1,28 @@
-"""Renderers: turn plain result objects into text. No AWS, no model code here."""
+"""Renderers: typed results in, text (or terminal renderables) out. No AWS, no model code here.
+
+A registry keyed by format: each format is one module (`FORMAT_MODULES`) with one function per
+command it can render, named after the command (`estimate`, `report`, `whatif`, `migrate`,
+`pricing`). A command offers exactly the formats whose module has its function, so `--help` never
+lists a format that does not work, and a command never branches on format. A new format is one
+module and one line here.
+"""
 
 from __future__ import annotations
 
 import json
 from enum import Enum
+from functools import lru_cache
+from importlib import import_module
+from typing import Any
 
 from costwise.fmt import money  # noqa: F401  (renderers import it from here)
+
+FORMAT_MODULES = {
+    "table": "costwise.render.table",
+    "json": "costwise.render.jsonout",
+    "markdown": "costwise.render.markdown",
+    "html": "costwise.render.html",
+}
 
 
 class OutputFormat(str, Enum):
@@ -15,8 +32,39 @@ class OutputFormat(str, Enum):
     html = "html"
 
 
+@lru_cache(maxsize=None)
+def formats_for(command: str) -> tuple[str, ...]:
+    """The formats that can render `command`'s result, in registry order."""
+    return tuple(name for name, module in FORMAT_MODULES.items() if callable(getattr(import_module(module), command, None)))
+
+
+def format_enum(command: str) -> type[Enum]:
+    """An Enum of the formats `command` offers: typer turns it into --format's choices."""
+    return Enum(f"{command.title()}Format", {name: name for name in formats_for(command)}, type=str)
+
+
+def render(command: str, result: Any, fmt: str) -> "str | list":
+    """Text for a file or stdout, or a list of rich renderables for the terminal (format table)."""
+    fmt = getattr(fmt, "value", fmt)
+    if fmt not in formats_for(command):
+        from costwise.errors import InputError
+
+        raise InputError(f"--format: {command} offers {', '.join(formats_for(command))}, not {fmt}")
+    return getattr(import_module(FORMAT_MODULES[fmt]), command)(result)
+
+
 def to_json(data: object) -> str:
     return json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n"
+
+
+def horizon_label(hours: int, short: bool = False) -> str:
+    """'Next 730 hours' for the horizon the projection really covers."""
+    return f"{hours:,} h" if short else f"next {hours:,} hours"
+
+
+def interval_label(interval: float) -> str:
+    """'80% range' for the interval the projection really used."""
+    return f"{interval:.0%} range"
 
 
 def md_escape(text: object) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import re
 
-from costwise.report import EnvironmentResult
+from costwise.analysis.estimate import EnvironmentResult
+from costwise.render import interval_label
+from costwise.usage import busiest_ecpu_per_second, mean_ecpu_per_second
 
 _SVG_START = re.compile(r"^.*?(<svg\b)", re.S)
 
@@ -31,7 +33,7 @@ def environment_chart(env: EnvironmentResult) -> str | None:
         return None
     plt = _pyplot()
 
-    bytes_per_gb = 2**30
+    bytes_per_gb = env.bytes_per_gb  # pricing.yaml's unit, as the bill uses it
     limits = env.history.limits
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 5), sharex=True, constrained_layout=True)
     index = frame.index.tz_convert(None)
@@ -39,14 +41,13 @@ def environment_chart(env: EnvironmentResult) -> str | None:
 
     top.plot(index, frame["storage_avg_bytes"] / bytes_per_gb, color="#1f6feb", lw=1, label="stored (hourly average)")
     top.plot(future, projection.storage_gb, color="#1f6feb", lw=1, ls="--", label="projection")
-    top.fill_between(future, projection.storage_band[0], projection.storage_band[1], color="#1f6feb", alpha=0.15, lw=0, label="80% range")
+    top.fill_between(future, projection.storage_band[0], projection.storage_band[1], color="#1f6feb", alpha=0.15, lw=0, label=interval_label(env.settings.interval))
     _limit_lines(top, limits.max_storage_gb, advice.storage.recommended)
     top.set_ylabel("GB")
     top.set_title("Storage (history | projection)", loc="left", fontsize=10)
 
-    busiest = frame["ecpu_max_minute"] / 60
-    bottom.plot(index, busiest, color="#8250df", lw=0.8, label="busiest minute")
-    bottom.plot(index, frame["ecpu_sum"] / 3600, color="#bf8700", lw=0.8, label="hourly mean")
+    bottom.plot(index, busiest_ecpu_per_second(frame), color="#8250df", lw=0.8, label="busiest minute")
+    bottom.plot(index, mean_ecpu_per_second(frame), color="#bf8700", lw=0.8, label="hourly mean")
     bottom.plot(future, projection.ecpu_per_hour / 3600, color="#bf8700", lw=1, ls="--", label="projected mean")
     bottom.fill_between(future, projection.ecpu_band[0] / 3600, projection.ecpu_band[1] / 3600, color="#bf8700", alpha=0.15, lw=0)
     _limit_lines(bottom, limits.max_ecpu_per_second, advice.ecpu.recommended)

@@ -1,15 +1,14 @@
-"""Markdown and HTML reports from the jinja2 templates in templates/."""
+"""The jinja2 environments for the Markdown and HTML templates in templates/."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 
 from costwise.render import md_escape
-from costwise.report import Report
 
 
 @lru_cache(maxsize=2)
-def _environment(kind: str):
+def environment(kind: str):
     import jinja2
     from markupsafe import Markup
 
@@ -33,27 +32,3 @@ def _environment(kind: str):
 
     return jinja2.Environment(loader=loader, autoescape=False, finalize=finalize, undefined=jinja2.StrictUndefined,
                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-
-
-def render_markdown(report: Report) -> str:
-    from markupsafe import Markup
-
-    from costwise.render.view import mermaid_costs, report_view
-
-    view = report_view(report)
-    chart = mermaid_costs(report)
-    return _environment("markdown").get_template("report.md.j2").render(**view, mermaid=Markup(chart) if chart else None)
-
-
-def render_html(report: Report) -> str:
-    from markupsafe import Markup
-
-    from costwise.render.charts import environment_chart
-    from costwise.render.view import report_view
-
-    charts = {}
-    for env in report.ok:
-        svg = environment_chart(env)
-        if svg:
-            charts[env.env] = Markup(svg)
-    return _environment("html").get_template("report.html.j2").render(**report_view(report, charts))

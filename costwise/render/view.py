@@ -6,7 +6,8 @@ import re
 from typing import Any
 
 from costwise.fmt import money
-from costwise.report import EnvironmentResult, Report
+from costwise.render import horizon_label, interval_label
+from costwise.analysis.estimate import EnvironmentResult, Report
 
 ACTION_WORDS = {
     "raise": "Raise limits",
@@ -93,10 +94,13 @@ def summary_view(report: Report) -> dict[str, Any]:
     hours = report.environments[0].hours if report.environments else 0
     change = None
     if window > 0 and hours:
-        # compare hourly rates: the window may be shorter or longer than 730 hours
-        change = _pct((totals["total"] / 730) / (window / hours) - 1)
+        # compare hourly rates: the window and the horizon may differ in length
+        change = _pct((totals["total"] / report.horizon_hours) / (window / hours) - 1)
     top = report.top_action()
     return {
+        "horizon": horizon_label(report.horizon_hours),
+        "horizon_short": horizon_label(report.horizon_hours, short=True),
+        "interval": interval_label(report.interval),
         "projected": money(totals["total"]),
         "low": money(totals["low"]),
         "high": money(totals["high"]),
@@ -146,7 +150,7 @@ def mermaid_costs(report: Report) -> str | None:
     return (
         "```mermaid\n"
         "xychart-beta\n"
-        '    title "Cost per environment (USD): bars = window, line = next 730 h"\n'
+        f'    title "Cost per environment (USD): bars = window, line = next {report.horizon_hours:,} h"\n'
         f"    x-axis [{names}]\n"
         f'    y-axis "USD" 0 --> {top:.0f}\n'
         f"    bar [{window}]\n"

@@ -7,6 +7,7 @@ it is recorded on that environment and the rest carry on.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Callable
 
 from costwise.config import EnvConfig
@@ -14,8 +15,8 @@ from costwise.errors import AwsError
 from costwise.pricing import normalize_engine
 from costwise.sources import aws
 from costwise.sources.frames import results_to_frames
-from costwise.sources.history import CurrentLimits, EnvHistory, History
-from costwise.sources.plan import Window, build_queries, plan_batches, planned_calls
+from costwise.usage import CurrentLimits, EnvHistory, History, Window
+from costwise.sources.plan import build_queries, plan_batches, planned_calls
 
 
 def limits_from_description(cache: dict) -> CurrentLimits:
@@ -126,3 +127,19 @@ def collect_history(
                 continue
             hist.frame = frame
     return History(window=window, environments=[results[e.name] for e in envs], source="cloudwatch", api_calls=calls)
+
+
+@dataclass
+class CloudWatchSource:
+    """Environments from costwise.yaml (or one --cache), read live over a window."""
+
+    envs: list[EnvConfig]
+    default_region: str
+    window: Window
+    session: aws.AwsSession
+    on_page: Callable[[int], None] | None = None
+    on_plan: Callable[[int], None] | None = None
+    label: str = "cloudwatch"
+
+    def read(self) -> History:
+        return collect_history(self.envs, self.default_region, self.window, self.session, self.on_page, self.on_plan)

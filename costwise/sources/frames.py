@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from costwise.sources.plan import PERIOD_SECONDS, MetricQuery, Window
+from costwise.sources.plan import PERIOD_SECONDS, MetricQuery
+from costwise.usage import Window
 
 
 def results_to_frames(

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+
+from costwise.usage import COLUMNS, SECONDS_PER_HOUR
 
 MAX_QUERIES_PER_CALL = 500
 MAX_DATAPOINTS_PER_CALL = 100_800
-PERIOD_SECONDS = 3600
+PERIOD_SECONDS = SECONDS_PER_HOUR
 NAMESPACE = "AWS/ElastiCache"
 DIMENSION = "clusterId"  # serverless caches: the cache name (not CacheClusterId)
 
@@ -25,29 +26,7 @@ METRICS: tuple[tuple[str, str, str], ...] = (
     ("ecpu_max_minute", "ElastiCacheProcessingUnits", "Maximum"),
     ("throttled_sum", "ThrottledCmds", "Sum"),
 )
-COLUMNS = tuple(column for column, _, _ in METRICS)
-
-
-@dataclass(frozen=True)
-class Window:
-    """Whole hours [start, end) in UTC."""
-
-    start: datetime
-    end: datetime
-
-    @property
-    def hours(self) -> int:
-        return int((self.end - self.start).total_seconds() // PERIOD_SECONDS)
-
-
-def floor_hour(moment: datetime) -> datetime:
-    moment = moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-    return moment.replace(minute=0, second=0, microsecond=0)
-
-
-def make_window(as_of: datetime | None, days: int) -> Window:
-    end = floor_hour(as_of or datetime.now(timezone.utc))
-    return Window(end - timedelta(days=days), end)
+assert tuple(column for column, _, _ in METRICS) == COLUMNS  # the usage contract
 
 
 @dataclass(frozen=True)

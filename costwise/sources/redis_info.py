@@ -12,14 +12,24 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from costwise.errors import CostwiseError, InputError
+from costwise.usage import ServerSample
 
 
-@dataclass(frozen=True)
-class InfoSnapshots:
-    first: dict
-    second: dict
+@dataclass
+class RedisSource:
+    """A running Redis or Valkey, sampled with INFO for `seconds`."""
+
+    url: str
     seconds: float
-    own_bytes: float
+    tls: bool = False
+    timeout: float = 10.0
+
+    @property
+    def label(self) -> str:
+        return redact(self.url)
+
+    def read(self) -> ServerSample:
+        return sample_info(self.url, self.seconds, tls=self.tls, timeout=self.timeout)
 
 
 def redact(url: str) -> str:
@@ -46,7 +56,7 @@ def parse_duration(text: str) -> float:
     return value
 
 
-def sample_info(url: str, seconds: float, tls: bool = False, timeout: float = 10.0) -> InfoSnapshots:
+def sample_info(url: str, seconds: float, tls: bool = False, timeout: float = 10.0) -> ServerSample:
     try:
         import redis
     except ImportError:
@@ -86,4 +96,4 @@ def sample_info(url: str, seconds: float, tls: bool = False, timeout: float = 10
     def moved(info: dict) -> float:
         return float(info.get("total_net_input_bytes", 0)) + float(info.get("total_net_output_bytes", 0))
 
-    return InfoSnapshots(first, second, elapsed, max(moved(third) - moved(second), 0.0))
+    return ServerSample(first, second, elapsed, max(moved(third) - moved(second), 0.0))

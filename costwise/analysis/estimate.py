@@ -1,6 +1,8 @@
-"""The analysis stage: History + prices + settings -> Report, a plain result object.
+"""The analysis stage of `estimate` and `report`: History + prices + settings -> Report.
 
 Deterministic and offline: the same history gives the same report. Renderers read Report only.
+The projection covers `settings.horizon_hours` (730 by default, AWS's month); `projected_month`
+is that projection as a monthly rate (x hours_per_month / horizon_hours): budgets are monthly.
 """
 
 from __future__ import annotations
@@ -12,19 +14,23 @@ from typing import Any
 import numpy as np
 
 from costwise.errors import CostwiseError
-from costwise.fmt import iso_utc
+from costwise.fmt import iso_utc, money
 from costwise.model.cost import Cost, cost_of_hours
 from costwise.model.forecast import Projection, project_month
 from costwise.model.settings import SizingSettings
 from costwise.model.sizing import ACTION_ORDER, LimitAdvice, recommend_limits
 from costwise.pricing import PriceBook
-from costwise.sources.history import EnvHistory, History
+from costwise.usage import EnvHistory, History, Window, busiest_ecpu_per_second, mean_ecpu_per_second
+from costwise.usage import EnvHistory, History
 
 
 @dataclass
 class EnvironmentResult:
     history: EnvHistory
-    hours: int
+    window: Window
+    settings: SizingSettings = field(default_factory=SizingSettings)
+    hours_per_month: float = 730.0
+    bytes_per_gb: float = float(2**30)  # replaced by the rates' unit once priced
     hours_with_data: int = 0
     usage: dict[str, dict[str, float | None]] | None = None
     window_cost: Cost | None = None
@@ -44,10 +50,22 @@ class EnvironmentResult:
         return self.history.budget
 
     @property
-    def over_budget(self) -> bool:
-        return self.budget is not None and self.projection is not None and self.projection.cost.total > self.budget
+    def hours(self) -> int:
+        return self.window.hours
 
-    def to_dict(self, window_start: datetime, window_end: datetime) -> dict[str, Any]:
+    @property
+    def projected_month(self) -> dict[str, float] | None:
+        """The projection as a monthly rate: what budgets are compared with."""
+        if self.projection is None:
+            return None
+        return monthly_rate(self.projection, self.settings.horizon_hours, self.hours_per_month)
+
+    @property
+    def over_budget(self) -> bool:
+        month = self.projected_month
+        return self.budget is not None and month is not None and month["total"] > self.budget
+
+    def to_dict(self) -> dict[str, Any]:
         h = self.history
         limits = h.limits
         advice = self.advice
@@ -57,15 +75,17 @@ class EnvironmentResult:
             "cache": h.cache,
             "engine": h.engine,
             "region": h.region,
-            "window": {"start": iso_utc(window_start), "end": iso_utc(window_end), "hours": self.hours, "hours_with_data": self.hours_with_data},
+            "window": {"start": iso_utc(self.window.start), "end": iso_utc(self.window.end), "hours": self.hours, "hours_with_data": self.hours_with_data},
             "usage": self.usage,
             "cost": {
                 "window": self.window_cost.to_dict() if self.window_cost else None,
-                "projected_month": (
-                    {**projection.cost.to_dict(), "low": projection.low, "high": projection.high, "confidence": projection.confidence}
+                "projected": (
+                    {**projection.cost.to_dict(), "low": projection.low, "high": projection.high, "confidence": projection.confidence,
+                     "hours": self.settings.horizon_hours, "interval": self.settings.interval}
                     if projection
                     else None
                 ),
+                "projected_month": self.projected_month,
             },
             "limits": {
                 "current": {
@@ -103,17 +123,39 @@ class EnvironmentResult:
         }
 
 
+def monthly_rate(projection: Projection, horizon_hours: int, hours_per_month: float) -> dict[str, float]:
+    scale = hours_per_month / horizon_hours
+    return {**{k: v * scale for k, v in projection.cost.to_dict().items()}, "low": projection.low * scale, "high": projection.high * scale}
+
+
 @dataclass
 class Report:
     as_of: datetime
     generated_at: datetime
-    window_start: datetime
-    window_end: datetime
+    window: Window
     pricing_file: str
     pricing_region: str
     source: str
     environments: list[EnvironmentResult]
+    settings: SizingSettings = field(default_factory=SizingSettings)
+    hours_per_month: float = 730.0
     budget: float | None = None
+
+    @property
+    def window_start(self) -> datetime:
+        return self.window.start
+
+    @property
+    def window_end(self) -> datetime:
+        return self.window.end
+
+    @property
+    def horizon_hours(self) -> int:
+        return self.settings.horizon_hours
+
+    @property
+    def interval(self) -> float:
+        return self.settings.interval
 
     @property
     def ok(self) -> list[EnvironmentResult]:
@@ -127,15 +169,20 @@ class Report:
         return sum((e.window_cost for e in self.ok if e.window_cost), Cost(0.0, 0.0))
 
     def total_projection(self) -> dict[str, float]:
+        """The whole horizon, summed over environments (low/high: the sum of each one's bounds)."""
         projections = [e.projection for e in self.ok if e.projection]
         cost = sum((p.cost for p in projections), Cost(0.0, 0.0))
         return {**cost.to_dict(), "low": sum(p.low for p in projections), "high": sum(p.high for p in projections)}
 
+    def total_month(self) -> dict[str, float]:
+        scale = self.hours_per_month / self.horizon_hours
+        return {k: v * scale for k, v in self.total_projection().items()}
+
     @property
     def over_budget(self) -> list[str]:
-        """Names of what exceeds its budget: environments, and 'total' for --budget."""
+        """Names of what exceeds its budget: environments, and 'total' for --budget (both monthly)."""
         names = [e.env for e in self.ok if e.over_budget]
-        if self.budget is not None and self.total_projection()["total"] > self.budget:
+        if self.budget is not None and self.total_month()["total"] > self.budget:
             names.append("total")
         return names
 
@@ -151,10 +198,13 @@ class Report:
             "generated_at": iso_utc(self.generated_at),
             "source": self.source,
             "pricing": {"file": self.pricing_file, "region": self.pricing_region},
-            "environments": [e.to_dict(self.window_start, self.window_end) for e in self.environments],
+            "horizon_hours": self.horizon_hours,
+            "interval": self.interval,
+            "environments": [e.to_dict() for e in self.environments],
             "totals": {
                 "window": self.total_window().to_dict(),
-                "projected_month": self.total_projection(),
+                "projected": self.total_projection(),
+                "projected_month": self.total_month(),
                 "budget": self.budget,
                 "over_budget": self.over_budget,
             },
@@ -180,15 +230,15 @@ def usage_summary(frame, bytes_per_gb: float) -> dict[str, dict[str, float | Non
 
     storage_avg = frame["storage_avg_bytes"].to_numpy(float) / bytes_per_gb
     storage_max = frame["storage_max_bytes"].to_numpy(float) / bytes_per_gb
-    busiest = frame["ecpu_max_minute"].to_numpy(float) / 60
-    hourly = frame["ecpu_sum"].to_numpy(float) / 3600
-    if not finite(busiest).size:
-        busiest = hourly
+    busiest = busiest_ecpu_per_second(frame)
+    hourly = mean_ecpu_per_second(frame)
     return {"storage_gb": stats(storage_avg, storage_avg, storage_max), "ecpu_per_second": stats(hourly, busiest, busiest)}
 
 
-def analyze_environment(env: EnvHistory, prices: PriceBook, settings: SizingSettings, hours: int) -> EnvironmentResult:
-    result = EnvironmentResult(history=env, hours=hours, warnings=list(env.warnings), error=env.error)
+def analyze_environment(env: EnvHistory, prices: PriceBook, settings: SizingSettings, window: Window) -> EnvironmentResult:
+    result = EnvironmentResult(history=env, window=window, settings=settings, hours_per_month=prices.hours_per_month,
+                               bytes_per_gb=prices.bytes_per_gb, warnings=list(env.warnings), error=env.error)
+    hours = window.hours
     if env.error is not None or env.frame is None:
         result.error = env.error or "no history"
         return result
@@ -223,7 +273,7 @@ def analyze_environment(env: EnvHistory, prices: PriceBook, settings: SizingSett
         result.warnings.append(f"short history ({result.projection.history_days:.1f} days): projection and limits are low confidence")
     if result.over_budget:
         result.warnings.append(
-            f"projected ${result.projection.cost.total:,.2f} exceeds the ${env.budget:,.2f} monthly budget"
+            f"projected {money(result.projected_month['total'])} a month exceeds the {money(env.budget)} monthly budget"
         )
     return result
 
@@ -237,7 +287,7 @@ def alternatives(result: EnvironmentResult, prices: PriceBook, rates) -> dict[st
     projection, advice = result.projection, result.advice
     # nodes must hold the peak, not the mean: size them for the peaks grown to the month's end
     comparison = compare_with_nodes(advice.storage.projected_peak, advice.ecpu.projected_peak, rates,
-                                    prices.node_types(rates.region, rates.engine), serverless_monthly=projection.cost.total)
+                                    prices.node_types(rates.region, rates.engine), serverless_monthly=result.projected_month["total"])
     if comparison is not None:
         out["nodes"] = comparison.to_dict()
     if rates.engine == "redis-oss":
@@ -249,12 +299,14 @@ def alternatives(result: EnvironmentResult, prices: PriceBook, rates) -> dict[st
         projected = float(storage.sum() + ecpu.sum())
         frame = result.history.frame
         window = cost_of_hours(frame["storage_avg_bytes"], frame["ecpu_sum"], valkey).total
+        hours = result.settings.horizon_hours
         out["valkey"] = {
             "engine": "valkey",
             "window": window,
-            "projected_month": projected,
-            "saving_per_month": projection.cost.total - projected,
-            "summary": f"the same usage on Valkey: ${projected:,.2f} for the next 730 hours, ${projection.cost.total - projected:,.2f} less",
+            "projected": projected,
+            "saving": projection.cost.total - projected,
+            "hours": hours,
+            "summary": f"the same usage on Valkey: {money(projected)} for the next {hours:,} hours, {money(projection.cost.total - projected)} less",
         }
     return out
 
@@ -267,15 +319,16 @@ def build_report(
     generated_at: datetime | None = None,
     budget: float | None = None,
 ) -> Report:
-    envs = [analyze_environment(env, prices, settings, history.window.hours) for env in history.environments]
+    envs = [analyze_environment(env, prices, settings, history.window) for env in history.environments]
     return Report(
         as_of=history.window.end,
         generated_at=generated_at or datetime.now(timezone.utc),
-        window_start=history.window.start,
-        window_end=history.window.end,
+        window=history.window,
         pricing_file=str(prices.path),
         pricing_region=pricing_region,
         source=history.source,
         environments=envs,
+        settings=settings,
+        hours_per_month=prices.hours_per_month,
         budget=budget,
     )

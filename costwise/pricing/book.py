@@ -7,6 +7,7 @@ field path and what is wrong, so a typo in a hand-edited file is a one-line fix.
 from __future__ import annotations
 
 import math
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,8 @@ REGION_CODE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 RATE_FIELDS = ("storage_per_gb_hour", "ecpu_per_million", "min_storage_gb")
 
 # DescribeServerlessCaches and people say "redis"; pricing says "redis-oss".
-ENGINE_ALIASES = {"redis": "redis-oss", "redis-oss": "redis-oss", "valkey": "valkey", "memcached": "memcached"}
+# (The Price List writes "Redis OSS" too, which pricelist squeezes to "redisoss".)
+ENGINE_ALIASES = {"redis": "redis-oss", "redis-oss": "redis-oss", "redisoss": "redis-oss", "valkey": "valkey", "memcached": "memcached"}
 
 
 @dataclass(frozen=True)
@@ -191,10 +193,15 @@ def validate_pricing(data: Any, path: Path) -> PriceBook:
     return PriceBook(path=path, bytes_per_gb=bytes_per_gb, hours_per_month=hours, raw=data)
 
 
+PRICING_ENV = "COSTWISE_PRICING"
+
+
 def load_pricing(path: str | Path | None = None) -> PriceBook:
-    """Read pricing.yaml (the bundled one unless a path is given) and validate it."""
+    """Read pricing.yaml and validate it: the given path, else $COSTWISE_PRICING, else the bundled one."""
     from costwise.yamlfile import read_yaml
 
+    if path is None and os.environ.get(PRICING_ENV):
+        path = os.environ[PRICING_ENV]
     resolved = Path(path) if path is not None else bundled_pricing_path()
     data = read_yaml(resolved, "pricing file")
     return validate_pricing(data, resolved)

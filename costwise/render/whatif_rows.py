@@ -1,9 +1,9 @@
-"""whatif as a rich table or Markdown."""
+"""whatif rows shared by the table and Markdown renderers: label -> value per engine, aligned."""
 
 from __future__ import annotations
 
-from costwise.render import md_escape, money
-from costwise.whatif import WhatIfResult
+from costwise.analysis.whatif import WhatIfResult
+from costwise.fmt import money
 
 
 def _rows(result: WhatIfResult) -> list[tuple[str, str]]:
@@ -37,27 +37,10 @@ def node_assumptions(results: list[WhatIfResult]) -> list[str]:
     return []
 
 
-def whatif_table(results: list[WhatIfResult]):
-    from rich.table import Table
-
-    title = "What if" if len(results) == 1 else "What if: engines side by side"
-    table = Table(title=title, title_justify="left")
-    table.add_column("")
-    for result in results:
-        table.add_column(result.engine, justify="right")
-    columns = _aligned([_rows(r) for r in results])
-    for i, (label, _) in enumerate(columns[0]):
-        style = "bold" if label.startswith("Total") else None
-        table.add_row(label, *[col[i][1] for col in columns], style=style)
-    notes = node_assumptions(results)
-    if notes:
-        table.caption = notes[0]
-        table.caption_justify = "left"
-    return table
-
-
-def _aligned(columns: list[list[tuple[str, str]]]) -> list[list[tuple[str, str]]]:
-    """Engines may have different rows (a break-even only one has): align them by label."""
+def aligned_rows(results: list[WhatIfResult]) -> list[tuple[str, list[str]]]:
+    """(label, one value per engine). Engines may have different rows (a break-even only one has):
+    they are aligned by label, '–' where an engine has none."""
+    columns = [_rows(r) for r in results]
     labels: list[str] = []
     for col in columns:
         for label, _ in col:
@@ -68,21 +51,5 @@ def _aligned(columns: list[list[tuple[str, str]]]) -> list[list[tuple[str, str]]
         by_label: dict[str, list[str]] = {}
         for label, value in col:
             by_label.setdefault(label, []).append(value)
-        out.append([(label, " / ".join(by_label.get(label, ["–"]))) for label in labels])
-    return out
-
-
-def whatif_markdown(results: list[WhatIfResult]) -> str:
-    columns = _aligned([_rows(r) for r in results])
-    lines = ["| | " + " | ".join(md_escape(r.engine) for r in results) + " |", "|---|" + "---:|" * len(results)]
-    for i, (label, _) in enumerate(columns[0]):
-        lines.append(f"| {md_escape(label)} | " + " | ".join(md_escape(col[i][1]) for col in columns) + " |")
-    warnings = [w for r in results for w in r.warnings]
-    notes = node_assumptions(results)
-    if notes:
-        lines.append("")
-        lines.append(md_escape(notes[0]))
-    if warnings:
-        lines.append("")
-        lines.extend(f"- ⚠️ {md_escape(w)}" for w in dict.fromkeys(warnings))
-    return "\n".join(lines) + "\n"
+        out.append([" / ".join(by_label.get(label, ["–"])) for label in labels])
+    return [(label, [col[i] for col in out]) for i, label in enumerate(labels)]

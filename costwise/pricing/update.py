@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from costwise.pricelist import ParseResult, parse_price_list
+from costwise.pricing.book import RATE_FIELDS
+from costwise.pricing.pricelist import ParseResult, parse_price_list
 
 SERVICE_CODE = "AmazonElastiCache"
 PRODUCT_FAMILIES = ("ElastiCache Serverless", "Cache Instance")
@@ -86,7 +87,7 @@ def merge_rates(raw: dict, parsed: ParseResult, regions: list[str], engines: lis
             if entry is None:
                 notes.append(f"no serverless prices for {engine} in {region} in the Price List")
                 continue
-            missing = [f for f in ("storage_per_gb_hour", "ecpu_per_million", "min_storage_gb") if f not in entry]
+            missing = [f for f in RATE_FIELDS if f not in entry]
             if missing:
                 notes.append(f"regions.{region}.{engine}: {', '.join(missing)} not in the Price List and not in the file; add by hand")
     return data, changes, notes

@@ -13,7 +13,8 @@ import json
 import re
 from dataclasses import dataclass, field
 
-ENGINE_SUFFIX = {"valkey": "valkey", "redis": "redis-oss", "redisoss": "redis-oss", "redis-oss": "redis-oss", "memcached": "memcached"}
+from costwise.pricing.book import ENGINE_ALIASES
+
 _SERVERLESS = re.compile(r"^(?:[A-Z0-9]+-)?(CachedData|ElastiCacheProcessingUnits):([A-Za-z-]+)$")
 _NODE = re.compile(r"^(?:[A-Z0-9]+-)?NodeUsage:(cache\.[a-z0-9]+\.[a-z0-9]+)$")
 
@@ -56,7 +57,7 @@ def _on_demand_price(item: dict) -> tuple[float, str] | None:
 
 
 def _engine(name: str) -> str | None:
-    return ENGINE_SUFFIX.get(name.strip().lower().replace(" ", ""))
+    return ENGINE_ALIASES.get(name.strip().lower().replace(" ", ""))
 
 
 def _memory(text: str | None) -> float | None:

@@ -1,80 +1,19 @@
-"""Usage history: what every source produces and every model consumes.
+"""Saved history files (`costwise fetch --output`, `--metrics-file`): CSV or Parquet, offline.
 
-One `EnvHistory` per environment: an hourly frame (UTC index over the whole window, NaN where
-CloudWatch had no point: gaps stay gaps), the cache's current limits and where they came from, and
-an error when the environment could not be read. Saved to and loaded from CSV or Parquet so that
-analysis runs offline.
+A file holds the usage contract as it was read: one long table (env, cache, timestamp, COLUMNS)
+and a JSON header with the window and each environment's limits, engine, region and error.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from costwise.errors import InputError
-from costwise.fmt import iso_utc
-from costwise.sources.plan import COLUMNS, Window
-
-if TYPE_CHECKING:  # pragma: no cover
-    import pandas as pd
+from costwise.fmt import iso_utc, parse_iso_utc
+from costwise.usage import COLUMNS, CurrentLimits, EnvHistory, History, Window, empty_frame
 
 FILE_FORMAT = "costwise-history/1"
-
-
-@dataclass
-class CurrentLimits:
-    max_storage_gb: float | None = None
-    max_ecpu_per_second: float | None = None
-    min_storage_gb: float | None = None
-    min_ecpu_per_second: float | None = None
-    source: str = "none"  # aws | config | file | demo | none
-
-
-@dataclass
-class EnvHistory:
-    env: str
-    cache: str
-    engine: str | None
-    region: str
-    limits: CurrentLimits = field(default_factory=CurrentLimits)
-    frame: "pd.DataFrame | None" = None
-    error: str | None = None
-    warnings: list[str] = field(default_factory=list)
-    budget: float | None = None
-
-    def meta(self) -> dict[str, Any]:
-        return {
-            "env": self.env,
-            "cache": self.cache,
-            "engine": self.engine,
-            "region": self.region,
-            "limits": asdict(self.limits),
-            "error": self.error,
-            "warnings": list(self.warnings),
-            "budget": self.budget,
-        }
-
-
-@dataclass
-class History:
-    window: Window
-    environments: list[EnvHistory]
-    source: str  # cloudwatch | file:PATH | demo
-    api_calls: int = 0
-
-
-def empty_frame(window: Window):
-    import pandas as pd
-
-    index = pd.date_range(window.start, periods=window.hours, freq="h", tz="UTC", name="timestamp")
-    return pd.DataFrame({c: float("nan") for c in COLUMNS}, index=index)
-
-
-def _parse_iso(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
 
 
 def history_to_table(history: History):
@@ -161,7 +100,7 @@ def load_history(path: str | Path, source_label: str | None = None) -> History:
     if missing:
         raise InputError(f"{path}: column {missing[0]!r} missing")
     try:
-        window = Window(_parse_iso(meta["window"]["start"]), _parse_iso(meta["window"]["end"]))
+        window = Window(parse_iso_utc(meta["window"]["start"]), parse_iso_utc(meta["window"]["end"]))
         table["timestamp"] = pd.to_datetime(table["timestamp"], utc=True)
         for column in COLUMNS:
             table[column] = pd.to_numeric(table[column], errors="raise").astype(float)
@@ -189,3 +128,14 @@ def load_history(path: str | Path, source_label: str | None = None) -> History:
             )
         )
     return History(window=window, environments=environments, source=source_label or f"file:{path}")
+
+
+class HistoryFileSource:
+    """A history file saved by `costwise fetch`."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.label = f"file:{self.path}"
+
+    def read(self) -> History:
+        return load_history(self.path)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from costwise.errors import InputError
 from costwise.limits import MAX_ECPU_LIMIT, MAX_STORAGE_LIMIT_GB, check_ecpu_limit, check_storage_limit
 from costwise.model.cost import SECONDS_PER_HOUR, Ceiling, Cost, billed_storage_gb, ceiling_cost, ecpus_from_requests, steady_month_cost
-from costwise.pricing import PriceBook
+from costwise.pricing import PriceBook, normalize_engine
 
 
 @dataclass(frozen=True)
@@ -127,3 +127,32 @@ def price_workload(workload: Workload, prices: PriceBook, region: str, engine: s
         low_confidence_rates=rates.low_confidence,
         warnings=warnings,
     )
+
+
+@dataclass
+class WhatIf:
+    """whatif's result: the workload priced on one engine, or side by side on two."""
+
+    results: list[WhatIfResult]
+
+    def to_dict(self) -> dict:
+        data = self.results[0].to_dict()
+        if len(self.results) > 1:
+            data["comparison"] = self.results[1].to_dict()
+        return data
+
+
+def what_if(workload: Workload, prices: PriceBook, region: str, engine: str, compare_engine: str | None = None,
+            compare_nodes: bool = False, replicas: int = 1) -> WhatIf:
+    engines = [normalize_engine(engine)] + ([normalize_engine(compare_engine)] if compare_engine is not None else [])
+    results = [price_workload(workload, prices, region, e) for e in engines]
+    if compare_nodes:
+        from costwise.model.nodes import NodeAssumptions, compare_with_nodes
+
+        for result in results:
+            comparison = compare_with_nodes(workload.storage_gb, workload.ecpu_per_second, prices.rates(region, result.engine),
+                                            prices.node_types(region, result.engine), NodeAssumptions(replicas=replicas))
+            if comparison is None:
+                result.warnings.append(f"no node prices for {result.engine} in {region} in {prices.path}")
+            result.nodes = comparison
+    return WhatIf(results)

@@ -1,0 +1,222 @@
+"""One call per command: options in, one typed result out. The CLI parses, calls one of these,
+renders and picks the exit code; tests and other programs can call them directly.
+
+Each call wires the stages: choose a source -> read the usage contract -> analyse (pure) -> result.
+Heavy modules (pandas, boto3) are imported inside, so `costwise --help` and `whatif` stay fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from costwise.errors import InputError
+from costwise.options import SourceOptions
+
+if TYPE_CHECKING:  # pragma: no cover
+    from costwise.analysis.estimate import Report
+    from costwise.analysis.migrate import ClusterMigration, RedisMigration
+    from costwise.analysis.pricing import PriceListing
+    from costwise.analysis.whatif import WhatIf
+    from costwise.config import Config
+    from costwise.model.settings import SizingSettings
+    from costwise.pricing.update import Change
+    from costwise.usage import History
+
+
+def parse_as_of(text: str | None):
+    if text is None:
+        return None
+    from costwise.fmt import parse_iso_utc
+
+    try:
+        return parse_iso_utc(text)
+    except (ValueError, OverflowError):
+        raise InputError(f"--as-of: {text!r} is not an ISO 8601 time such as 2026-11-20T00:00:00Z") from None
+
+
+def sizing_settings(cfg: "Config | None") -> "SizingSettings":
+    from costwise.config import dataclass_from_mapping
+    from costwise.model.settings import SizingSettings
+
+    if cfg is None or not cfg.sizing:
+        return SizingSettings()
+    return dataclass_from_mapping(SizingSettings, cfg.sizing, f"{cfg.path}: sizing")
+
+
+@dataclass
+class Usage:
+    """What the source options chose and read: the history, the config (if any) and the pricing region."""
+
+    history: "History"
+    config: "Config | None"
+    pricing_region: str
+
+
+def read_usage(opts: SourceOptions, progress=None) -> Usage:
+    """Choose the source the options name (demo, a saved file, or CloudWatch) and read it."""
+    from costwise.config import load_config, single_cache_config
+
+    chosen = [name for name, on in (("--demo", opts.demo), ("--metrics-file", opts.metrics_file is not None),
+                                    ("--cache", opts.cache is not None)) if on]
+    if len(chosen) > 1:
+        raise InputError(f"{' and '.join(chosen)} cannot be used together")
+    cfg = None
+    if opts.config is not None or not chosen:
+        cfg = load_config(opts.config)
+    elif Path("costwise.yaml").is_file() and not opts.demo:
+        cfg = load_config(None)  # budgets and sizing settings still apply to a saved file
+
+    if opts.demo or opts.metrics_file is not None:
+        from costwise.sources.demo import DEMO_REGION, DemoSource
+        from costwise.sources.history_file import HistoryFileSource
+
+        source = DemoSource() if opts.demo else HistoryFileSource(opts.metrics_file)
+        history = source.read().select(opts.env)
+        if cfg is not None:
+            for env in history.environments:
+                if env.env in cfg.environments and cfg.environments[env.env].budget is not None:
+                    env.budget = cfg.environments[env.env].budget
+        region = DEMO_REGION if opts.demo else opts.region or (history.environments[0].region if history.environments else "us-east-1")
+        return Usage(history, None if opts.demo else cfg, region)
+
+    from costwise.sources.aws import RETRY_MODES, AwsSession
+    from costwise.sources.cloudwatch import CloudWatchSource
+    from costwise.usage import make_window
+
+    if opts.retry_mode not in RETRY_MODES:
+        raise InputError(f"--retry-mode: choose {' or '.join(RETRY_MODES)}")
+    if opts.cache is not None:
+        cfg = single_cache_config(opts.cache, opts.region or (cfg.region if cfg else "us-east-1"), opts.engine)
+    selected = cfg.select(opts.env, opts.all_envs)
+    region = opts.region or cfg.region
+    session = AwsSession(profile=opts.profile, endpoint_url=opts.endpoint_url, retry_mode=opts.retry_mode,
+                         max_attempts=opts.max_attempts)
+    source = CloudWatchSource(selected, region, make_window(parse_as_of(opts.as_of), opts.days), session,
+                              on_page=progress.page if progress else None, on_plan=progress.plan if progress else None)
+    try:
+        history = source.read()
+    finally:
+        if progress is not None:
+            progress.close()
+    return Usage(history, cfg, region)
+
+
+def estimate(opts: SourceOptions, pricing: Path | None = None, budget: float | None = None, progress=None) -> "Report":
+    """estimate and report: cost over the window, the projection, limit advice, per environment."""
+    from costwise.analysis.estimate import build_report
+    from costwise.pricing import load_pricing
+
+    usage = read_usage(opts, progress)
+    cfg = usage.config
+    prices = load_pricing(pricing if pricing is not None else (cfg.pricing if cfg is not None else None))
+    return build_report(usage.history, prices, sizing_settings(cfg), usage.pricing_region, budget=budget)
+
+
+def check_history_output(output: Path) -> None:
+    """What `fetch --output` needs, checked before AWS is read rather than after."""
+    suffix = output.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise InputError(f"{output}: use a .csv or .parquet file name")
+    if suffix == ".parquet":
+        from costwise.sources.history_file import require_parquet
+
+        require_parquet(output)
+    if not (output.parent if str(output.parent) else Path(".")).is_dir():
+        raise InputError(f"{output}: folder {output.parent} does not exist")
+
+
+def fetch(opts: SourceOptions, output: Path, progress=None) -> "History":
+    """Read CloudWatch and save the history to `output` (atomically) for offline analysis."""
+    from costwise.sources.history_file import save_history
+
+    check_history_output(output)
+    history = read_usage(opts, progress).history
+    save_history(history, output)
+    return history
+
+
+def whatif(*, engine: str, region: str, storage_gb: float, ecpu_per_second: float | None, requests_per_day: float | None,
+           kb_per_request: float, ecpu_per_request: float | None, max_storage_gb: float | None,
+           max_ecpu_per_second: float | None, compare_engine: str | None, compare_nodes: bool, replicas: int,
+           pricing: Path | None) -> "WhatIf":
+    from costwise.analysis.whatif import build_workload, what_if
+    from costwise.pricing import load_pricing
+
+    prices = load_pricing(pricing)
+    workload = build_workload(storage_gb=storage_gb, ecpu_per_second=ecpu_per_second, requests_per_day=requests_per_day,
+                              kb_per_request=kb_per_request, ecpu_per_request=ecpu_per_request,
+                              max_storage_gb=max_storage_gb, max_ecpu_per_second=max_ecpu_per_second)
+    return what_if(workload, prices, region, engine, compare_engine, compare_nodes, replicas)
+
+
+def migrate_from_redis(url: str, sample: str, *, tls: bool, peak_factor: float, engine: str | None, region: str,
+                       pricing: Path | None, announce=None) -> "RedisMigration":
+    """Sample a running server with INFO and price it on serverless. `announce(text)` says what it waits for."""
+    from costwise.analysis.migrate import from_redis
+    from costwise.pricing import load_pricing, normalize_engine
+    from costwise.sources.redis_info import RedisSource, parse_duration
+
+    seconds = parse_duration(sample)
+    prices = load_pricing(pricing)
+    target = normalize_engine(engine or "valkey")
+    prices.rates(region, target)  # a bad region or engine fails before sampling
+    source = RedisSource(url, seconds, tls=tls)
+    if announce is not None:
+        announce(f"sampling {source.label} for {seconds:g} s (INFO only)...")
+    return from_redis(source.read(), source.label, prices, region, target, peak_factor, sizing_settings(None))
+
+
+def migrate_from_cluster(group_id: str, *, region: str, as_of: str | None, days: int, endpoint_url: str | None,
+                         profile: str | None, engine: str | None, pricing: Path | None) -> "ClusterMigration":
+    from costwise.analysis.migrate import from_cluster
+    from costwise.pricing import load_pricing
+    from costwise.sources.aws import AwsSession
+    from costwise.sources.cluster import ClusterSource
+    from costwise.usage import make_window
+
+    prices = load_pricing(pricing)
+    window = make_window(parse_as_of(as_of), days)
+    usage = ClusterSource(AwsSession(profile=profile, endpoint_url=endpoint_url), region, group_id, window).read()
+    return from_cluster(usage, prices, region, engine, sizing_settings(None))
+
+
+def pricing_listing(regions: list[str] | None, engines: list[str] | None, nodes: bool, pricing: Path | None) -> "PriceListing":
+    from costwise.analysis.pricing import list_prices
+    from costwise.pricing import load_pricing
+
+    return list_prices(load_pricing(pricing), regions, engines, nodes)
+
+
+@dataclass
+class PricingUpdate:
+    """A Price List refresh: what would change in `target`, and what could not be used."""
+
+    target: Path
+    regions: list[str]
+    text: str  # the new file
+    changes: list["Change"] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+    skipped: int = 0
+
+
+def pricing_update(*, regions: list[str] | None, engines: list[str] | None, output: Path | None, pricing: Path | None,
+                   api_region: str, endpoint_url: str | None, profile: str | None) -> PricingUpdate:
+    """Read the Price List (read-only) and merge it into the pricing file: a dry run; writing is the caller's."""
+    from costwise.pricing import ENGINES, load_pricing, normalize_engine, validate_pricing
+    from costwise.pricing.update import PRICE_LIST_REGIONS, dump_pricing, fetch_price_list, merge_rates
+    from costwise.sources.aws import AwsSession
+
+    if api_region not in PRICE_LIST_REGIONS:
+        raise InputError(f"--api-region: the Price List API is only in {', '.join(PRICE_LIST_REGIONS)}")
+    target = output or pricing or Path("pricing.yaml")
+    base = load_pricing(target if target.exists() else pricing)
+    chosen_regions = list(dict.fromkeys(regions or base.regions))
+    chosen_engines = [normalize_engine(e) for e in engines] if engines else list(ENGINES)
+    parsed = fetch_price_list(AwsSession(profile=profile, endpoint_url=endpoint_url), chosen_regions, api_region)
+    data, changes, notes = merge_rates(base.raw, parsed, chosen_regions, chosen_engines)
+    validate_pricing(data, target)  # never write a file costwise itself would refuse
+    return PricingUpdate(target, chosen_regions, dump_pricing(data), changes, notes, list(parsed.unreadable), len(parsed.skipped))
+

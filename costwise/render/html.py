@@ -1,0 +1,18 @@
+"""A self-contained HTML report with inline SVG charts (templates/report.html.j2, autoescaped)."""
+
+from __future__ import annotations
+
+
+def report(result) -> str:
+    from markupsafe import Markup
+
+    from costwise.render.charts import environment_chart
+    from costwise.render.templating import environment
+    from costwise.render.view import report_view
+
+    charts = {}
+    for env in result.ok:
+        svg = environment_chart(env)
+        if svg:
+            charts[env.env] = Markup(svg)
+    return environment("html").get_template("report.html.j2").render(**report_view(result, charts))

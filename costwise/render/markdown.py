@@ -1,0 +1,38 @@
+"""GitHub-flavoured Markdown: the report (job summary, PR comment) and whatif's table.
+
+Every value is escaped (pipes, HTML, emphasis); the report comes from templates/report.md.j2.
+"""
+
+from __future__ import annotations
+
+from costwise.render import md_escape
+
+
+def report(result) -> str:
+    from markupsafe import Markup
+
+    from costwise.render.templating import environment
+    from costwise.render.view import mermaid_costs, report_view
+
+    chart = mermaid_costs(result)
+    return environment("markdown").get_template("report.md.j2").render(**report_view(result), mermaid=Markup(chart) if chart else None)
+
+
+estimate = report
+
+
+def whatif(result) -> str:
+    from costwise.render.whatif_rows import aligned_rows, node_assumptions
+
+    results = result.results
+    lines = ["| | " + " | ".join(md_escape(r.engine) for r in results) + " |", "|---|" + "---:|" * len(results)]
+    for label, values in aligned_rows(results):
+        lines.append(f"| {md_escape(label)} | " + " | ".join(md_escape(v) for v in values) + " |")
+    notes = node_assumptions(results)
+    if notes:
+        lines += ["", md_escape(notes[0])]
+    warnings = list(dict.fromkeys(w for r in results for w in r.warnings))
+    if warnings:
+        lines.append("")
+        lines.extend(f"- ⚠️ {md_escape(w)}" for w in warnings)
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,162 @@
+"""Terminal tables (rich), one function per command. rich is imported inside: `--help` stays fast."""
+
+from __future__ import annotations
+
+from costwise.fmt import money
+from costwise.render import horizon_label, interval_label
+
+
+def _limit(current, recommended) -> str:
+    cur = "none" if current is None else f"{current:,.0f}"
+    if recommended is None or recommended == current:
+        return cur
+    return f"{cur} → {recommended:,.0f}"
+
+
+def _money(value: float) -> str:
+    # whole dollars from $100 up: the table must fit an 80-column terminal
+    return f"${value:,.0f}" if abs(value) >= 100 else money(value)
+
+
+def estimate(report) -> list:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(
+        title=f"ElastiCache Serverless cost, {report.window_start:%Y-%m-%d %H:%M} to {report.window_end:%Y-%m-%d %H:%M} UTC",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    for column, justify in (("env", "left"), ("window", "right"), (horizon_label(report.horizon_hours, short=True), "right"),
+                            (interval_label(report.interval), "right"), ("max GB", "right"), ("max ECPU/s", "right"), ("action", "left")):
+        table.add_column(column, justify=justify, no_wrap=True)
+    notes = []
+    for env in report.environments:
+        h = env.history
+        if env.error:
+            table.add_row(h.env, "-", "-", "-", "-", "-", Text("error", style="bold red"))
+            notes.append(Text.assemble((f"{h.env}: ", "bold"), (env.error, "red")))
+            continue
+        p, a = env.projection, env.advice
+        style = {"raise": "bold red", "set": "yellow", "lower": "cyan", "keep": "green"}[a.action]
+        table.add_row(
+            h.env,
+            _money(env.window_cost.total),
+            _money(p.cost.total),
+            f"{_money(p.low)}–{_money(p.high)}",
+            _limit(h.limits.max_storage_gb, a.storage.recommended),
+            _limit(h.limits.max_ecpu_per_second, a.ecpu.recommended),
+            Text(a.action, style=style),
+        )
+        lines = [f"  • {r}" for r in a.reasons] + [f"  • {n}" for n in p.notes]
+        if a.ecpu_minimum:
+            lines.append(f"  • optional: {a.ecpu_minimum['why']}")
+        lines += [f"  ⚠ {w}" for w in env.warnings]
+        lines += [f"  → {alt['summary']}" for _, alt in sorted(env.alternatives.items(), reverse=True)]
+        notes.append(Text(f"{h.env} ({h.cache}, {h.engine}, {h.region}):\n" + "\n".join(lines)))
+    totals = report.total_projection()
+    table.add_section()
+    table.add_row("total", _money(report.total_window().total), _money(totals["total"]),
+                  f"{_money(totals['low'])}–{_money(totals['high'])}", "", "", "", style="bold")
+    return [table, *notes]
+
+
+def whatif(result) -> list:
+    from rich.table import Table
+
+    from costwise.render.whatif_rows import aligned_rows, node_assumptions
+
+    results = result.results
+    title = "What if" if len(results) == 1 else "What if: engines side by side"
+    table = Table(title=title, title_justify="left")
+    table.add_column("")
+    for r in results:
+        table.add_column(r.engine, justify="right")
+    for label, values in aligned_rows(results):
+        table.add_row(label, *values, style="bold" if label.startswith("Total") else None)
+    notes = node_assumptions(results)
+    if notes:
+        table.caption = notes[0]
+        table.caption_justify = "left"
+    return [table]
+
+
+def migrate(result) -> list:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title_justify="left", show_header=False)
+    table.add_column("")
+    table.add_column("", justify="right")
+    notes: list[str] = list(result.notes)
+    if result.kind == "redis":
+        r = result
+        table.title = f"{r.server} on ElastiCache Serverless ({r.engine}, {r.region})"
+        table.add_row("Stored (dataset)", f"{r.storage_gb:,.3f} GB ({r.keys:,} keys; used memory {r.used_memory_gb:,.3f} GB)")
+        table.add_row("Traffic", f"{r.commands_per_second:,.1f} commands/s, {r.kb_per_command:,.2f} KB each")
+        table.add_row("ECPU/s", f"{r.ecpu_per_second:,.1f}")
+        table.add_row("Month at the sampled rate", money(r.cost.total), style="bold")
+        for row in r.scaling:
+            if row.traffic_factor != 1.0:
+                table.add_row(f"  at {row.traffic_factor:g}x the traffic", money(row.monthly))
+        table.add_row("Starting limits", f"{r.recommended_max_storage_gb:,} GB, {r.recommended_max_ecpu_per_second:,} ECPU/s (peak factor {r.peak_factor:g})")
+        table.add_row("Worst case at those limits", money(r.ceiling.total))
+        return [table, *[Text(f"  • {n}") for n in notes]]
+    cluster, sl = result.cluster, result.serverless
+    table.title = (f"{result.replication_group} ({cluster.engine}, {result.region}) on ElastiCache Serverless "
+                   f"({sl.history.engine})")
+    table.add_row("Today", f"{cluster.nodes} x {cluster.node_type} ({cluster.primaries} primary, {cluster.replicas} replica): "
+                  + (f"{money(cluster.monthly)} a month" if cluster.monthly is not None else "price unknown"))
+    if sl.error:
+        table.add_row("Serverless", Text(sl.error, style="red"))
+        return [table, *[Text(f"  • {n}") for n in notes]]
+    p = sl.projection
+    table.add_row("Window on serverless", f"{money(sl.window_cost.total)} for {sl.hours_with_data} hours")
+    table.add_row(f"{horizon_label(sl.settings.horizon_hours).capitalize()} on serverless",
+                  f"{money(p.cost.total)} ({money(p.low)}–{money(p.high)}, {interval_label(sl.settings.interval)})", style="bold")
+    diff = result.serverless_minus_cluster
+    if diff is not None:
+        table.add_row("Difference", f"{money(abs(diff))} a month {'more' if diff > 0 else 'less'} on serverless")
+    table.add_row("Starting limits", f"{sl.advice.storage.recommended:,} GB, {sl.advice.ecpu.recommended:,} ECPU/s")
+    usage = sl.usage
+    table.add_row("Stored (primaries)", f"mean {usage['storage_gb']['mean']:,.2f} GB, max {usage['storage_gb']['max']:,.2f} GB")
+    table.add_row("ECPU/s", f"mean {usage['ecpu_per_second']['mean']:,.0f}, busiest minute {usage['ecpu_per_second']['max']:,.0f}")
+    notes += p.notes + sl.warnings
+    notes += [alt["summary"] for alt in sl.alternatives.values()]
+    return [table, *[Text(f"  • {n}") for n in notes]]
+
+
+def pricing(listing) -> list:
+    from rich.table import Table
+
+    table = Table(title=f"Prices from {listing.file}", title_justify="left")
+    for column in ("region", "engine", "$/GB-hour", "$/M ECPU", "min GB", "as of", "confidence"):
+        table.add_column(column, justify="right" if column.startswith(("$", "min")) else "left", no_wrap=True)
+    for row in listing.rows:
+        table.add_row(row.region, row.engine, f"{row.storage_per_gb_hour:g}", f"{row.ecpu_per_million:g}",
+                      f"{row.min_storage_gb:g}", row.as_of, row.confidence)
+    out = [table]
+    if listing.with_nodes:
+        node_table = Table(title="Node-based, on-demand", title_justify="left")
+        for column in ("region", "engine", "node type", "$/hour", "GiB", "vCPU", "confidence"):
+            node_table.add_column(column, justify="right" if column in ("$/hour", "GiB", "vCPU") else "left", no_wrap=True)
+        for row in listing.rows:
+            for node in row.nodes:
+                node_table.add_row(row.region, row.engine, node.name, f"{node.hourly:g}", f"{node.memory_gib:g}",
+                                   str(node.vcpu), node.confidence)
+        out.append(node_table)
+    return out
+
+
+def pricing_changes(update) -> list:
+    """`pricing update`'s diff: field, old and new rate."""
+    from rich.table import Table
+
+    table = Table(title=f"{len(update.changes)} change(s) to {update.target}", title_justify="left")
+    for column in ("field", "old", "new"):
+        table.add_column(column)
+    for change in update.changes:
+        table.add_row(change.path, "—" if change.old is None else f"{change.old:g}", f"{change.new:g}")
+    return [table]
