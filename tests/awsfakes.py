@@ -37,6 +37,25 @@ def put_hourly(client, cache: str, start: datetime, rows: list[dict]) -> None:
         client.put_metric_data(Namespace="AWS/ElastiCache", MetricData=data[i : i + 500])
 
 
+def put_node_hourly(client, node: str, start: datetime, hours: int, **per_hour) -> None:
+    """Hourly aggregates for one node-based node (dimension CacheClusterId), the same every hour:
+    bytes, get, set, net_in, net_out, repl (ReplicationBytes)."""
+    metrics = {"BytesUsedForCache": ("bytes", "Bytes"), "GetTypeCmds": ("get", "Count"), "SetTypeCmds": ("set", "Count"),
+               "NetworkBytesIn": ("net_in", "Bytes"), "NetworkBytesOut": ("net_out", "Bytes"), "ReplicationBytes": ("repl", "Bytes")}
+    data = []
+    for name, (key, unit) in metrics.items():
+        if key not in per_hour:
+            continue
+        value = per_hour[key]
+        for h in range(hours):
+            stats = {"SampleCount": 60, "Sum": value * 60 if name == "BytesUsedForCache" else value,
+                     "Minimum": 0.0, "Maximum": value if name == "BytesUsedForCache" else value / 60}
+            data.append({"MetricName": name, "Dimensions": [{"Name": "CacheClusterId", "Value": node}],
+                         "Timestamp": start + timedelta(hours=h, minutes=30), "Unit": unit, "StatisticValues": stats})
+    for i in range(0, len(data), 500):
+        client.put_metric_data(Namespace="AWS/ElastiCache", MetricData=data[i : i + 500])
+
+
 def serverless_cache(name: str, engine: str = "valkey", max_storage=None, max_ecpu=None) -> dict:
     limits = {}
     if max_storage is not None:

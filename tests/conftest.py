@@ -7,14 +7,20 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.helpers import PRICING_FIXTURE, REPO
+
+# Every test, in this process and in the CLI processes it starts, prices with the tests' own
+# fixture: refreshing the bundled pricing.yaml must never change what a test expects.
+os.environ["COSTWISE_PRICING"] = str(PRICING_FIXTURE)
 
 
 @pytest.fixture(scope="session")
 def prices():
     from costwise.pricing import load_pricing
 
-    return load_pricing()
+    book = load_pricing()
+    assert book.path == PRICING_FIXTURE
+    return book
 
 
 @pytest.fixture(scope="session")

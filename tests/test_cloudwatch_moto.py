@@ -8,9 +8,11 @@ redis-oss $0.125/GB-h, $0.0034/M ECPU, min 1 GB. 1 GB = 2^30 bytes.
 from __future__ import annotations
 
 import json
+import sys
 from datetime import datetime, timedelta, timezone
 
 import boto3
+import botocore.client
 import pytest
 
 from tests.awsfakes import patch_describe, put_hourly, serverless_cache
@@ -255,15 +257,15 @@ def test_single_cache_without_config_via_aws_endpoint_url(run, moto, loaded, mon
     assert round(env["cost"]["window"]["total"], 2) == 6.16  # 48 x 1 GB x 0.125 + 48e6 x 0.0034 / 1e6
 
 
-def test_parquet_without_pyarrow_fails_before_reading_aws(run, moto, loaded):
-    pytest.importorskip("pandas")
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        code, out, err = run("fetch", "--config", str(loaded), "--endpoint-url", moto, "--output", "h.parquet")
-        assert code == 2 and "Parquet needs pyarrow" in err
-    else:
-        pytest.skip("pyarrow is installed: Parquet works")
+def test_parquet_without_pyarrow_fails_before_reading_aws(run, moto, loaded, monkeypatch, tmp_path):
+    # None in sys.modules makes `import pyarrow` raise ImportError, installed or not
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    calls = []
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", lambda self, name, params: calls.append(name))
+    code, out, err = run("fetch", "--config", str(loaded), "--endpoint-url", moto, "--output", str(tmp_path / "h.parquet"))
+    assert code == 2 and "Parquet needs pyarrow" in err
+    assert calls == []  # refused before any AWS call
+    assert not (tmp_path / "h.parquet").exists()
 
 
 def test_sizing_settings_from_config(run, moto, loaded, monkeypatch):

@@ -8,15 +8,7 @@ import pytest
 
 from costwise.model.forecast import project_month
 
-GIB = 2**30
-INDEX = pd.date_range("2026-10-01", periods=720, freq="h", tz="UTC", name="timestamp")
-
-
-def frame(storage_gb, ecpu_per_hour, index=INDEX):
-    storage = np.broadcast_to(np.asarray(storage_gb, dtype=float), (len(index),)) * GIB
-    ecpu = np.broadcast_to(np.asarray(ecpu_per_hour, dtype=float), (len(index),))
-    return pd.DataFrame({"storage_avg_bytes": storage, "storage_max_bytes": storage, "ecpu_sum": ecpu,
-                         "ecpu_max_minute": ecpu / 60, "throttled_sum": 0.0}, index=index)
+from tests.helpers import INDEX, frame
 
 
 def test_flat_series_projects_its_level(valkey):

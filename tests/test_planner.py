@@ -59,7 +59,7 @@ def test_the_fake_pages_at_100800_points():
 
 @settings(max_examples=60, deadline=None)
 @given(caches=st.integers(min_value=1, max_value=400), days=st.integers(min_value=1, max_value=455))
-def test_plan_matches_what_the_fake_counts(caches, days):
+def test_plan_is_the_best_single_batch_size(caches, days):
     hours = days * 24
     queries = build_queries([f"c{i}" for i in range(caches)])
     batches = plan_batches(queries, hours)
@@ -68,6 +68,21 @@ def test_plan_matches_what_the_fake_counts(caches, days):
     # never worse than the best single batch size, and at least the lower bound
     best = min(calls_with_batch_size(len(queries), b, hours) for b in range(1, min(500, len(queries)) + 1))
     assert planned_calls(batches, hours) == best >= minimum_calls(len(queries), hours)
+
+
+@settings(max_examples=25, deadline=None)
+@given(caches=st.integers(min_value=1, max_value=120), days=st.integers(min_value=1, max_value=90))
+def test_plan_matches_what_the_fake_counts(caches, days):
+    # The fake enforces 500 queries a call and 100,800 points a page and counts every page as a
+    # call: what the planner promised must be what CloudWatch would bill, and every point arrives.
+    hours = days * 24
+    queries = build_queries([f"c{i}" for i in range(caches)])
+    batches = plan_batches(queries, hours)
+    fake = FakeCloudWatch()
+    got = aws.get_metric_data(fake, [[q.payload() for q in b] for b in batches], START, START + timedelta(hours=hours))
+    assert fake.calls == got.calls == planned_calls(batches, hours)
+    assert sorted(got.series) == sorted(q.id for q in queries)
+    assert all(len(values) == hours for _, values in got.series.values())
 
 
 def test_batch_size_avoids_wasted_pages():

@@ -8,9 +8,11 @@ import yaml
 from costwise.errors import InputError
 from costwise.pricing import load_pricing
 from costwise.resources import bundled_pricing_path
+from tests.helpers import PRICING_FIXTURE
 
 
-def test_bundled_file_has_required_regions_and_sources(prices):
+def test_bundled_file_has_required_regions_and_sources():
+    prices = load_pricing(bundled_pricing_path())
     for region in ("us-east-1", "us-west-2", "eu-west-1", "ap-southeast-1"):
         for engine in ("valkey", "redis-oss", "memcached"):
             rates = prices.rates(region, engine)
@@ -22,7 +24,7 @@ def test_bundled_file_has_required_regions_and_sources(prices):
 
 
 def _write(tmp_path: Path, mutate) -> Path:
-    data = yaml.safe_load(bundled_pricing_path().read_text())
+    data = yaml.safe_load(PRICING_FIXTURE.read_text())
     mutate(data)
     path = tmp_path / "pricing.yaml"
     path.write_text(yaml.safe_dump(data))

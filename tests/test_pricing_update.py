@@ -14,7 +14,7 @@ from botocore.stub import Stubber
 from costwise.pricing.pricelist import parse_price_list
 from costwise.pricing import load_pricing
 from costwise.pricing.update import fetch_price_list, merge_rates
-from costwise.resources import bundled_pricing_path
+from tests.helpers import PRICING_FIXTURE
 
 PUBLISHED = "2026-11-20T00:00:00Z"
 
@@ -107,7 +107,7 @@ def test_stubbed_pages_are_parsed(aws_env):
 
 
 def test_merge_keeps_untouched_entries_and_records_sources():
-    raw = yaml.safe_load(bundled_pricing_path().read_text())
+    raw = yaml.safe_load(PRICING_FIXTURE.read_text())
     parsed = parse_price_list([p for pages in PAGES.values() for page in pages for p in page])
     data, changes, notes = merge_rates(raw, parsed, ["us-east-1", "us-west-2"], ["valkey", "redis-oss"], today=date(2026, 11, 26))
     paths = {c.path: (c.old, c.new) for c in changes}
@@ -124,7 +124,7 @@ def test_merge_keeps_untouched_entries_and_records_sources():
 
 def test_update_round_trip_through_the_cli(run, aws_env, monkeypatch, tmp_path):
     target = tmp_path / "pricing.yaml"
-    target.write_text(bundled_pricing_path().read_text())
+    target.write_text(PRICING_FIXTURE.read_text())
     responses = list(_responses())
     served = []
 

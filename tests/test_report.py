@@ -22,7 +22,7 @@ from costwise.resources import demo_history_path
 from costwise.sources.history_file import load_history
 from costwise.usage import CurrentLimits, EnvHistory, History
 from costwise.usage import Window
-from tests.test_forecast import frame
+from tests.helpers import frame
 
 EVIL = "<script>alert(1)</script>|x"
 
@@ -181,7 +181,7 @@ def test_html_report_renders_in_chromium(cli, tmp_path):
 def test_github_actions_example_is_a_valid_monthly_workflow():
     import yaml
 
-    from tests.conftest import REPO
+    from tests.helpers import REPO
 
     workflow = yaml.safe_load((REPO / "examples/github-actions/monthly-cost-report.yml").read_text())
     # PyYAML reads the bare key `on` as True

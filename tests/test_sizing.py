@@ -10,7 +10,7 @@ from costwise.model.settings import SizingSettings
 from costwise.limits import nice_ceil
 from costwise.model.sizing import recommend_limits
 from costwise.usage import CurrentLimits
-from tests.test_forecast import GIB, frame
+from tests.helpers import GIB, frame
 
 
 def steady(throttled=0.0):

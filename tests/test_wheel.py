@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +30,7 @@ def wheel_dir(tmp_path_factory):
 
 def test_wheel_runs_from_another_directory(wheel_dir, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(wheel_dir)}
+    env.pop("COSTWISE_PRICING")  # this test is about the bundled file
     where = subprocess.run([sys.executable, "-c", "import costwise.resources as r; print(r.__file__); print(r.bundled_pricing_path()); print(r.templates_dir())"],
                            cwd=tmp_path, env=env, capture_output=True, text=True, check=True).stdout.split()
     # the package, its pricing and its templates all come from the installed wheel
@@ -37,4 +39,7 @@ def test_wheel_runs_from_another_directory(wheel_dir, tmp_path):
     result = subprocess.run([sys.executable, "-m", "costwise", "whatif", "--storage-gb", "0.2", "--ecpu-per-second", "0", "--format", "json"],
                             cwd=tmp_path, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["cost"]["storage"] == pytest.approx(12.2202)  # 0.2 x 0.0837 x 730
+    # 0.2 GB x the bundled valkey us-east-1 rate x 730 h, whatever `pricing update` last wrote there
+    bundled = yaml.safe_load((REPO / "pricing.yaml").read_text())
+    rate = bundled["regions"]["us-east-1"]["valkey"]["storage_per_gb_hour"]["value"]
+    assert json.loads(result.stdout)["cost"]["storage"] == pytest.approx(0.2 * rate * bundled["units"]["hours_per_month"])

@@ -21,7 +21,6 @@ from costwise.model.settings import SizingSettings
 from costwise.model.sizing import ACTION_ORDER, LimitAdvice, recommend_limits
 from costwise.pricing import PriceBook
 from costwise.usage import EnvHistory, History, Window, busiest_ecpu_per_second, mean_ecpu_per_second
-from costwise.usage import EnvHistory, History
 
 
 @dataclass

@@ -1,0 +1,21 @@
+"""Helpers shared by test modules (test modules never import each other)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parent.parent
+PRICING_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "pricing.yaml"
+GIB = 2**30
+INDEX = pd.date_range("2026-10-01", periods=720, freq="h", tz="UTC", name="timestamp")
+
+
+def frame(storage_gb, ecpu_per_hour, index=INDEX):
+    """An hourly usage frame (usage.COLUMNS): storage in GB, ECPUs per hour; busiest minute = the hour's mean."""
+    storage = np.broadcast_to(np.asarray(storage_gb, dtype=float), (len(index),)) * GIB
+    ecpu = np.broadcast_to(np.asarray(ecpu_per_hour, dtype=float), (len(index),))
+    return pd.DataFrame({"storage_avg_bytes": storage, "storage_max_bytes": storage, "ecpu_sum": ecpu,
+                         "ecpu_max_minute": ecpu / 60, "throttled_sum": 0.0}, index=index)

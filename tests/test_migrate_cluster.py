@@ -1,0 +1,79 @@
+"""migrate --from-cluster against moto (no Redis needed), and the pure pieces it rests on.
+
+Rates: the tests' pricing fixture (us-east-1 valkey $0.0837/GB-h, $0.00227/M ECPU, min 0.1 GB).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import boto3
+import pytest
+
+from costwise.model.cost import ecpus_from_traffic
+from costwise.sources.cluster import cluster_shape
+from tests.awsfakes import put_node_hourly
+
+
+def test_ecpu_rule():
+    assert ecpus_from_traffic(100, 50 * 1024) == 100  # small commands: 1 each
+    assert ecpus_from_traffic(100, 320 * 1024) == 320  # 3.2 KB each: 3.2 each
+
+
+# ---- node-based clusters ----------------------------------------------------------------------
+
+END = datetime(2026, 11, 20, tzinfo=timezone.utc)
+START = END - timedelta(days=2)
+
+
+def test_from_cluster_against_moto(run, moto):
+    ec = boto3.client("elasticache", region_name="us-east-1", endpoint_url=moto)
+    ec.create_replication_group(ReplicationGroupId="shop", ReplicationGroupDescription="shop cache", Engine="redis",
+                                CacheNodeType="cache.r7g.large", NumNodeGroups=1, ReplicasPerNodeGroup=1)
+    cw = boto3.client("cloudwatch", region_name="us-east-1", endpoint_url=moto)
+    gib = 2**30
+    put_node_hourly(cw, "shop-001", START, 48, bytes=2 * gib, get=1.8e6, set=0.9e6, net_in=0.8e9, net_out=1.2e9, repl=0.5e9)
+    put_node_hourly(cw, "shop-002", START, 48, bytes=2 * gib, get=1.8e6, set=0.0, net_in=0.7e9, net_out=0.5e9)
+    code, out, err = run("migrate", "--from-cluster", "shop", "--engine", "valkey", "--as-of", "2026-11-20T00:00:00Z", "--days", "2",
+                         "--endpoint-url", moto, "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    cluster, sl = data["cluster"], data["serverless"]
+    # today: 2 x cache.r7g.large (redis-oss, $0.219/h) x 730 = 319.74
+    assert (cluster["nodes"], cluster["primaries"], cluster["replicas"]) == (2, 1, 1)
+    assert cluster["monthly"] == pytest.approx(2 * 0.219 * 730)
+    # storage: the primary's 2 GB only. ECPUs an hour: commands 1.8e6 + 0.9e6 + 1.8e6 = 4.5e6;
+    # bytes 0.8e9 + 1.2e9 + 0.7e9 + 0.5e9 - 2 x 0.5e9 replication = 2.2e9 = 2,148,437.5 KB < 4.5e6: 4.5e6 ECPUs
+    # 48 hours on valkey: 48 x 2 x 0.0837 = 8.0352 and 216e6 x 0.00227 / 1e6 = 0.49032 -> 8.52552
+    assert sl["engine"] == "valkey"
+    assert sl["cost"]["window"]["storage"] == pytest.approx(8.0352)
+    assert sl["cost"]["window"]["ecpu"] == pytest.approx(0.49032)
+    # a flat month: 2 x 0.0837 x 730 + 4.5e6 x 730 x 0.00227 / 1e6 = 122.202 + 7.45695
+    assert sl["cost"]["projected_month"]["total"] == pytest.approx(122.202 + 7.45695, rel=1e-3)
+    assert cluster["serverless_minus_cluster"] == pytest.approx(122.202 + 7.45695 - 319.74, rel=1e-3)
+    assert sl["limits"]["action"] == "set" and sl["limits"]["recommended"]["max_storage_gb"] >= 3
+
+
+def test_cluster_without_metrics_or_missing(run, moto):
+    ec = boto3.client("elasticache", region_name="us-east-1", endpoint_url=moto)
+    ec.create_replication_group(ReplicationGroupId="quiet", ReplicationGroupDescription="d", Engine="valkey",
+                                CacheNodeType="cache.t4g.small", NumNodeGroups=1, ReplicasPerNodeGroup=1)
+    code, out, err = run("migrate", "--from-cluster", "quiet", "--endpoint-url", moto, "--days", "1")
+    assert code == 1 and "no CloudWatch metrics for its nodes" in err
+    assert len(err.strip().splitlines()) == 1
+    code, out, err = run("migrate", "--from-cluster", "nope", "--endpoint-url", moto, "--days", "1")
+    assert code == 1 and "replication group 'nope' not found in us-east-1" in err
+
+
+def test_cluster_shape_without_current_role():
+    # cluster mode enabled: AWS reports no CurrentRole; the first member of each shard is its primary
+    group = {"ReplicationGroupId": "big", "CacheNodeType": "cache.r7g.large", "Engine": "valkey", "NodeGroups": [
+        {"NodeGroupId": "0001", "NodeGroupMembers": [{"CacheClusterId": "big-0001-001", "CacheNodeId": "0001"},
+                                                     {"CacheClusterId": "big-0001-002", "CacheNodeId": "0001"}]},
+        {"NodeGroupId": "0002", "NodeGroupMembers": [{"CacheClusterId": "big-0002-001", "CacheNodeId": "0001"},
+                                                     {"CacheClusterId": "big-0002-002", "CacheNodeId": "0001"}]}]}
+    shape = cluster_shape(group)
+    assert shape.primaries == ["big-0001-001", "big-0002-001"]
+    assert shape.replicas == ["big-0001-002", "big-0002-002"]
+    assert shape.engine == "valkey" and len(shape.notes) == 2
