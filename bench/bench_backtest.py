@@ -114,6 +114,15 @@ def main() -> None:
     print(f"80% interval coverage  {coverage:.0%}   (target >= 70%)")
     print(f"limit breaches     {breaches}   (target 0)")
     print(f"recommended / true peak   max {max(ratios):.2f}x  median {statistics.median(ratios):.2f}x  (target <= ~2.5x off the floor)")
+    missed = [what for what, ok in (
+        ("median error", statistics.median(errs) < 0.05),
+        ("mean error vs naive", statistics.mean(errs) < statistics.mean(naive)),
+        ("interval coverage", coverage >= 0.70),
+        ("limit breaches", breaches == 0),
+        ("oversize", max(ratios) <= 2.5),
+    ) if not ok]
+    if missed:
+        sys.exit(f"missed targets: {', '.join(missed)}")
 
 
 if __name__ == "__main__":

@@ -35,9 +35,14 @@ def main() -> None:
         "costwise whatif (table)": [exe, "whatif", "--storage-gb", "0.2", "--requests-per-day", "10000000"],
     }
     print(f"{'command':28} {'median s':>9}  target {TARGET_S} s  ({RUNS} runs each)")
+    missed = []
     for name, argv in cases.items():
         seconds = median_seconds(argv)
         print(f"{name:28} {seconds:9.3f}  {'ok' if seconds < TARGET_S else 'SLOW'}")
+        if seconds >= TARGET_S:
+            missed.append(name)
+    if missed:
+        sys.exit(f"missed the {TARGET_S} s target: {', '.join(missed)}")
 
 
 if __name__ == "__main__":

@@ -63,6 +63,13 @@ def main() -> None:
     print(f"fake CloudWatch answering     {t_fetch:.2f} s (not costwise's time)")
     print(f"responses -> frames + costs   {t_frames:.2f} s  target {TARGET_S} s  {'ok' if t_frames < TARGET_S else 'SLOW'}")
     print(f"forecast + limits per cache   {t_analysis * 1000:.0f} ms  ({t_analysis * CACHES:.1f} s for all {CACHES})")
+    missed = []
+    if fake.calls > minimum_calls(len(queries), window.hours):
+        missed.append(f"{fake.calls} calls, more than the minimum {minimum_calls(len(queries), window.hours)}")
+    if t_frames >= TARGET_S:
+        missed.append(f"frames + costs took {t_frames:.2f} s (target {TARGET_S} s)")
+    if missed:
+        sys.exit("missed: " + "; ".join(missed))
 
 
 if __name__ == "__main__":
