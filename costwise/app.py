@@ -79,7 +79,7 @@ def read_usage(opts: SourceOptions, progress=None) -> Usage:
                 if env.env in cfg.environments and cfg.environments[env.env].budget is not None:
                     env.budget = cfg.environments[env.env].budget
         region = DEMO_REGION if opts.demo else opts.region or (history.environments[0].region if history.environments else "us-east-1")
-        return Usage(history, None if opts.demo else cfg, region)
+        return Usage(history, cfg, region)
 
     from costwise.sources.aws import RETRY_MODES, AwsSession
     from costwise.sources.cloudwatch import CloudWatchSource

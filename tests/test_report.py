@@ -207,3 +207,29 @@ def test_github_actions_example_is_a_valid_monthly_workflow():
             assert result.exit_code == 0
             options = {a for a in args if a.startswith("--")}
             assert all(o in result.output for o in options), (line, options)
+
+
+def test_horizon_and_interval_reach_every_label_and_budgets_stay_monthly(run, tmp_path):
+    config = tmp_path / "costwise.yaml"
+    # dev's demo projection is about $6.27 for 730 h (valkey's 0.1 GB floor: 0.1 x 0.0837 x 730 = 6.11
+    # plus ECPUs): $1.45 for 168 h. A $5 monthly budget must still be exceeded: 168 h x (730 / 168).
+    config.write_text("environments:\n  dev:\n    cache: storefront-dev-valkey\n    budget: 5\n"
+                      "sizing:\n  horizon_hours: 168\n  interval: 0.9\n")
+    code, out, err = run("report", "--demo", "--config", str(config), "--format", "json")
+    data = json.loads(out)
+    assert data["horizon_hours"] == 168 and data["interval"] == 0.9
+    dev = next(e for e in data["environments"] if e["env"] == "dev")
+    projected, month = dev["cost"]["projected"], dev["cost"]["projected_month"]
+    assert projected["hours"] == 168
+    assert projected["total"] == pytest.approx(month["total"] * 168 / 730)
+    # the 168-hour floor alone: 0.1 x 0.0837 x 168 = 1.406
+    assert 1.406 <= projected["total"] < 2
+    assert dev["budget"] == {"monthly": 5.0, "exceeded": True}
+    assert data["totals"]["projected"]["total"] == pytest.approx(data["totals"]["projected_month"]["total"] * 168 / 730)
+
+    for fmt in ("markdown", "html"):
+        code, out, err = run("report", "--demo", "--config", str(config), "--format", fmt)
+        assert "168" in out and "90% range" in out, fmt
+        assert not any(label in out for label in ("730 h", "730 hours", "80% range")), fmt
+    code, out, err = run("estimate", "--demo", "--config", str(config))
+    assert "168 h" in out and "90% range" in out and "730 h" not in out
