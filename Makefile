@@ -33,8 +33,13 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: $(VENV)/.installed-test
-	for b in bench/bench_*.py; do $(PY) $$b || exit 1; done
+$(VENV)/.installed-bench: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	touch $@ $(VENV)/.installed $(VENV)/.installed-test
+
+# Benchmarks print their figures and exit non-zero when they miss a target; all of them run.
+bench: $(VENV)/.installed-bench
+	status=0; for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b --quiet || status=1; done; exit $$status
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

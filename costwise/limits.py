@@ -32,17 +32,22 @@ def check_ecpu_limit(value: float | None, what: str = "--max-ecpu-per-second") -
     return int(value)
 
 
+def _ceil(value: float) -> int:
+    """Round up, ignoring float noise: 3.0000000000004 is 3, not 4."""
+    return math.ceil(round(value, 9))
+
+
 def nice_ceil(value: float) -> int:
     """Round up to two significant figures (12,345 -> 13,000): limits people can read."""
     if value <= 0:
         return 0
     step = 10 ** max(0, int(math.floor(math.log10(value))) - 1)
-    return int(math.ceil(value / step) * step)
+    return int(_ceil(value / step) * step)
 
 
 def clamp_storage_limit(gb: float) -> int:
     """A storage maximum AWS accepts: whole GB, rounded up, inside 1..5000."""
-    return int(min(max(math.ceil(gb), MIN_STORAGE_LIMIT_GB), MAX_STORAGE_LIMIT_GB))
+    return int(min(max(_ceil(gb), MIN_STORAGE_LIMIT_GB), MAX_STORAGE_LIMIT_GB))
 
 
 def clamp_ecpu_limit(ecpu_per_second: float) -> int:

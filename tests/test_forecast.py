@@ -45,16 +45,32 @@ def test_level_shift_uses_the_new_level(valkey):
     assert p.storage.regime_start == pd.Timestamp("2026-10-21T00:00:00Z")
 
 
-def test_short_history_is_low_confidence_and_wide(valkey):
-    # a cache created 60 hours ago
+def test_short_history_is_not_high_confidence_and_wide(valkey):
+    # a cache created 60 hours ago: no backtest can run, so the prior for 2.5 days applies:
+    # sigma = 0.02 x (28 / 2.5)^0.75 = 0.02 x 6.13 = 0.1226; the 80% half-width is 1.2816 x 0.1226 = 15.7%
     storage = np.r_[np.full(660, np.nan), np.full(60, 1.0)]
     ecpu = np.r_[np.full(660, np.nan), np.full(60, 1e6)]
     p = project_month(frame(storage, ecpu), valkey)
     # 1 x 0.0837 x 730 = 61.101; 1e6 x 730 / 1e6 x 0.00227 = 1.6571
     assert p.cost.total == pytest.approx(61.101 + 1.6571, rel=0.01)
-    assert p.confidence == "low"
-    assert p.high / p.low > 1.5
-    assert any("confidence is low" in n for n in p.notes)
+    assert p.storage.rel_sigma == pytest.approx(0.02 * (28 / 2.5) ** 0.75, rel=1e-6)
+    assert p.halfwidth == pytest.approx(np.sinh(1.2816 * 0.1226), rel=0.01)  # (e^h - e^-h) / 2
+    assert p.confidence == "medium"  # +-10..25%
+    # an hour-old cache: 0.02 x 672^0.75 = 2.64, capped at 1.0: +-128% in log terms, low
+    hour = project_month(frame(np.r_[np.full(719, np.nan), 1.0], np.r_[np.full(719, np.nan), 1e6]), valkey)
+    assert hour.confidence == "low" and hour.high / hour.low > 5
+    assert any("confidence is low" in n for n in hour.notes)
+
+
+def test_confidence_comes_from_the_own_backtest(valkey):
+    # two 30-day histories, the same length: a steady one, and one whose days vary +-15% at random
+    # (sd 0.087 a day: a week's mean misses by about 0.087 x sqrt(1/7 + 1/20) = 3.8%)
+    rng = np.random.default_rng(7)
+    day = np.repeat(rng.uniform(0.85, 1.15, size=30), 24)
+    steady, jumpy = project_month(frame(1.0, 3.6e6), valkey), project_month(frame(day, 3.6e6 * day), valkey)
+    assert steady.confidence == "high" and steady.halfwidth < 0.03
+    assert jumpy.storage.backtest_sigma > 0.02
+    assert jumpy.halfwidth > 1.5 * steady.halfwidth
 
 
 def test_below_minimum_prices_each_hour_at_the_floor(valkey):
@@ -85,3 +101,51 @@ def test_recurring_spikes_keep_their_share(valkey):
     n_spikes = int(((future.day_of_week == 4) & (future.hour == 18)).sum())
     assert n_spikes == 4
     assert p.cost.ecpu == pytest.approx((726e6 + 4 * 25e6) * 0.00227 / 1e6, rel=0.02)
+
+
+def weekly(level, weekend=0.6, index=INDEX):
+    """A traffic-like series: weekdays at `level`, weekends at `weekend` x level."""
+    return np.where(np.asarray(index.day_of_week) >= 5, weekend, 1.0) * level
+
+
+def test_a_holiday_does_not_move_the_level(valkey):
+    ecpu = weekly(3.6e6)
+    holiday = (INDEX >= pd.Timestamp("2026-10-26T00:00:00Z")) & (INDEX < pd.Timestamp("2026-10-27T00:00:00Z"))
+    ecpu[holiday] *= 0.3  # a Monday at 30%, four days before as_of
+    p, plain = project_month(frame(1.0, ecpu), valkey), project_month(frame(1.0, weekly(3.6e6)), valkey)
+    assert p.ecpu.outlier_days == 1
+    # the projection is the one without the holiday (the naive run rate would lose 0.7 / 26.6 = 2.6%)
+    assert p.cost.ecpu == pytest.approx(plain.cost.ecpu, rel=0.002)
+    assert any("1 one-off day in ECPU" in n for n in p.notes)
+
+
+def test_weekends_are_neither_a_trend_nor_a_level_shift(valkey):
+    # three days, Friday to Sunday: falling, but that is the week's shape, not a trend
+    index = pd.date_range("2026-10-30", periods=72, freq="h", tz="UTC")
+    p = project_month(frame(1.0, weekly(3.6e6, index=index), index=index), valkey)
+    assert p.ecpu.slope == 0 and p.ecpu.shift_change is None
+    # a month of it: no level shift at any weekend either
+    p = project_month(frame(1.0, weekly(3.6e6)), valkey)
+    assert p.ecpu.regime_start is None and p.ecpu.slope == 0
+
+
+def test_a_random_walk_gets_no_trend_and_a_wide_interval(valkey):
+    rng = np.random.default_rng(3)
+    walk = np.exp(np.cumsum(rng.normal(0, 0.03, 30)))  # 3%/day
+    p = project_month(frame(np.repeat(walk, 24), 3.6e6), valkey)
+    assert p.storage.slope == 0
+    assert p.storage.rel_sigma > 0.05
+
+
+@pytest.mark.parametrize("storage, ecpu", [
+    (np.where(np.arange(720) % 24 < 18, 0.0, 1.0), np.where(np.arange(720) % 24 < 18, 0.0, 1e5)),  # 75% zero hours
+    (np.r_[np.full(300, 1.0), np.full(200, np.nan), np.full(220, 1.0)], np.full(720, 1e6)),  # 8 days missing
+    (np.full(720, 3.0), np.full(720, 0.0)),  # constant storage, no traffic at all
+    (np.r_[np.full(717, np.nan), 1.0, 1.1, 1.2], np.r_[np.full(717, np.nan), 1e6, 1e6, 2e6]),  # 3 hours old
+])
+def test_hostile_series_give_a_sane_answer(valkey, storage, ecpu):
+    p = project_month(frame(storage, ecpu), valkey)
+    assert np.isfinite([p.cost.total, p.low, p.high]).all()
+    assert 0 < p.low <= p.cost.total <= p.high
+    # never below valkey's floor: 0.1 GB x 0.0837 x 730 = 6.1101
+    assert p.cost.storage >= 6.1101 - 1e-9

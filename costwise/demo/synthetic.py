@@ -33,6 +33,7 @@ class Workload:
     spike_hour: int = 18
     drift: float = 0.0  # daily random-walk sigma of the log level (both series): the future wanders
     start_day: float = 0.0  # the cache exists from this day on (NaN before)
+    fill_days: float | None = None  # storage fills from empty over this many days after start_day, then holds
     max_storage_gb: float | None = None  # evict at the cap
     max_ecpu_per_second: float | None = None  # throttle at the cap
     seed: int = 0
@@ -58,6 +59,8 @@ def simulate_minutes(w: Workload, days: float, start_weekday: int = 0) -> tuple[
         walk = np.exp(np.cumsum(rng.normal(0, w.drift, int(np.ceil(days)) + 1)))[t_days.astype(int)]
         storage *= walk
         rate *= walk
+    if w.fill_days:
+        storage *= np.clip((t_days - w.start_day) / w.fill_days, 0.02, 1.0)
     if w.shift_day is not None:
         after = t_days >= w.shift_day
         storage[after] *= w.shift_storage

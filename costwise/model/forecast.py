@@ -1,23 +1,33 @@
-"""Project the 730 hours after `as_of` from an hourly history: pure, numpy and pandas only.
+"""Project the hours after `as_of` from an hourly history: pure numpy, a few milliseconds a cache.
 
-Storage is a level and ECPU a flow, so each is projected on its own and only then priced hour by
-hour (the storage minimum applies per hour, so the projected hours are priced, not their mean).
+Storage is a level and ECPU a flow: each is projected on its own and only then priced hour by hour
+(the storage minimum applies per hour, so the projected hours are priced, not their mean).
 
-For each series:
-1. Daily values (mean of the hours present; gaps stay gaps).
-2. The current regime: the newest level shift (a TTL fix, a migration) is found by comparing a
-   single robust line with a line broken at each candidate day; history before it is dropped.
-3. A robust trend on the regime (Theil-Sen on log values: growth is multiplicative), clamped to a
-   plausible daily rate, and kept only when it stands out of the noise.
-4. An hourly profile: the mean ratio of each hour (of the week with two weeks of regime, of the day
-   otherwise) to the trend. Means, not medians, so recurring spikes keep their share of the bill.
-5. An interval from the residual noise, the level and slope uncertainty, scaled by a backtest on
-   the environment's own history (rolling origins), with a small floor for model risk.
+For each series (every number below is a `sizing:` setting, see model/settings.py):
+1. Daily means over 24-hour blocks ending at as_of; gaps stay gaps.
+2. The current regime: the newest level shift (a TTL fix, a migration) is found by comparing one
+   robust line with a line broken at each candidate day; history before it is dropped.
+3. Weekday factors (two weeks of regime or more): each weekday's median ratio to its centred 7-day
+   mean. Dividing them out leaves a deseasonalised daily level.
+4. One-off days (holidays, outages, storms, a burst) beyond `anomaly_sigma` robust sigmas are
+   left out: they do not move the level, and their hours do not shape the profile.
+5. Trend: only when real and persistent: a robust (Theil-Sen) slope that stands out of the noise
+   (allowing for a wandering level), shows in both halves and in the newest third, and is at least
+   `min_daily_growth`; below two weeks, it must also rise (or fall) day after day. Then it is shrunk
+   by its own uncertainty (x t^2 / (t^2 + trend_min_t^2)). A series that climbed and then flattened
+   (a cache filling to its working set) is a plateau, projected flat at its newest level.
+6. Level now: the recency-weighted mean (half-life `level_halflife_days`) of the clean daily
+   levels, each moved to as_of along the trend.
+7. Hourly profile: each hour of the week (of the day below two weeks) over its day's mean, times the
+   weekday factor; means, so recurring spikes keep their share of the bill.
+8. Uncertainty of the horizon's mean: the environment's own rolling-origin backtest (the same level
+   estimate on past days against the following week), combined with a model floor that widens as
+   the history shortens. `confidence` follows from the interval this gives, not from history length.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from statistics import NormalDist
 
 import numpy as np
@@ -27,45 +37,44 @@ from costwise.model.robust import mad_sigma, slope_stderr, theil_sen
 from costwise.model.settings import SizingSettings
 
 HOURS_PER_DAY = 24
+WEEK_DAYS = 7
+WALK_THRESHOLD = 1.2
+BACKTEST_AHEAD_DAYS = 14
 
 
 @dataclass
 class SeriesFit:
     """A fitted series: enough to project any future hour and to explain the projection."""
 
-    log_model: bool
-    intercept: float  # at x = 0 (as_of), in log or linear units
-    slope: float  # per day
-    profile: np.ndarray  # multiplicative, by slot
+    level0: float  # the clean level at as_of, in the series' units per hour
+    slope: float  # log growth per day, after the persistence checks and shrinkage (0: flat)
+    profile: np.ndarray  # multiplicative, by slot (hour of the week or of the day)
     weekly: bool  # slots are hours of the week (168) rather than of the day (24)
-    rel_sigma: float  # log-scale sigma of the horizon's total, calibrated
+    rel_sigma: float  # log-scale sigma of the horizon's mean
     days_used: float  # days in the regime the fit used
     regime_start: object = None  # timestamp of the newest level shift, if any
     shift_change: float | None = None  # relative change at that shift
     zero: bool = False  # the series is all zero (or absent)
+    plateau: bool = False  # it climbed and then flattened: projected at its newest level
+    backtest_sigma: float | None = None  # what the own backtest measured (None: too short to try)
+    outlier_days: int = 0  # one-off days clipped out of the level
+    raw_slope: float = 0.0  # the slope as measured, before the checks (for notes)
+    level_start: object = None  # the first hour the level rests on (the regime's, or the plateau's)
 
     def level(self, x_days: np.ndarray) -> np.ndarray:
+        x_days = np.asarray(x_days, dtype=float)
         if self.zero:
-            return np.zeros_like(x_days, dtype=float)
-        if self.log_model:
-            return np.exp(self.intercept + self.slope * x_days)
-        return np.maximum(self.intercept + self.slope * x_days, 0.0)
+            return np.zeros_like(x_days)
+        return self.level0 * np.exp(self.slope * x_days)
 
     @property
     def daily_growth(self) -> float:
         """Fractional growth per day at as_of."""
-        if self.zero:
-            return 0.0
-        if self.log_model:
-            return float(np.expm1(self.slope))
-        base = max(self.intercept, 1e-12)
-        return self.slope / base
+        return 0.0 if self.zero else float(np.expm1(self.slope))
 
     def growth_over(self, days: float) -> float:
         """Level at as_of + days over level at as_of."""
-        now = self.level(np.array([0.0]))[0]
-        later = self.level(np.array([days]))[0]
-        return float(later / now) if now > 0 else 1.0
+        return 1.0 if self.zero else float(np.exp(self.slope * days))
 
     def project(self, x_days: np.ndarray, slots: np.ndarray) -> np.ndarray:
         return self.level(x_days) * self.profile[slots % self.profile.size]
@@ -76,20 +85,40 @@ def _slots(index, weekly: bool) -> np.ndarray:
     return (np.asarray(index.day_of_week) * 24 + hours) if weekly else hours
 
 
-def _daily(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Daily means over days ending at the last hour; returns (x_center_days, mean, day_of_hour)."""
+def _daily(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Daily means over blocks ending at the last hour (oldest first), and each hour's block (0 = oldest)."""
     n = values.size
-    # day 0 is the newest day; days count backwards so the last day ends exactly at as_of
-    day_of_hour = (n - 1 - np.arange(n)) // HOURS_PER_DAY
-    n_days = int(day_of_hour.max()) + 1 if n else 0
-    sums = np.bincount(day_of_hour, weights=np.nan_to_num(values), minlength=n_days)
-    counts = np.bincount(day_of_hour, weights=np.isfinite(values).astype(float), minlength=n_days)
+    back = (n - 1 - np.arange(n)) // HOURS_PER_DAY  # 0 is the newest block
+    n_days = int(back[0]) + 1 if n else 0
+    finite = np.isfinite(values)
+    sums = np.bincount(back, weights=np.where(finite, values, 0.0), minlength=n_days)
+    counts = np.bincount(back, weights=finite.astype(float), minlength=n_days)
     with np.errstate(invalid="ignore", divide="ignore"):
         means = sums / counts
-    min_hours = min(6, max(1, n // 4))
-    means[counts < min_hours] = np.nan
-    x = -(np.arange(n_days) + 0.5)  # day centres, in days before as_of
-    return x[::-1], means[::-1], day_of_hour
+    means[counts < min(6, max(1, n // 4))] = np.nan
+    return means[::-1], (n_days - 1 - back)
+
+
+def _centred_mean(values: np.ndarray, width: int) -> np.ndarray:
+    """Centred rolling mean ignoring NaN (at least half the window present)."""
+    finite = np.isfinite(values)
+    kernel = np.ones(width)
+    sums = np.convolve(np.where(finite, values, 0.0), kernel, mode="same")
+    counts = np.convolve(finite.astype(float), kernel, mode="same")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts >= (width + 1) // 2, sums / counts, np.nan)
+
+
+def _weekday_factors(daily: np.ndarray, weekday: np.ndarray) -> np.ndarray:
+    """Median ratio of each weekday to its centred 7-day mean, normalised to average 1."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = daily / _centred_mean(daily, WEEK_DAYS)
+    factors = np.ones(WEEK_DAYS)
+    for day in range(WEEK_DAYS):
+        found = ratio[(weekday == day) & np.isfinite(ratio) & (ratio > 0)]
+        if found.size:
+            factors[day] = float(np.median(found))
+    return factors / factors.mean()
 
 
 def _fit_line(x: np.ndarray, y: np.ndarray) -> tuple[float, float, np.ndarray]:
@@ -110,34 +139,30 @@ def _find_regime(x: np.ndarray, y: np.ndarray, settings: SizingSettings) -> tupl
         s1, i1, r1 = _fit_line(x[:k], y[:k])
         s2, i2, r2 = _fit_line(x[k:], y[k:])
         cost_two = float(np.sum(np.abs(r1)) + np.sum(np.abs(r2)))
+        if cost_two > 0.5 * cost_one:
+            continue
         at = (x[k - 1] + x[k]) / 2
         jump = (i2 + s2 * at) - (i1 + s1 * at)
         noise = max(mad_sigma(np.concatenate([r1, r2])), 1e-9)
         if abs(jump) < np.log1p(settings.level_shift_min_change) or abs(jump) < 4 * noise:
-            continue
-        if cost_two > 0.5 * cost_one:
             continue
         if best is None or cost_two < best[0]:
             best = (cost_two, k, jump)
     if best is None:
         return 0, None
     _, k, jump = best
+    # A shift stays: newest days that went back more than halfway to the old level make it a dip
+    # (a holiday weekend, an outage), which the one-off days already handle.
+    newest = float(np.median(y[-2:]))
+    s1, i1, _ = _fit_line(x[:k], y[:k])
+    old_now = i1 + s1 * x[-1]
+    if abs(newest - old_now) < abs(jump) / 2:
+        return 0, None
     # a shift inside the new regime (two changes in a month) moves the start later still
     later, later_jump = _find_regime(x[k:], y[k:], settings)
     if later_jump is not None:
         return k + later, later_jump
     return k, float(np.expm1(jump))
-
-
-@dataclass
-class Trend:
-    log_model: bool
-    intercept: float
-    slope: float
-    resid: np.ndarray  # daily residuals, in log units
-    slope_se: float
-    walk_var: float = 0.0  # daily variance of a random walk in the log level (0: none found)
-    recent_level: bool = False  # the intercept is the newest week's level, not the line's
 
 
 def _walk_variance(y: np.ndarray) -> float:
@@ -150,7 +175,7 @@ def _walk_variance(y: np.ndarray) -> float:
         return 0.0
     v7 = _clipped_var(y[7:] - y[:-7])
     v14 = _clipped_var(y[14:] - y[:-14])
-    if v14 <= 1.2 * v7:  # within what sampling noise does to iid data
+    if v14 <= WALK_THRESHOLD * v7:  # within what sampling noise does to iid data
         return 0.0
     return (v14 - v7) / 7
 
@@ -162,191 +187,227 @@ def _clipped_var(d: np.ndarray) -> float:
     return float(np.mean(np.clip(d - centre, -limit, limit) ** 2))
 
 
-def _fit_trend(x: np.ndarray, values: np.ndarray, settings: SizingSettings, short: bool) -> Trend:
-    """A robust trend for daily values on the regime."""
-    positive = values[values > 0]
-    floor = float(positive.min()) * 0.5 if positive.size else 1e-9
-    y = np.log(np.maximum(values, floor))
-    max_slope = np.log1p(settings.max_daily_growth)
-    if short:
-        # Days old: a straight line in level units, damped, is safer than compounding growth.
-        slope, intercept, _ = _fit_line(x, values)
-        mean = max(float(np.mean(values)), 1e-12)
-        slope = float(np.clip(slope, -max_slope * mean, max_slope * mean))
-        fitted = np.maximum(intercept + slope * x, floor)
-        resid = y - np.log(fitted)
-        return Trend(False, intercept, slope, resid, slope_stderr(x, resid) * mean)
-    slope, intercept, resid = _fit_line(x, y)
-    se = slope_stderr(x, resid)
-    walk_var = _walk_variance(y)
-    if walk_var > 0:
-        # residuals of a wandering level are correlated: the slope is far less certain than they say
-        se = max(se, float(np.sqrt(walk_var * 1.2 / x.size)))
-    if abs(slope) < 2 * se or not _consistent(x, y, slope):
-        # not distinguishable from noise or from a wandering level: project a flat level
-        slope = 0.0
-        intercept = float(np.median(y))
-        resid = y - intercept
-    slope = float(np.clip(slope, -max_slope, max_slope))
-    recent = False
-    if x.size >= 14:
-        # the newest week tells more about now than the month's line when the level wanders, and
-        # costs little when it does not (a whole week: the weekly pattern cancels)
-        intercept = float(np.median(y[-7:] - slope * x[-7:]))
-        recent = True
-    return Trend(True, intercept, slope, resid, se, walk_var, recent)
-
-
-def _consistent(x: np.ndarray, y: np.ndarray, slope: float) -> bool:
-    """Real growth shows in both halves of the history; a random walk's 'trend' rarely does."""
-    if x.size < 10 or slope == 0:
+def _same_direction(x: np.ndarray, y: np.ndarray, slope: float) -> bool:
+    """The slope shows in a part of the history: the part's own slope has the same sign and at
+    least a third of its size, or is too noisy to tell it apart (within 2 standard errors)."""
+    if x.size < 3:
         return True
-    half = x.size // 2
-    first, _ = theil_sen(x[:half], y[:half])
-    second, _ = theil_sen(x[half:], y[half:])
-    return all(np.sign(part) == np.sign(slope) and abs(part) >= abs(slope) / 3 for part in (first, second))
+    part, _, resid = _fit_line(x, y)
+    if np.sign(part) == np.sign(slope) and abs(part) >= abs(slope) / 3:
+        return True
+    return bool(abs(part - slope) <= 2 * slope_stderr(x, resid))
 
 
-def _local_level(values: np.ndarray, trend: Trend) -> np.ndarray:
-    """Each hour's underlying level: a centred 7-day rolling median of the detrended daily values.
+@dataclass
+class _Trend:
+    slope: float  # kept and shrunk (0: flat)
+    raw: float  # measured
+    plateau: bool = False
 
-    The hourly profile is measured against this rather than against the fitted line, so a level
-    that wanders (or a line that misses) does not leak the past level into the projection.
+
+def _trend(x: np.ndarray, logs: np.ndarray, settings: SizingSettings, weekly: bool) -> _Trend:
+    """A trend only when it is real and persistent (see step 5 above).
+
+    Below two weeks the weekly cycle cannot be divided out, and a line through a few days of it
+    (Friday to Sunday) looks like a trend: there, a trend must also rise (or fall) day after day.
     """
-    import pandas as pd
-
-    x_days, daily, day_of_hour = _daily(values)  # oldest first; day_of_hour counts back from the newest
-    if not trend.log_model:
-        return np.maximum(trend.intercept + trend.slope * (-(day_of_hour + 0.5)), 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.log(daily) - trend.slope * x_days
-    z[~np.isfinite(z)] = np.nan
-    smooth = pd.Series(z).rolling(7, center=True, min_periods=1).median().to_numpy()
-    level_by_day = np.exp(smooth + trend.slope * x_days)  # oldest first
-    newest_first = level_by_day[::-1]
-    return newest_first[day_of_hour]
-
-
-def _profile(values: np.ndarray, index, level: np.ndarray, weekly: bool) -> np.ndarray:
-    """Mean ratio of each hour to its local level, by slot; empty slots borrow the overall mean."""
-    slots = _slots(index, weekly)
-    size = 168 if weekly else 24
-    ok = np.isfinite(values) & np.isfinite(level) & (level > 0)
-    ratio = np.zeros_like(values, dtype=float)
-    ratio[ok] = values[ok] / level[ok]
-    sums = np.bincount(slots[ok], weights=ratio[ok], minlength=size)
-    counts = np.bincount(slots[ok], minlength=size).astype(float)
-    overall = float(ratio[ok].mean()) if ok.any() else 1.0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        profile = np.where(counts > 0, sums / np.maximum(counts, 1), overall)
-    return profile
-
-
-def _uncertainty(x: np.ndarray, trend: Trend, horizon_days: float) -> float:
-    """Log-scale sigma of the mean over the horizon: level, slope, day-to-day noise, wandering."""
-    n = max(x.size, 1)
-    resid = trend.resid
-    sigma_d = mad_sigma(resid) if resid.size >= 3 else 0.0
-    distance = horizon_days / 2 - float(np.mean(x)) if x.size else horizon_days / 2
-    level_var = sigma_d**2 / (min(n, 7) if trend.recent_level else n)
-    slope_var = (trend.slope_se * distance) ** 2
-    noise_var = sigma_d**2 / max(horizon_days, 1.0)
-    # a random walk: the mean of the next H days strays by q^2 H/3, the level now by q^2 7/3
-    walk_var = trend.walk_var * (horizon_days / 3 + (7 if trend.recent_level else n) / 3)
-    return float(np.sqrt(level_var + slope_var + noise_var + walk_var))
+    n = x.size
+    plateau = _plateau(logs, settings)
+    if plateau is not None:
+        return _Trend(0.0, plateau, plateau=True)
+    if n < (settings.trend_min_days if weekly else settings.short_trend_min_days):
+        return _Trend(0.0, 0.0)
+    slope, _, resid = _fit_line(x, logs)
+    se = slope_stderr(x, resid)
+    walk = _walk_variance(logs)
+    if walk > 0:
+        # residuals of a wandering level are correlated: the slope is far less certain than they say
+        se = max(se, float(np.sqrt(walk * 1.2 / n)))
+    se = max(se, 1e-6)
+    t = abs(slope) / se
+    if t < settings.trend_min_t or abs(np.expm1(slope)) < settings.min_daily_growth:
+        return _Trend(0.0, slope)
+    newest = max(2, int(np.ceil(n / 3)))
+    if not _same_direction(x[-newest:], logs[-newest:], slope):
+        return _Trend(0.0, slope)  # it stopped: not persistent
+    half = n // 2
+    if n >= 10 and not (_same_direction(x[:half], logs[:half], slope) and _same_direction(x[half:], logs[half:], slope)):
+        return _Trend(0.0, slope)
+    if not weekly:
+        steps = np.sign(np.diff(logs))
+        if np.mean(steps == np.sign(slope)) < settings.short_trend_steadiness:
+            return _Trend(0.0, slope)
+    shrunk = slope * t**2 / (t**2 + settings.trend_min_t**2)
+    max_slope = np.log1p(settings.max_daily_growth)
+    return _Trend(float(np.clip(shrunk, -max_slope, max_slope)), slope)
 
 
-def fit_series(values: np.ndarray, index, settings: SizingSettings, *, calibrate: bool = True, find_regime: bool = True) -> SeriesFit:
+def _plateau(logs: np.ndarray, settings: SizingSettings) -> float | None:
+    """A cache filling to its working set: the newest third of the days level (within
+    level_shift_min_change of each other) and far above the oldest third (plateau_min_climb).
+    Returns the log climb per day it made, or None."""
+    n = logs.size
+    third = max(1, int(np.ceil(n / 3)))
+    if n < 3:
+        return None
+    newest, oldest = logs[-max(2, third):], logs[:third]
+    if np.ptp(newest) > np.log1p(settings.level_shift_min_change):
+        return None
+    climb = float(np.mean(newest) - np.mean(oldest))
+    if climb < np.log1p(settings.plateau_min_climb):
+        return None
+    return climb / max(n - third, 1)
+
+
+def _weights(ages: np.ndarray, settings: SizingSettings) -> np.ndarray:
+    return 0.5 ** (ages / settings.level_halflife_days)
+
+
+def _level(clean: np.ndarray, x: np.ndarray, slope: float, weights: np.ndarray) -> float:
+    """Recency-weighted mean of the clean daily levels, each moved to as_of (x = 0) along the trend."""
+    ok = np.isfinite(clean)
+    if not ok.any():
+        return 0.0
+    moved = clean[ok] * np.exp(-slope * x[ok])
+    return float(np.sum(weights[ok] * moved) / np.sum(weights[ok]))
+
+
+def _backtest_sigma(clean: np.ndarray, deseasonalised: np.ndarray, x: np.ndarray, slope: float,
+                    settings: SizingSettings) -> float | None:
+    """RMS log error of the level estimate, made on each past day with only the days before it,
+    against the mean of the (unclipped) days that followed, up to a week. None: too few origins."""
+    n = clean.size
+    first = settings.backtest_min_days
+    errors = []
+    for origin in range(first, n - 1):
+        past = clean[:origin]
+        ages = (origin - 1 - np.arange(origin)).astype(float)
+        ok = np.isfinite(past)
+        if ok.sum() < 2:
+            continue
+        w = _weights(ages[ok], settings)
+        # the estimate at the origin, moved along the trend to the middle of the week after it
+        ahead = deseasonalised[origin : origin + BACKTEST_AHEAD_DAYS]
+        ahead = ahead[np.isfinite(ahead)]
+        if ahead.size < 2 or ahead.mean() <= 0:
+            continue
+        x_past = x[:origin][ok] - x[origin - 1]
+        # the days ahead are 1..m days after the last past day: their mean sits (m + 1) / 2 days on
+        estimate = float(np.sum(w * past[ok] * np.exp(-slope * x_past)) / np.sum(w)) * np.exp(slope * (ahead.size + 1) / 2)
+        if estimate <= 0:
+            continue
+        errors.append(np.log(ahead.mean() / estimate))
+    if len(errors) < 3:
+        return None
+    return float(np.sqrt(np.mean(np.square(errors))))
+
+
+def _model_sigma(days: float, settings: SizingSettings) -> float:
+    """The prior sigma of a month's mean for a history of `days`: model_sigma with a full history,
+    growing as the history shortens (a few days cannot show a weekly cycle). Where the backtest
+    could run, only the growth beyond model_sigma is added to what it measured."""
+    shortfall = max(settings.full_history_days / max(days, 1 / HOURS_PER_DAY), 1.0)
+    return settings.model_sigma * shortfall**settings.short_history_exponent
+
+
+def _clip_one_off_days(days: np.ndarray, settings: SizingSettings, weekly: bool) -> tuple[np.ndarray, int]:
+    """Days beyond anomaly_sigma robust sigmas of the median (in log space) left out (NaN), and how
+    many were. Only deseasonalised (weekly) days: otherwise a weekend would be a one-off.
+    Left alone below anomaly_min_days, or when zero days are common (an intermittent series, whose
+    zeros are its pattern, not one-offs)."""
+    clean = days.copy()
+    finite = np.isfinite(clean)
+    positive = finite & (clean > 0)
+    if not weekly or positive.sum() < settings.anomaly_min_days or positive.sum() < 0.8 * finite.sum():
+        return clean, 0
+    logs = np.log(clean[positive])
+    centre = float(np.median(logs))
+    spread = settings.anomaly_sigma * max(mad_sigma(logs), settings.anomaly_min_spread)
+    lo, hi = np.exp(centre - spread), np.exp(centre + spread)
+    outside = finite & ((clean < lo) | (clean > hi))
+    clean[outside] = np.nan
+    return clean, int(outside.sum())
+
+
+def fit_series(values: np.ndarray, index, settings: SizingSettings) -> SeriesFit:
     """Fit one hourly series (NaN = gap) whose last hour ends at as_of."""
     values = np.asarray(values, dtype=float)
     finite = np.isfinite(values)
-    horizon_days = settings.horizon_hours / HOURS_PER_DAY
     if not finite.any() or np.nanmax(np.abs(values)) == 0:
-        return SeriesFit(True, 0.0, 0.0, np.ones(24), False, 0.0, 0.0, zero=True)
+        return SeriesFit(0.0, 0.0, np.ones(24), False, 0.0, 0.0, zero=True)
 
     # Only the stretch since the first datapoint is history; a cache created mid-window has none before.
     first = int(np.argmax(finite))
-    values = values[first:]
-    index = index[first:]
-    n = values.size
-    x_hours = -(n - np.arange(n) - 0.5) / HOURS_PER_DAY  # hour centres in days before as_of
+    values, index = values[first:], index[first:]
+    daily, day_of_hour = _daily(values)
+    n_days = daily.size
+    x = -(n_days - np.arange(n_days) - 0.5)  # day centres, in days before as_of
+    weekly = values.size / HOURS_PER_DAY >= settings.weekly_min_days
+    last_hour = values.size - 1 - np.arange(n_days)[::-1] * HOURS_PER_DAY  # each block's last hour
+    weekday = np.asarray(index[last_hour].day_of_week)
+    factors = _weekday_factors(daily, weekday) if weekly else np.ones(WEEK_DAYS)
+    deseasonalised = daily / factors[weekday]
 
-    x_days, daily, _ = _daily(values)
-    keep = np.isfinite(daily)
-    x_days, daily = x_days[keep], daily[keep]
-
-    regime_start = None
-    shift_change = None
-    if find_regime and x_days.size >= 2:
-        positive = daily[daily > 0]
-        floor = float(positive.min()) * 0.5 if positive.size else 1e-9
-        start, shift_change = _find_regime(x_days, np.log(np.maximum(daily, floor)), settings)
+    # The regime: below two weeks a weekend looks like a level shift, so only weekly histories
+    # (deseasonalised) are searched.
+    regime_start = shift_change = None
+    start_day = 0
+    ok = np.isfinite(deseasonalised) & (deseasonalised > 0)
+    if weekly and ok.sum() >= 2 * settings.level_shift_min_days:
+        start, shift_change = _find_regime(x[ok], np.log(deseasonalised[ok]), settings)
         if shift_change is not None:
-            cut_x = x_days[start] - 0.5
-            cut_hour = int(np.searchsorted(x_hours, cut_x))
-            regime_start = index[cut_hour]
-            values, index, x_hours = values[cut_hour:], index[cut_hour:], x_hours[cut_hour:]
-            x_days, daily = x_days[start:], daily[start:]
+            start_day = int(np.flatnonzero(ok)[start])
+            regime_start = index[int(np.argmax(day_of_hour >= start_day))]
+    level_days = deseasonalised[start_day:]
+    x_regime = x[start_day:]
+    days_used = float(np.sum(day_of_hour >= start_day)) / HOURS_PER_DAY
 
-    days_used = values.size / HOURS_PER_DAY
-    short = days_used < settings.min_history_days
-    if x_days.size >= 3:
-        trend = _fit_trend(x_days, daily, settings, short)
-        fit_x = x_days
+    clean, outliers = _clip_one_off_days(level_days, settings, weekly)
+    usable = np.isfinite(clean) & (clean > 0)
+    trend = _trend(x_regime[usable], np.log(clean[usable]), settings, weekly) if usable.sum() >= 3 else _Trend(0.0, 0.0)
+    level_start = regime_start
+    if trend.plateau:
+        newest = max(2, int(np.ceil(usable.sum() / 3)))
+        plateau_days = np.flatnonzero(usable)[-newest:]
+        level0 = float(np.mean(clean[plateau_days]))
+        level_start = index[int(np.argmax(day_of_hour >= start_day + plateau_days[0]))]
     else:
-        # less than three days: fit the hours themselves, straight line, damped
-        ok = np.isfinite(values)
-        trend = _fit_trend(x_hours[ok], values[ok], settings, True)
-        fit_x = x_hours[ok]
+        level0 = _level(clean, x_regime, trend.slope, _weights(-x_regime - 0.5, settings))
 
-    weekly = days_used >= 14
-    fit = SeriesFit(trend.log_model, trend.intercept, trend.slope, np.ones(24), weekly, 0.0, days_used, regime_start, shift_change)
-    fit.profile = _profile(values, index, _local_level(values, trend) if x_days.size >= 3 else fit.level(x_hours), weekly)
-    sigma = _uncertainty(fit_x, trend, horizon_days)
-    if calibrate:
-        # Past fits (shorter histories) cannot see a random walk: calibrate the model without it,
-        # and keep whichever of the two says more.
-        plain = Trend(trend.log_model, trend.intercept, trend.slope, trend.resid, trend.slope_se)
-        sigma = max(sigma, _uncertainty(fit_x, plain, horizon_days) * _backtest_scale(values, index, settings))
-    if short:
-        sigma = max(2 * sigma, 0.25)
-    # beyond +-100% in log terms (x2.7) an interval says nothing more: keep the numbers finite
-    fit.rel_sigma = min(sigma, 1.0)
-    return fit
+    # The hourly profile (a shape: the whole history serves, regime or not): each hour over its
+    # day's mean, times the weekday factor, on normal days only.
+    whole_clean, _ = _clip_one_off_days(deseasonalised, settings, weekly)
+    normal_day = ~(np.isfinite(deseasonalised) & ~np.isfinite(whole_clean))
+    slot = _slots(index, weekly)
+    size = 168 if weekly else 24
+    day_mean = daily[day_of_hour]
+    use = np.isfinite(values) & np.isfinite(day_mean) & (day_mean > 0) & normal_day[day_of_hour]
+    if trend.plateau:  # a filling cache's ramp is not its daily shape
+        use &= day_of_hour >= start_day + plateau_days[0]
+    ratio = np.zeros_like(values)
+    ratio[use] = values[use] / day_mean[use] * factors[weekday[day_of_hour[use]]]
+    sums = np.bincount(slot[use], weights=ratio[use], minlength=size)
+    counts = np.bincount(slot[use], minlength=size).astype(float)
+    overall = float(ratio[use].mean()) if use.any() else 1.0
+    profile = np.where(counts > 0, sums / np.maximum(counts, 1), overall)
 
-
-def _backtest_scale(values: np.ndarray, index, settings: SizingSettings) -> float:
-    """How much wider the interval must be for past projections to have been right.
-
-    Rolling origins inside the regime: fit on the days before each origin, project up to a week,
-    compare the mean with what happened, in units of the sigma the fit claimed for that horizon.
-    """
-    n = values.size
-    days = n // HOURS_PER_DAY
-    if days < 10:
-        return 1.0
-    z = []
-    for origin_day in range(7, days - 2, 2):
-        origin = origin_day * HOURS_PER_DAY
-        test_hours = min(7 * HOURS_PER_DAY, n - origin)
-        sub = replace(settings, horizon_hours=test_hours)
-        # the values are already the current regime: no shift to look for again
-        past = fit_series(values[:origin], index[:origin], sub, calibrate=False, find_regime=False)
-        if past.zero:
-            continue
-        future_index = index[origin : origin + test_hours]
-        x = (np.arange(test_hours) + 0.5) / HOURS_PER_DAY
-        predicted = past.project(x, _slots(future_index, past.weekly))
-        actual = values[origin : origin + test_hours]
-        ok = np.isfinite(actual)
-        if not ok.any() or predicted[ok].sum() <= 0 or actual[ok].sum() <= 0:
-            continue
-        error = abs(np.log(actual[ok].sum() / predicted[ok].sum()))
-        z.append(error / max(past.rel_sigma, settings.min_interval_halfwidth / 2))
-    if not z:
-        return 1.0
-    # median |N(0,1)| is 0.6745: the scale that makes the observed errors typical
-    return float(np.clip(np.median(z) / 0.6745, 1.0, 10.0))
+    if trend.plateau:  # the level rests on the plateau alone: so does its uncertainty
+        days_used = float(np.sum(day_of_hour >= start_day + plateau_days[0])) / HOURS_PER_DAY
+        clean, level_days, x_regime = clean[plateau_days[0]:], level_days[plateau_days[0]:], x_regime[plateau_days[0]:]
+    measured = _backtest_sigma(clean, level_days, x_regime, trend.slope, settings) if clean.size > settings.backtest_min_days else None
+    if measured is None:  # too short to backtest: the model's prior for so short a history
+        variance = _model_sigma(days_used, settings) ** 2
+    else:  # what the backtest measured, and what a history this short cannot show on top of it
+        variance = (settings.backtest_scale * measured) ** 2 + max(_model_sigma(days_used, settings) ** 2 - settings.model_sigma**2, 0.0)
+    usable = np.isfinite(clean) & (clean > 0)
+    walk = _walk_variance(np.log(clean[usable])) if usable.sum() >= 21 else 0.0
+    if walk > 0:
+        # a wandering level (a random walk): the mean of the next H days strays by q^2 (H/3 + 7/3)
+        variance += walk * (settings.horizon_hours / HOURS_PER_DAY / 3 + WEEK_DAYS / 3)
+    sigma = float(np.sqrt(variance))
+    return SeriesFit(level0, trend.slope, profile, weekly, min(sigma, 1.0), days_used, regime_start, shift_change,
+                     plateau=trend.plateau, backtest_sigma=measured, outlier_days=outliers, raw_slope=trend.raw,
+                     level_start=level_start)
 
 
 @dataclass
@@ -367,6 +428,12 @@ class Projection:
     history_days: float
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def halfwidth(self) -> float:
+        """The interval's half-width relative to the projection (0.05: +-5%)."""
+        total = self.cost.total
+        return (self.high - self.low) / 2 / total if total > 0 else 0.0
+
 
 def _describe(name: str, fit: SeriesFit) -> list[str]:
     notes = []
@@ -377,11 +444,24 @@ def _describe(name: str, fit: SeriesFit) -> list[str]:
         notes.append(
             f"{name} {verb} {abs(fit.shift_change):.0%} on {fit.regime_start:%Y-%m-%d} (level shift): projecting from the new level"
         )
+    if fit.plateau:
+        notes.append(f"{name} climbed {np.expm1(fit.raw_slope):.1%}/day and then flattened: projecting its newest level, not the climb")
     growth = fit.daily_growth
     if abs(growth) >= 0.001:
         verb = "grew" if growth > 0 else "shrank"
-        notes.append(f"{name} {verb} {abs(growth):.1%}/day over {fit.days_used:.0f} days")
+        notes.append(f"{name} {verb} {abs(growth):.1%}/day over {fit.days_used:.0f} days (a persistent trend, projected)")
+    if fit.outlier_days:
+        days = "day" if fit.outlier_days == 1 else "days"
+        notes.append(f"{fit.outlier_days} one-off {days} in {name} (a holiday, an outage, a burst) left out of the level")
     return notes
+
+
+def _confidence(halfwidth: float, settings: SizingSettings) -> str:
+    if halfwidth <= settings.confidence_high_halfwidth:
+        return "high"
+    if halfwidth <= settings.confidence_medium_halfwidth:
+        return "medium"
+    return "low"
 
 
 def project_month(frame, rates, settings: SizingSettings | None = None) -> Projection:
@@ -390,14 +470,11 @@ def project_month(frame, rates, settings: SizingSettings | None = None) -> Proje
 
     settings = settings or SizingSettings()
     index = frame.index
-    storage_gb = frame["storage_avg_bytes"].to_numpy(dtype=float) / rates.bytes_per_gb
-    ecpus = frame["ecpu_sum"].to_numpy(dtype=float)
-    storage_fit = fit_series(storage_gb, index, settings)
-    ecpu_fit = fit_series(ecpus, index, settings)
+    storage_fit = fit_series(frame["storage_avg_bytes"].to_numpy(dtype=float) / rates.bytes_per_gb, index, settings)
+    ecpu_fit = fit_series(frame["ecpu_sum"].to_numpy(dtype=float), index, settings)
 
     horizon = settings.horizon_hours
-    as_of = index[-1] + pd.Timedelta(hours=1)
-    future = pd.date_range(as_of, periods=horizon, freq="h", tz="UTC")
+    future = pd.date_range(index[-1] + pd.Timedelta(hours=1), periods=horizon, freq="h", tz="UTC")
     x = (np.arange(horizon) + 0.5) / HOURS_PER_DAY
     storage_proj = storage_fit.project(x, _slots(future, storage_fit.weekly))
     ecpu_proj = ecpu_fit.project(x, _slots(future, ecpu_fit.weekly))
@@ -415,18 +492,14 @@ def project_month(frame, rates, settings: SizingSettings | None = None) -> Proje
     low = sum(float(part.sum()) for part in hourly_bill(s_low, e_low, rates))
     high = sum(float(part.sum()) for part in hourly_bill(s_high, e_high, rates))
 
-    finite_hours = frame[["storage_avg_bytes", "ecpu_sum"]].notna().any(axis=1)
+    finite_hours = frame[["storage_avg_bytes", "ecpu_sum"]].notna().any(axis=1).to_numpy()
     history_days = float(finite_hours.sum()) / HOURS_PER_DAY
-    regime_days = min(storage_fit.days_used if not storage_fit.zero else history_days, ecpu_fit.days_used if not ecpu_fit.zero else history_days)
-    if regime_days >= 21:
-        confidence = "high"
-    elif regime_days >= settings.min_history_days:
-        confidence = "medium"
-    else:
-        confidence = "low"
+    halfwidth = (high - low) / 2 / cost.total if cost.total > 0 else 0.0
+    confidence = _confidence(halfwidth, settings)
     notes = _describe("storage", storage_fit) + _describe("ECPU", ecpu_fit)
     if confidence == "low":
-        notes.append(f"only {regime_days:.1f} days of history in the current pattern: confidence is low, the interval is wide")
+        why = f"only {history_days:.1f} days of history" if history_days < settings.weekly_min_days else "its own backtest missed by that much"
+        notes.append(f"confidence is low: the {settings.interval:.0%} range is +-{halfwidth:.0%} ({why})")
     return Projection(
         index=future,
         storage_gb=storage_proj,

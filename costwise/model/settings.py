@@ -1,6 +1,7 @@
 """Every tunable number of the forecast and the advisor, with its default and why.
 
-Set any of them under `sizing:` in costwise.yaml; unknown keys are errors.
+Set any of them under `sizing:` in costwise.yaml; unknown keys are errors. The defaults were tuned
+on both backtests (bench/bench_realtraces.py on real traffic, bench/bench_backtest.py synthetic).
 """
 
 from __future__ import annotations
@@ -16,17 +17,35 @@ class SizingSettings:
     min_interval_halfwidth: float = 0.02  # irreducible model risk: never claim better than +-2%
     level_shift_min_change: float = 0.15  # a step smaller than 15% is noise, not a regime change
     level_shift_min_days: int = 3  # the newest regime needs this many days before it counts
+    weekly_min_days: float = 14.0  # two weeks before weekday factors and an hour-of-week profile
+    level_halflife_days: float = 21.0  # recent days weigh more in the level, but a month still counts
+    anomaly_sigma: float = 3.5  # a day this many robust sigmas off the level is a one-off (holiday, outage)
+    anomaly_min_spread: float = 0.02  # ...but never flag a day within 3.5 x 2% of a very steady level
+    anomaly_min_days: int = 7  # below a week, no day can be called a one-off
+    trend_min_t: float = 3.0  # a trend must stand 3 standard errors out of the noise...
+    min_daily_growth: float = 0.002  # ...and be at least 0.2%/day; then it is shrunk by t^2 / (t^2 + 3^2)
+    trend_min_days: int = 21  # a trend needs three weeks in the current regime...
+    short_trend_min_days: int = 4  # ...or, below two weeks of history, 4 days...
+    short_trend_steadiness: float = 0.9  # ...rising (or falling) day after day (90%): a weekly cycle does not
+    plateau_min_climb: float = 0.8  # newest days level and 80%+ above the oldest: a cache filled to its working set
     max_daily_growth: float = 0.10  # extrapolate at most 10%/day: runaway fits on short histories
+    model_sigma: float = 0.02  # the prior sigma of a month's mean, where no backtest can run...
+    full_history_days: float = 28.0  # ...growing as (28 / days) ^ short_history_exponent for shorter
+    short_history_exponent: float = 0.75  # histories (a few days cannot show a weekly cycle)
+    backtest_min_days: int = 5  # the own backtest starts with this many days before its first origin
+    backtest_scale: float = 1.0  # how the backtest's week-ahead error counts towards the month's
+    confidence_high_halfwidth: float = 0.10  # confidence high: the interval is within +-10%...
+    confidence_medium_halfwidth: float = 0.25  # ...medium within +-25%, low beyond
     # --- limits ---
-    headroom: float = 0.20  # AWS Compute Optimizer: 20% above the peak
+    breach_risk: float = 0.05  # size for the peak next month exceeds with a 5% chance...
+    headroom: float = 0.20  # ...plus 20% (AWS Compute Optimizer's headroom; alarms fire at 75%)
     ecpu_burst_allowance: float = 0.25  # sub-minute bursts hidden inside the busiest minute
-    storage_percentile: float = 100.0  # of hourly Maximum: storage evicts at the cap, so the peak
-    ecpu_percentile: float = 100.0  # of busiest-minute ECPU/s: throttling hurts at the peak
+    min_peak_spread: float = 0.05  # the daily peaks' spread is at least 5% of their median (few days say little)
     alarm_threshold: float = 0.75  # AWS suggests alarms at 75% of a limit
     lower_when_above: float = 2.5  # advise lowering a limit more than 2.5x what is needed
-    min_history_days: float = 7.0  # below this the advice says confidence is low
-    short_history_margin: float = 1.0  # VPA-style: margin x (1 + this / days of history)...
-    max_history_margin: float = 2.0  # ...but never more than x2: an hour-old cache is not 25x its peak
+    min_history_days: float = 7.0  # below this the advice says how little history it rests on
     # --- ECPU minimum (pre-warming) advice ---
-    spike_ratio: float = 4.0  # busiest minute > 4x the hour's mean rate: faster than scaling
-    min_spike_hours: int = 2  # advise a minimum only when this happens repeatedly
+    spike_ratio: float = 4.0  # busiest minute > 4x the previous hour's mean rate: faster than scaling
+    min_spike_hours: int = 2  # advise a minimum only when this happens repeatedly (and was throttled)
+    burst_within_hour: float = 2.0  # unthrottled, only bursts: a minute 2x its own hour's mean (not a ramp)
+    optional_minimum_max_share: float = 0.25  # without throttling, mention one only if under 25% of the bill

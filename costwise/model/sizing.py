@@ -1,30 +1,40 @@
-"""Recommend maximum limits (and, where spikes outrun scaling, an ECPU minimum). Pure.
+"""Recommend maximum limits by breach risk (and, where throttled spikes outrun scaling, an ECPU
+minimum). Pure.
 
 A limit must sit above every peak the cache will see (else evictions or throttling) and below the
-bill you are willing to risk. From the history's peaks (Maximum statistics) in the current regime:
+bill you are willing to risk. Peaks are sized from their distribution, not from the single largest:
 
-    storage limit = ceil(peak GB x growth x (1 + headroom) x margin)
-    ECPU limit    = nice_ceil(busiest-minute ECPU/s x growth x (1 + headroom) x (1 + burst) x margin)
-
-growth is the projected level at the end of the horizon over the level now (never below 1),
-margin = 1 + short_history_margin / days of history, at most max_history_margin (VPA's confidence
-factor: short histories get more room), burst covers sub-minute peaks the 1-minute data cannot show.
+1. Each day's peak relative to that day's level: the busiest minute over the day's mean rate (ECPU),
+   the hourly maximum over the day's mean stored (storage), on the days the level was fitted on
+   (the current regime; a filling cache's plateau).
+2. A Gumbel distribution fitted to those daily maxima by their median and MAD, so that one old burst
+   does not size the limit alone; but a peak seen on two days or more (a weekly flash sale) recurs,
+   and the limit never goes below it.
+3. The maximum over the horizon's days at probability 1 - breach_risk (the extreme-value quantile),
+   on the level the projection expects at its highest (growth included, and its uncertainty:
+   x exp(sigma)).
+4. The limit: that peak x (1 + headroom) (x (1 + burst allowance) for ECPU: sub-minute bursts the
+   1-minute data cannot show), rounded to what AWS accepts. Each recommendation states the risk
+   the model gives for it.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from costwise.fmt import money
 from costwise.limits import MIN_ECPU_LIMIT, clamp_ecpu_limit, clamp_storage_limit
 from costwise.model.cost import Ceiling, ceiling_cost, ecpu_cost
-from costwise.model.forecast import HOURS_PER_DAY, Projection
+from costwise.model.forecast import HOURS_PER_DAY, Projection, SeriesFit
 from costwise.model.settings import SizingSettings
-from costwise.fmt import money
 from costwise.usage import busiest_ecpu_per_second, mean_ecpu_per_second
 
 ACTION_ORDER = ("raise", "set", "lower", "keep")
+GUMBEL_MEDIAN = -math.log(math.log(2))  # 0.3665: median of the standard Gumbel
+GUMBEL_MAD = 0.7670  # median absolute deviation of the standard Gumbel
 
 
 @dataclass
@@ -35,7 +45,8 @@ class DimensionAdvice:
     peak: float  # the history's peak in the current regime
     action: str
     reasons: list[str] = field(default_factory=list)
-    projected_peak: float = 0.0  # the peak grown to the end of the horizon (no headroom)
+    projected_peak: float = 0.0  # next month's peak at the breach-risk quantile (no headroom)
+    breach_risk: float | None = None  # the model's chance that next month's peak exceeds `recommended`
 
 
 @dataclass
@@ -49,13 +60,71 @@ class LimitAdvice:
     ecpu_minimum: dict | None = None
 
 
-def _percentile(values: np.ndarray, q: float) -> float:
-    values = values[np.isfinite(values)]
-    return float(np.percentile(values, q)) if values.size else 0.0
+@dataclass(frozen=True)
+class PeakModel:
+    """Daily maxima of peak / level, as a Gumbel (location, scale), and the level they multiply."""
+
+    location: float
+    scale: float
+    level: float  # the highest level the projection expects over the horizon, uncertainty included
+    days: float  # the horizon in days
+    recurring: float = 0.0  # the second-largest daily ratio: a peak seen twice is not a one-off
+
+    def quantile(self, risk: float) -> float:
+        """The horizon's peak that is exceeded with probability `risk` (never below a recurring peak)."""
+        p = 1 - risk
+        tail = self.location + self.scale * (math.log(self.days) - math.log(-math.log(p)))
+        return self.level * max(tail, self.recurring)
+
+    def exceedance(self, value: float) -> float:
+        """The chance that the horizon's peak exceeds `value` (certain below a recurring peak)."""
+        if self.level <= 0:
+            return 0.0
+        y = value / self.level
+        if y < self.recurring:
+            return 1.0
+        if self.scale <= 0:
+            return 0.0 if y >= self.location else 1.0
+        daily = math.exp(-math.exp(-(y - self.location) / self.scale))  # P(a day's max <= y)
+        return float(1 - daily**self.days)
 
 
 def _since(frame, start):
     return frame if start is None else frame[frame.index >= start]
+
+
+def _daily_max_ratio(peaks: np.ndarray, level_per_hour: np.ndarray) -> np.ndarray:
+    """Each day's largest peak over that day's mean level (days counted back from the last hour)."""
+    n = peaks.size
+    back = (n - 1 - np.arange(n)) // HOURS_PER_DAY
+    n_days = int(back[0]) + 1 if n else 0
+    ok_level = np.isfinite(level_per_hour)
+    sums = np.bincount(back, weights=np.where(ok_level, level_per_hour, 0.0), minlength=n_days)
+    counts = np.bincount(back, weights=ok_level.astype(float), minlength=n_days)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        day_level = sums / counts
+        ratio = peaks / day_level[back]
+    ratio[~np.isfinite(ratio)] = -np.inf
+    maxima = np.full(n_days, -np.inf)
+    np.maximum.at(maxima, back, ratio)
+    return maxima[np.isfinite(maxima) & (maxima > 0)]
+
+
+def peak_model(peaks: np.ndarray, level_per_hour: np.ndarray, fit: SeriesFit, level_now: float, settings: SizingSettings) -> PeakModel | None:
+    """The Gumbel of daily peak ratios, on the level the projection expects at its highest."""
+    maxima = _daily_max_ratio(peaks, level_per_hour)
+    if maxima.size == 0 or level_now <= 0:
+        return None
+    median = float(np.median(maxima))
+    scale = float(np.median(np.abs(maxima - median))) / GUMBEL_MAD if maxima.size >= 3 else 0.0
+    # at least the spread a handful of days cannot show: a few days of history say little of the tail
+    scale = max(scale, settings.min_peak_spread * median)
+    location = median - GUMBEL_MEDIAN * scale
+    horizon_days = settings.horizon_hours / HOURS_PER_DAY
+    growth = max(1.0, fit.growth_over(horizon_days))
+    level = level_now * growth * math.exp(fit.rel_sigma)
+    recurring = float(np.sort(maxima)[-2]) if maxima.size >= 2 else 0.0
+    return PeakModel(location, scale, level, horizon_days, recurring)
 
 
 def _dimension(
@@ -68,54 +137,76 @@ def _dimension(
     pressure: list[str],
     settings: SizingSettings,
     fmt,
+    risk_note: str,
 ) -> DimensionAdvice:
     reasons: list[str] = []
+    suffix = " " + name if name == "storage" else ""
     if current is None:
         return DimensionAdvice(None, recommended, needed, peak, "set", [
-            f"no {name} limit: the bill is unbounded; {fmt(recommended)} covers the peak of {fmt(peak)} with growth and headroom"
+            f"no {name} limit: the bill is unbounded; {fmt(recommended)} covers the peak of {fmt(peak)} with growth and headroom ({risk_note})"
         ])
     if pressure or recommended > current:
         reasons.extend(pressure)
         if hours_above_alarm:
-            reasons.append(f"{hours_above_alarm} hours above {settings.alarm_threshold:.0%} of the {fmt(current)}{' ' + name if name == 'storage' else ''} limit")
-        reasons.append(f"{name} peak {fmt(peak)}, expected to need {fmt(needed)} within the month: raise the limit from {fmt(current)} to {fmt(recommended)}")
+            reasons.append(f"{hours_above_alarm} hours above {settings.alarm_threshold:.0%} of the {fmt(current)}{suffix} limit")
+        reasons.append(f"{name} peak {fmt(peak)}, expected to need {fmt(needed)} within the month: raise the limit from {fmt(current)} to {fmt(max(recommended, int(current)))} ({risk_note})")
         return DimensionAdvice(current, max(recommended, int(current)), needed, peak, "raise", reasons)
     if current > settings.lower_when_above * recommended:
         reasons.append(
-            f"the {fmt(current)}{' ' + name if name == 'storage' else ''} limit is {current / recommended:.1f}x the {fmt(recommended)} needed (peak {fmt(peak)}): lower it to cap a runaway bill"
+            f"the {fmt(current)}{suffix} limit is {current / recommended:.1f}x the {fmt(recommended)} needed (peak {fmt(peak)}): lower it to cap a runaway bill ({risk_note})"
         )
         return DimensionAdvice(current, recommended, needed, peak, "lower", reasons)
-    reasons.append(f"the {fmt(current)}{' ' + name if name == 'storage' else ''} limit covers the peak of {fmt(peak)} with room to spare")
+    reasons.append(f"the {fmt(current)}{suffix} limit covers the peak of {fmt(peak)} with room to spare")
     return DimensionAdvice(current, int(current), needed, peak, "keep", reasons)
+
+
+def _risk_note(model: PeakModel | None, what: str, recommended: int, settings: SizingSettings, fmt) -> tuple[str, float | None, float]:
+    """('about a 5% chance ...', the model's risk at the recommended limit, the quantile)."""
+    if model is None:
+        return "no datapoints to size it from: AWS's floor", None, 0.0
+    quantile = model.quantile(settings.breach_risk)
+    risk = model.exceedance(recommended)
+    return (f"about a {settings.breach_risk:.0%} chance that next month's {what} exceeds {fmt(quantile)}; "
+            f"{_chance(risk)} that it exceeds {fmt(recommended)}"), risk, quantile
+
+
+def _chance(risk: float) -> str:
+    if risk < 0.001:
+        return "under a 0.1% chance"
+    if risk < 0.01:
+        return f"about a {risk:.1%} chance"
+    return f"about a {risk:.0%} chance"
 
 
 def recommend_limits(frame, projection: Projection, current, rates, settings: SizingSettings | None = None) -> LimitAdvice:
     """Advice for one cache. frame: the hourly history; current: CurrentLimits."""
     settings = settings or SizingSettings()
-    horizon_days = settings.horizon_hours / HOURS_PER_DAY
-    history_days = max(projection.history_days, 1 / HOURS_PER_DAY)
-    margin = min(1 + settings.short_history_margin / history_days, settings.max_history_margin)
-
-    # --- storage ---
-    storage_frame = _since(frame, projection.storage.regime_start)
-    storage_bytes = storage_frame["storage_max_bytes"].to_numpy(dtype=float)
-    if not np.isfinite(storage_bytes).any():
-        storage_bytes = storage_frame["storage_avg_bytes"].to_numpy(dtype=float)
-    storage_peak = _percentile(storage_bytes, settings.storage_percentile) / rates.bytes_per_gb
-    storage_growth = max(1.0, projection.storage.growth_over(horizon_days))
-    storage_needed = storage_peak * storage_growth * (1 + settings.headroom) * margin
-    storage_rec = clamp_storage_limit(storage_needed)
-
-    # --- ECPU/s: busiest minute of each hour = hourly Maximum / 60 ---
-    ecpu_frame = _since(frame, projection.ecpu.regime_start)
-    busiest = busiest_ecpu_per_second(ecpu_frame)
-    ecpu_peak = _percentile(busiest, settings.ecpu_percentile)
-    ecpu_growth = max(1.0, projection.ecpu.growth_over(horizon_days))
-    ecpu_needed = ecpu_peak * ecpu_growth * (1 + settings.headroom) * (1 + settings.ecpu_burst_allowance) * margin
-    ecpu_rec = clamp_ecpu_limit(ecpu_needed)
-
     gb = lambda v: f"{v:,.0f} GB" if v >= 10 or float(v).is_integer() else f"{v:,.2f} GB"  # noqa: E731
     eps = lambda v: f"{v:,.0f} ECPU/s"  # noqa: E731
+
+    # --- storage: hourly maxima over the day's mean stored ---
+    storage_frame = _since(frame, projection.storage.level_start)
+    stored_avg = storage_frame["storage_avg_bytes"].to_numpy(dtype=float) / rates.bytes_per_gb
+    stored_max = storage_frame["storage_max_bytes"].to_numpy(dtype=float) / rates.bytes_per_gb
+    if not np.isfinite(stored_max).any():
+        stored_max = stored_avg
+    storage_peak = float(np.nanmax(stored_max)) if np.isfinite(stored_max).any() else 0.0
+    storage_model = peak_model(stored_max, stored_avg, projection.storage, projection.storage.level0, settings)
+    storage_projected = storage_model.quantile(settings.breach_risk) if storage_model else 0.0
+    storage_needed = storage_projected * (1 + settings.headroom)
+    storage_rec = clamp_storage_limit(storage_needed)
+    storage_note, storage_risk, _ = _risk_note(storage_model, "largest hourly peak", storage_rec, settings, gb)
+
+    # --- ECPU/s: the busiest minute over the day's mean rate ---
+    ecpu_frame = _since(frame, projection.ecpu.level_start)
+    busiest = busiest_ecpu_per_second(ecpu_frame)
+    mean_rate = mean_ecpu_per_second(ecpu_frame)
+    ecpu_peak = float(np.nanmax(busiest)) if np.isfinite(busiest).any() else 0.0
+    ecpu_model = peak_model(busiest, mean_rate, projection.ecpu, projection.ecpu.level0 / 3600, settings)
+    ecpu_projected = ecpu_model.quantile(settings.breach_risk) if ecpu_model else 0.0
+    ecpu_needed = ecpu_projected * (1 + settings.headroom) * (1 + settings.ecpu_burst_allowance)
+    ecpu_rec = clamp_ecpu_limit(ecpu_needed)
+    ecpu_note, ecpu_risk, _ = _risk_note(ecpu_model, "busiest minute", ecpu_rec, settings, eps)
 
     storage_pressure: list[str] = []
     ecpu_pressure: list[str] = []
@@ -126,23 +217,26 @@ def recommend_limits(frame, projection: Projection, current, rates, settings: Si
         storage_alarm_hours = int(np.sum(all_storage > settings.alarm_threshold * limit))
         if storage_peak >= 0.95 * limit:
             storage_pressure.append(f"storage reached {storage_peak / limit:.0%} of its {gb(limit)} limit: keys with a TTL are being evicted")
-        elif storage_peak * storage_growth >= limit:
-            storage_pressure.append(f"at {projection.storage.daily_growth:.1%}/day growth storage reaches the {gb(limit)} limit within the month")
+        elif storage_projected >= limit:
+            storage_pressure.append(f"storage is expected to reach the {gb(limit)} limit within the month ({storage_note})")
     if current.max_ecpu_per_second:
         limit = float(current.max_ecpu_per_second)
-        all_busiest = busiest_ecpu_per_second(frame)
-        ecpu_alarm_hours = int(np.sum(all_busiest > settings.alarm_threshold * limit))
-        if ecpu_peak * ecpu_growth >= limit:
+        ecpu_alarm_hours = int(np.sum(busiest_ecpu_per_second(frame) > settings.alarm_threshold * limit))
+        if ecpu_projected >= limit:
             ecpu_pressure.append(f"busiest-minute traffic will reach the {eps(limit)} limit within the month")
-    throttled = float(np.nansum(frame["throttled_sum"].to_numpy(dtype=float))) if "throttled_sum" in frame else 0.0
+    throttled_hours = frame["throttled_sum"].to_numpy(dtype=float) if "throttled_sum" in frame else np.zeros(len(frame))
+    throttled = float(np.nansum(throttled_hours))
     if throttled > 0:
-        throttled_hours = int(np.sum(frame["throttled_sum"].to_numpy(dtype=float) > 0))
-        ecpu_pressure.insert(0, f"ThrottledCmds: {throttled:,.0f} commands throttled in {throttled_hours} hours")
+        ecpu_pressure.insert(0, f"ThrottledCmds: {throttled:,.0f} commands throttled in {int(np.sum(throttled_hours > 0))} hours")
 
-    storage = _dimension("storage", current.max_storage_gb, storage_peak, storage_needed, storage_rec, storage_alarm_hours, storage_pressure, settings, gb)
-    storage.projected_peak = storage_peak * storage_growth
-    ecpu = _dimension("ECPU", current.max_ecpu_per_second, ecpu_peak, ecpu_needed, ecpu_rec, ecpu_alarm_hours, ecpu_pressure, settings, eps)
-    ecpu.projected_peak = ecpu_peak * ecpu_growth
+    storage = _dimension("storage", current.max_storage_gb, storage_peak, storage_needed, storage_rec, storage_alarm_hours,
+                         storage_pressure, settings, gb, storage_note)
+    storage.projected_peak = storage_projected
+    storage.breach_risk = storage_model.exceedance(storage.recommended) if storage_model else storage_risk
+    ecpu = _dimension("ECPU", current.max_ecpu_per_second, ecpu_peak, ecpu_needed, ecpu_rec, ecpu_alarm_hours, ecpu_pressure,
+                      settings, eps, ecpu_note)
+    ecpu.projected_peak = ecpu_projected
+    ecpu.breach_risk = ecpu_model.exceedance(ecpu.recommended) if ecpu_model else ecpu_risk
     action = min((storage.action, ecpu.action), key=ACTION_ORDER.index)
 
     ceiling_now = ceiling_cost(current.max_storage_gb, current.max_ecpu_per_second, rates)
@@ -154,13 +248,22 @@ def recommend_limits(frame, projection: Projection, current, rates, settings: Si
             f"worst-case bill: {money(ceiling_now.total)} a month at the current limits, {money(ceiling_rec.total)} at the recommended ones"
         )
     if projection.history_days < settings.min_history_days:
-        reasons.append(f"only {projection.history_days:.1f} days of history: limits include a {margin - 1:.0%} short-history margin")
+        reasons.append(f"only {projection.history_days:.1f} days of history: the limits allow for how little it shows")
 
-    return LimitAdvice(storage, ecpu, action, reasons, ceiling_now, ceiling_rec, _ecpu_minimum(frame, projection, rates, settings))
+    minimum = _ecpu_minimum(frame, projection, rates, settings)
+    return LimitAdvice(storage, ecpu, action, reasons, ceiling_now, ceiling_rec, minimum)
+
+
+WEEKDAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
 
 
 def _ecpu_minimum(frame, projection: Projection, rates, settings: SizingSettings) -> dict | None:
-    """Spikes that outrun serverless scaling (busiest minute far above the previous hour's rate)."""
+    """A minimum ECPU/s to pre-warm for spikes that outrun serverless scaling.
+
+    Recommended only where ThrottledCmds show throttling in those spikes; otherwise an explicitly
+    optional note, and only when it costs under `optional_minimum_max_share` of the projected bill.
+    Priced both all month and as a schedule (only around the recurring spike window).
+    """
     busiest = busiest_ecpu_per_second(frame)
     mean_rate = mean_ecpu_per_second(frame)
     if busiest.size < 2:
@@ -168,21 +271,74 @@ def _ecpu_minimum(frame, projection: Projection, rates, settings: SizingSettings
     previous = np.concatenate([[np.nan], mean_rate[:-1]])
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = busiest / previous
+        within = busiest / mean_rate
     spikes = np.isfinite(ratio) & (ratio > settings.spike_ratio) & (busiest >= MIN_ECPU_LIMIT / 2)
+    throttled = frame["throttled_sum"].to_numpy(dtype=float) if "throttled_sum" in frame else np.zeros(busiest.size)
+    throttled_spikes = int(np.sum(spikes & (np.nan_to_num(throttled) > 0)))
+    if throttled_spikes < settings.min_spike_hours:
+        # without throttling, only bursts (a minute far above its own hour, not a morning ramp)
+        spikes &= np.isfinite(within) & (within >= settings.burst_within_hour)
     count = int(spikes.sum())
     if count < settings.min_spike_hours:
         return None
     # Pre-warm to half the typical spike: serverless doubles capacity in minutes from there.
     suggested = clamp_ecpu_limit(float(np.median(busiest[spikes])) / 2)
     projected_rate = projection.ecpu_per_hour / 3600
-    extra_ecpus = np.maximum(suggested - projected_rate, 0) * 3600
-    extra = float(ecpu_cost(extra_ecpus.sum(), rates))
+    extra_by_hour = ecpu_cost(np.maximum(suggested - projected_rate, 0) * 3600, rates)
+    extra = float(extra_by_hour.sum())
+    share = extra / projection.cost.total if projection.cost.total > 0 else math.inf
+
+    # the recurring window: the hours of the week the spikes fell in, an hour either side to warm up
+    index = frame.index
+    slots = np.asarray(index.day_of_week)[spikes] * 24 + np.asarray(index.hour)[spikes]
+    window = np.zeros(168, bool)
+    for slot in np.unique(slots):
+        window[[(slot - 1) % 168, slot, (slot + 1) % 168]] = True
+    future_slots = np.asarray(projection.index.day_of_week) * 24 + np.asarray(projection.index.hour)
+    in_window = window[future_slots]
+    scheduled = {
+        "window": _describe_window(np.unique(slots)),
+        "hours_per_month": int(in_window.sum()),
+        "extra_cost_per_month": float(extra_by_hour[in_window].sum()),
+    }
+    kind = "recommended" if throttled_spikes >= settings.min_spike_hours else "optional"
+    scheduled_share = scheduled["extra_cost_per_month"] / projection.cost.total if projection.cost.total > 0 else math.inf
+    if kind == "optional" and min(share, scheduled_share) >= settings.optional_minimum_max_share:
+        return None  # it would cost more than it could be worth, with no throttling to show for it
+    if kind == "optional" and share >= settings.optional_minimum_max_share:
+        # all month costs too much for an option: offer the schedule alone
+        why = (f"{count} bursts ran over {settings.spike_ratio:g}x the previous hour's rate but nothing was throttled: no "
+               f"minimum is needed. If they must never wait for scaling, a minimum of {suggested:,} ECPU/s scheduled for "
+               f"{scheduled['window']} only costs about {money(scheduled['extra_cost_per_month'])} a month ({scheduled_share:.0%} of the bill)")
+        extra, share = scheduled["extra_cost_per_month"], scheduled_share
+    elif kind == "recommended":
+        why = (f"{throttled_spikes} throttled spikes ran over {settings.spike_ratio:g}x the previous hour's rate, faster than "
+               f"serverless scales: a minimum of {suggested:,} ECPU/s pre-warms for them at about {money(extra)} a month, "
+               f"or {money(scheduled['extra_cost_per_month'])} scheduled for {scheduled['window']} only")
+    else:
+        why = (f"{count} bursts ran over {settings.spike_ratio:g}x the previous hour's rate but nothing was "
+               f"throttled: no minimum is needed. If those spikes must never wait for scaling, a minimum of {suggested:,} ECPU/s "
+               f"costs about {money(extra)} a month ({share:.0%} of the bill), or {money(scheduled['extra_cost_per_month'])} "
+               f"scheduled for {scheduled['window']} only")
     return {
+        "kind": kind,
         "suggested_min_ecpu_per_second": suggested,
         "spike_hours": count,
+        "throttled_spike_hours": throttled_spikes,
         "extra_cost_per_month": extra,
-        "why": (
-            f"{count} hours had a busiest minute over {settings.spike_ratio:g}x the previous hour's rate, faster than "
-            f"serverless scales; a minimum of {suggested:,} ECPU/s pre-warms for them at about {money(extra)} a month more"
-        ),
+        "share_of_bill": share,
+        "scheduled": scheduled,
+        "why": why,
     }
+
+
+def _describe_window(slots: np.ndarray) -> str:
+    """'Fridays 17:00-20:00 UTC' for recurring slots; 'the spike hours (7 a week)' when scattered."""
+    hours = sorted({int(s) % 24 for s in slots})
+    days = sorted({int(s) // 24 for s in slots})
+    if len(hours) <= 2 and max(hours) - min(hours) <= 1:
+        span = f"{(min(hours) - 1) % 24:02d}:00-{(max(hours) + 2) % 24:02d}:00 UTC"
+        if len(days) <= 2:
+            return f"{' and '.join(WEEKDAYS[d] for d in days)} {span}"
+        return f"daily {span}"
+    return f"the hours around the spikes ({len(slots)} hours of the week, an hour either side)"
