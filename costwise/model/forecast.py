@@ -274,11 +274,18 @@ def _level(clean: np.ndarray, x: np.ndarray, slope: float, weights: np.ndarray) 
 
 def _backtest_sigma(clean: np.ndarray, deseasonalised: np.ndarray, x: np.ndarray, slope: float,
                     settings: SizingSettings) -> float | None:
-    """RMS log error of the level estimate, made on each past day with only the days before it,
-    against the mean of the (unclipped) days that followed, up to a week. None: too few origins."""
+    """The horizon's sigma as the environment's own history measures it. None: too few origins.
+
+    On each past day, the level estimate from the days before it is compared with the next day and
+    with the mean of the (unclipped) week that followed. Noise around a level averages out over a
+    week (the week's error is smaller than the day's); a wandering level does not (it is larger).
+    How the error grows from one day to seven is extrapolated to the horizon:
+    week error x (horizon / 7 days)^a, a = log(week error / day error) / log 7, kept in 0..0.5
+    (0: a level with noise; 0.5: a random walk).
+    """
     n = clean.size
     first = settings.backtest_min_days
-    errors = []
+    errors, next_day = [], []
     for origin in range(first, n - 1):
         past = clean[:origin]
         ages = (origin - 1 - np.arange(origin)).astype(float)
@@ -297,9 +304,17 @@ def _backtest_sigma(clean: np.ndarray, deseasonalised: np.ndarray, x: np.ndarray
         if estimate <= 0:
             continue
         errors.append(np.log(ahead.mean() / estimate))
+        day = deseasonalised[origin]
+        if np.isfinite(day) and day > 0:
+            next_day.append(np.log(day / (estimate * np.exp(-slope * (ahead.size - 1) / 2))))
     if len(errors) < 3:
         return None
-    return float(np.sqrt(np.mean(np.square(errors))))
+    week = float(np.sqrt(np.mean(np.square(errors))))
+    if len(next_day) < 3 or week <= 0:
+        return week
+    day = float(np.sqrt(np.mean(np.square(next_day))))
+    growth = float(np.clip(np.log(week / day) / np.log(BACKTEST_AHEAD_DAYS), 0.0, 0.5)) if day > 0 else 0.0
+    return week * (settings.horizon_hours / HOURS_PER_DAY / BACKTEST_AHEAD_DAYS) ** growth
 
 
 def _model_sigma(days: float, settings: SizingSettings) -> float:
