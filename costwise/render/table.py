@@ -52,7 +52,7 @@ def estimate(report) -> list:
         )
         lines = [f"  • {r}" for r in a.reasons] + [f"  • {n}" for n in p.notes]
         if a.ecpu_minimum:
-            lines.append(f"  • optional: {a.ecpu_minimum['why']}")
+            lines.append(f"  • ECPU minimum, {a.ecpu_minimum['kind']}: {a.ecpu_minimum['why']}")
         lines += [f"  ⚠ {w}" for w in env.warnings]
         lines += [f"  → {alt['summary']}" for _, alt in sorted(env.alternatives.items(), reverse=True)]
         notes.append(Text(f"{h.env} ({h.cache}, {h.engine}, {h.region}):\n" + "\n".join(lines)))

@@ -63,7 +63,7 @@ def environment_view(env: EnvironmentResult, chart: str | None = None) -> dict[s
         action_words=ACTION_WORDS[a.action],
         reasons=list(a.reasons),
         notes=list(p.notes),
-        ecpu_minimum=a.ecpu_minimum["why"] if a.ecpu_minimum else None,
+        ecpu_minimum=f"ECPU minimum, {a.ecpu_minimum['kind']}: {a.ecpu_minimum['why']}" if a.ecpu_minimum else None,
         alternatives=[alt["summary"] for key, alt in sorted(env.alternatives.items(), reverse=True)],
         node_assumptions=env.alternatives.get("nodes", {}).get("assumptions", []),
         ceiling_current=money(a.ceiling_current.total),
