@@ -6,11 +6,13 @@ would make a CI budget check pass that should fail.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from costwise.errors import InputError
+from costwise.fmt import printable, shorten
 from costwise.limits import check_ecpu_limit, check_storage_limit
 
 DEFAULT_CONFIG = "costwise.yaml"
@@ -55,14 +57,14 @@ class Config:
 def _check_keys(where: str, data: dict, allowed: set[str]) -> None:
     unknown = [k for k in data if k not in allowed]
     if unknown:
-        raise InputError(f"{where}.{unknown[0]}: unknown key (allowed: {', '.join(sorted(allowed))})")
+        raise InputError(f"{where}.{printable(str(unknown[0]))[:60]}: unknown key (allowed: {', '.join(sorted(allowed))})")
 
 
 def _expect(where: str, value: Any, types: tuple, what: str) -> Any:
-    if isinstance(value, bool) and bool not in types:
-        raise InputError(f"{where}: expected {what}, got {value!r}")
-    if not isinstance(value, types):
-        raise InputError(f"{where}: expected {what}, got {value!r}")
+    if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
+        raise InputError(f"{where}: expected {what}, got {shorten(value)}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InputError(f"{where}: expected a finite number, got {shorten(value)}")
     return value
 
 
@@ -92,11 +94,12 @@ def parse_config(data: Any, path: Path | None) -> Config:
     _expect(f"{label}: environments", envs_raw, (dict,), "a mapping of environment name to settings")
     envs: dict[str, EnvConfig] = {}
     for name, env in envs_raw.items():
-        where = f"{label}: environments.{name}"
+        where = f"{label}: environments.{printable(str(name))[:60]}"
         _expect(where, env, (dict,), "a mapping")
         _check_keys(where, env, {"cache", "engine", "region", "budget", "limits"})
         if "cache" not in env:
             raise InputError(f"{where}.cache: missing (the serverless cache name)")
+        # an empty or odd name is not checked here: that environment alone fails when it is read
         cache = _expect(f"{where}.cache", env["cache"], (str,), "a cache name")
         engine = env.get("engine")
         if engine is not None:
@@ -146,17 +149,26 @@ def single_cache_config(cache: str, region: str, engine: str | None = None) -> C
 
 
 def dataclass_from_mapping(cls, data: dict[str, Any], where: str):
-    """Build a settings dataclass from a mapping, rejecting unknown keys and wrong types."""
+    """Build a settings dataclass from a mapping, rejecting unknown keys, wrong types, NaN and
+    infinity, and values outside the class's RANGES (an integer field takes whole numbers only)."""
     allowed = {f.name: f for f in fields(cls)}
+    _expect(where, data, (dict,), "a mapping")
     _check_keys(where, data, set(allowed))
+    ranges = getattr(cls, "RANGES", {})
     values = {}
+    defaults = cls()
     for key, value in data.items():
-        default = getattr(cls(), key)
+        default = getattr(defaults, key)
         if isinstance(default, bool):
             _expect(f"{where}.{key}", value, (bool,), "true or false")
         elif isinstance(default, (int, float)):
             _expect(f"{where}.{key}", value, (int, float), "a number")
-            if value < 0:
-                raise InputError(f"{where}.{key}: must be 0 or more, got {value}")
+            low, high = ranges.get(key, (0, math.inf))
+            if not low <= value <= high:
+                span = f"{low:g} or more" if high == math.inf else f"between {low:g} and {high:g}"
+                raise InputError(f"{where}.{key}: must be {span}, got {shorten(value)}")
+            if isinstance(default, int) and value != int(value):
+                raise InputError(f"{where}.{key}: must be a whole number, got {shorten(value)}")
+            value = type(default)(value)
         values[key] = value
     return cls(**values)

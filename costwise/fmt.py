@@ -28,3 +28,32 @@ def parse_iso_utc(text: str) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(timezone.utc)
+
+
+# C0 and C1 control characters and DEL: what can clear a screen, retitle a window or hide text
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0))}
+_CONTROL[ord("\n")] = "\\n"
+_CONTROL[ord("\r")] = "\\r"
+_CONTROL[ord("\t")] = "\\t"
+
+
+def printable(text: object) -> str:
+    """Text from outside (names, server replies) with every control character shown escaped
+    (ESC as \\x1b, a newline as \\n): safe for a terminal, a log line or a table cell."""
+    return str(text).translate(_CONTROL)
+
+
+def shorten(value: object, limit: int = 60) -> str:
+    """repr() of a value for a message: printable and at most `limit` characters."""
+    text = printable(repr(value))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def number(value: float) -> str:
+    """A number for a message, whatever its size: 1,500, 0.25, 1e+308, nan."""
+    try:
+        if abs(value) < 1e15:
+            return f"{value:,.6g}" if not float(value).is_integer() else f"{value:,.0f}"
+    except (TypeError, ValueError, OverflowError):
+        pass
+    return f"{value:.6g}"

@@ -1,4 +1,10 @@
-"""Read a YAML file into plain data, with one-line errors that name the file."""
+"""Read a YAML file into plain data, strictly and within bounds, with one-line errors that name the file.
+
+Config and pricing files may come from a pull request, so the reader refuses what a hand-written
+file never needs and an attack does: more than MAX_YAML_BYTES (also what stops `/dev/zero`),
+anything that is not UTF-8 text, anchors and aliases (the "billion laughs"), and duplicate keys
+(YAML would silently keep the last one: an environment's budget could vanish).
+"""
 
 from __future__ import annotations
 
@@ -7,20 +13,72 @@ from typing import Any
 
 from costwise.errors import InputError
 
+MAX_YAML_BYTES = 1 << 20  # 1 MiB: the bundled pricing.yaml is 32 KB
+
+
+def read_bounded(path: Path, what: str, limit: int, missing_hint: str = "") -> bytes:
+    """At most `limit` bytes of a file (a device or FIFO included); more is an error, read no further."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise InputError(f"{path}: {what} not found{missing_hint}") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a folder, not a {what}") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read {what} ({exc.strerror or type(exc).__name__})") from None
+    if len(data) > limit:
+        raise InputError(f"{path}: larger than {limit // 1024:,} KiB; not a {what} costwise reads")
+    return data
+
+
+def _loader():
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML was built with it: 10x faster
+
+    class StrictLoader(base):  # type: ignore[misc, valid-type]
+        """A safe loader that refuses aliases and duplicate keys."""
+
+        def construct_document(self, node):
+            self._seen_nodes = set()
+            return super().construct_document(node)
+
+        def construct_object(self, node, deep=False):
+            if id(node) in self._seen_nodes:
+                line = node.start_mark.line + 1 if node.start_mark else "?"
+                raise yaml.constructor.ConstructorError(None, None, f"anchors and aliases are not allowed (line {line})", node.start_mark)
+            self._seen_nodes.add(id(node))
+            return super().construct_object(node, deep)
+
+        def construct_mapping(self, node, deep=False):
+            seen = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True) if not isinstance(key_node, yaml.ScalarNode) else key_node.value
+                if key in seen:
+                    line = key_node.start_mark.line + 1
+                    raise yaml.constructor.ConstructorError(None, None, f"duplicate key {str(key)[:60]!r} at line {line}", key_node.start_mark)
+                seen.add(key)
+            self._seen_nodes.difference_update(id(k) for k, _ in node.value)
+            return super().construct_mapping(node, deep)
+
+    return StrictLoader
+
 
 def read_yaml(path: Path, what: str, missing_hint: str = "") -> Any:
     import yaml
 
+    raw = read_bounded(path, what, MAX_YAML_BYTES, missing_hint)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: {what} not found{missing_hint}") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read {what} ({exc.strerror})") from None
-    # libyaml's safe loader when PyYAML was built with it: 10x faster, and whatif reads pricing.yaml
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte {exc.start}); a {what} is a UTF-8 YAML file") from None
+    if "\x00" in text:
+        raise InputError(f"{path}: contains NUL bytes; not a {what}")
     try:
-        return yaml.load(text, Loader=loader)  # noqa: S506 (a safe loader)
+        return yaml.load(text, Loader=_loader())  # noqa: S506 (a safe loader)
+    except yaml.constructor.ConstructorError as exc:
+        raise InputError(f"{path}: {exc.problem}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""

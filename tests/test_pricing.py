@@ -7,6 +7,7 @@ import yaml
 
 from costwise.errors import InputError
 from costwise.pricing import load_pricing
+from costwise.pricing.update import dump_pricing
 from costwise.resources import bundled_pricing_path
 from tests.helpers import PRICING_FIXTURE
 
@@ -27,7 +28,7 @@ def _write(tmp_path: Path, mutate) -> Path:
     data = yaml.safe_load(PRICING_FIXTURE.read_text())
     mutate(data)
     path = tmp_path / "pricing.yaml"
-    path.write_text(yaml.safe_dump(data))
+    path.write_text(dump_pricing(data))  # no anchors: a mutation may share a mapping
     return path
 
 

@@ -7,10 +7,27 @@ on both backtests (bench/bench_realtraces.py on real traffic, bench/bench_backte
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 
 @dataclass(frozen=True)
 class SizingSettings:
+    # what costwise.yaml may set each to (inclusive): a horizon of 0 hours or a 200% interval is a typo
+    RANGES: ClassVar[dict[str, tuple[float, float]]] = {
+        "horizon_hours": (1, 8760), "interval": (0.5, 0.99), "min_interval_halfwidth": (0, 1),
+        "level_shift_min_change": (0.01, 10), "level_shift_min_days": (1, 60), "weekly_min_days": (7, 400),
+        "level_halflife_days": (1, 10_000), "anomaly_sigma": (1, 100), "anomaly_min_spread": (0, 1),
+        "anomaly_min_days": (3, 1000), "trend_min_t": (0.5, 100), "min_daily_growth": (0, 1),
+        "trend_min_days": (3, 400), "short_trend_min_days": (3, 60), "short_trend_steadiness": (0, 1),
+        "plateau_min_climb": (0.1, 100), "max_daily_growth": (0, 1), "model_sigma": (0.001, 1),
+        "full_history_days": (1, 400), "short_history_exponent": (0, 2), "backtest_min_days": (2, 60),
+        "backtest_scale": (0, 10), "confidence_high_halfwidth": (0, 1), "confidence_medium_halfwidth": (0, 10),
+        "breach_risk": (0.001, 0.5), "headroom": (0, 10), "ecpu_burst_allowance": (0, 10), "min_peak_spread": (0, 1),
+        "alarm_threshold": (0.1, 1), "lower_when_above": (1, 100), "min_history_days": (0, 400),
+        "spike_ratio": (1, 1000), "min_spike_hours": (1, 1000), "burst_within_hour": (1, 1000),
+        "optional_minimum_max_share": (0, 1),
+    }
+
     # --- forecast ---
     horizon_hours: int = 730  # AWS's month
     interval: float = 0.80  # the projection's low/high cover this share of outcomes

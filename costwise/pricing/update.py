@@ -102,4 +102,9 @@ HEADER = """# ElastiCache Serverless prices used by costwise.
 def dump_pricing(data: dict) -> str:
     import yaml
 
-    return HEADER + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=200)
+    class NoAliases(yaml.SafeDumper):
+        # costwise refuses anchors and aliases on reading: never write any
+        def ignore_aliases(self, data):
+            return True
+
+    return HEADER + yaml.dump(data, Dumper=NoAliases, sort_keys=False, allow_unicode=True, width=200)

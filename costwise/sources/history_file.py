@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from costwise.errors import InputError
-from costwise.fmt import iso_utc, parse_iso_utc
+from costwise.fmt import iso_utc, parse_iso_utc, printable, shorten
 from costwise.usage import COLUMNS, CurrentLimits, EnvHistory, History, Window, empty_frame
 
 FILE_FORMAT = "costwise-history/1"
@@ -39,12 +39,28 @@ def history_to_table(history: History):
     return table[columns], meta
 
 
+# Spreadsheets run a cell that starts with one of these as a formula: such names get a leading
+# apostrophe in the CSV (as spreadsheets themselves do), which loading removes again.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+MAX_CSV_BYTES = 256 << 20  # 256 MiB, ~900 caches x 30 days; larger fleets: Parquet
+MAX_PARQUET_BYTES = 1 << 30
+MAX_YEARS = 2  # CloudWatch keeps hourly data 455 days: a window longer than this is not a costwise file
+
+
+def _escape_name(name: str) -> str:
+    return "'" + name if name.startswith(_FORMULA_START) else name
+
+
+def _unescape_name(name: str) -> str:
+    return name[1:] if name.startswith("'") and name[1:].startswith(_FORMULA_START) else name
+
+
 def save_history(history: History, path: str | Path) -> None:
-    from costwise.atomic import atomic_path
+    from costwise.atomic import STDOUT, atomic_path
 
     path = Path(path)
     table, meta = history_to_table(history)
-    suffix = path.suffix.lower()
+    suffix = ".csv" if str(path) == STDOUT else path.suffix.lower()
     if suffix == ".parquet":
         require_parquet(path)
         table.attrs["costwise"] = json.dumps(meta)
@@ -53,6 +69,8 @@ def save_history(history: History, path: str | Path) -> None:
     elif suffix == ".csv":
         out = table.copy()
         out["timestamp"] = out["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+        for column in ("env", "cache"):
+            out[column] = out[column].map(_escape_name)
         with atomic_path(path) as tmp:
             with open(tmp, "w", encoding="utf-8", newline="") as handle:
                 handle.write(f"# {json.dumps(meta)}\n")
@@ -68,32 +86,47 @@ def require_parquet(path: Path) -> None:
         raise InputError(f"{path}: Parquet needs pyarrow (pip install 'costwise[parquet]'), or use a .csv file") from None
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return printable(text[0] if text else type(exc).__name__)[:200]
+
+
 def load_history(path: str | Path, source_label: str | None = None) -> History:
+    """Read and validate a history file: one line naming the file (and row and column) when it is
+    not one costwise wrote or could have written."""
     import pandas as pd
 
     path = Path(path)
+    try:
+        info = path.stat()
+    except OSError:
+        raise InputError(f"{path}: metrics file not found") from None
     if not path.is_file():
-        raise InputError(f"{path}: metrics file not found")
+        raise InputError(f"{path}: not a regular file; give a history file saved by `costwise fetch`")
     suffix = path.suffix.lower()
+    limit = MAX_PARQUET_BYTES if suffix == ".parquet" else MAX_CSV_BYTES
+    if info.st_size > limit:
+        raise InputError(f"{path}: {info.st_size / 2**20:,.0f} MiB is more than costwise reads ({limit >> 20:,} MiB)"
+                         + ("; save large fleets as Parquet" if suffix == ".csv" else ""))
     try:
         if suffix == ".parquet":
             require_parquet(path)
             table = pd.read_parquet(path)
             meta_text = table.attrs.get("costwise")
         elif suffix == ".csv":
-            with open(path, encoding="utf-8") as handle:
-                first = handle.readline()
+            with open(path, "rb") as handle:
+                first = handle.readline(1 << 20).decode("utf-8")
             if not first.startswith("# "):
                 raise InputError(f"{path}: not a costwise history file (first line should be its '# {{...}}' header)")
             meta_text = first[2:]
-            table = pd.read_csv(path, skiprows=1, dtype={"env": str, "cache": str})
+            table = pd.read_csv(path, skiprows=1, dtype={"env": str, "cache": str}, encoding="utf-8", on_bad_lines="error")
         else:
             raise InputError(f"{path}: unknown file type {suffix or '(none)'}; use .csv or .parquet")
         meta = json.loads(meta_text) if meta_text else None
     except InputError:
         raise
-    except (ValueError, OSError) as exc:
-        raise InputError(f"{path}: cannot read history ({str(exc).splitlines()[0]})") from None
+    except Exception as exc:  # pandas, pyarrow and json each have their own errors for a damaged file
+        raise InputError(f"{path}: cannot read history ({_first_line(exc)})") from None
     if not isinstance(meta, dict) or meta.get("format") != FILE_FORMAT:
         raise InputError(f"{path}: not a costwise history file (format {FILE_FORMAT} expected)")
     missing = [c for c in ("env", "cache", "timestamp", *COLUMNS) if c not in table.columns]
@@ -101,33 +134,84 @@ def load_history(path: str | Path, source_label: str | None = None) -> History:
         raise InputError(f"{path}: column {missing[0]!r} missing")
     try:
         window = Window(parse_iso_utc(meta["window"]["start"]), parse_iso_utc(meta["window"]["end"]))
-        table["timestamp"] = pd.to_datetime(table["timestamp"], utc=True)
-        for column in COLUMNS:
-            table[column] = pd.to_numeric(table[column], errors="raise").astype(float)
-    except (KeyError, ValueError, TypeError) as exc:
-        raise InputError(f"{path}: malformed history ({exc})") from None
+        env_metas = [dict(e) for e in meta.get("environments", [])]
+        for env_meta in env_metas:
+            str(env_meta["env"]), str(env_meta["cache"])
+    except (KeyError, ValueError, TypeError, OverflowError) as exc:
+        raise InputError(f"{path}: malformed header ({_first_line(exc)})") from None
+    if not 0 < window.hours <= MAX_YEARS * 8784 or window.start.minute or window.start.second:
+        raise InputError(f"{path}: header window {iso_utc(window.start)} to {iso_utc(window.end)} is not whole hours within two years")
+    _validate_rows(path, table, window, csv=suffix == ".csv")
+    for column in ("env", "cache"):
+        table[column] = table[column].astype(str).map(_unescape_name) if suffix == ".csv" else table[column].astype(str)
     groups = {name: group for name, group in table.groupby("env", sort=False)}
     environments = []
-    for env_meta in meta.get("environments", []):
+    for env_meta in env_metas:
         frame = None
         group = groups.get(env_meta["env"])
         if group is not None:
             frame = group.set_index("timestamp")[list(COLUMNS)].reindex(empty_frame(window).index)
-        limits = CurrentLimits(**env_meta.get("limits", {}))
+        try:
+            limits = CurrentLimits(**env_meta.get("limits", {}))
+        except TypeError:
+            raise InputError(f"{path}: malformed header (limits of {shorten(env_meta['env'])})") from None
         environments.append(
             EnvHistory(
-                env=env_meta["env"],
-                cache=env_meta["cache"],
+                env=str(env_meta["env"]),
+                cache=str(env_meta["cache"]),
                 engine=env_meta.get("engine"),
-                region=env_meta.get("region", "us-east-1"),
+                region=str(env_meta.get("region", "us-east-1")),
                 limits=limits,
                 frame=frame,
                 error=env_meta.get("error"),
-                warnings=list(env_meta.get("warnings", [])),
+                warnings=[str(w) for w in env_meta.get("warnings", [])],
                 budget=env_meta.get("budget"),
             )
         )
     return History(window=window, environments=environments, source=source_label or f"file:{path}")
+
+
+def _validate_rows(path: Path, table, window: Window, csv: bool) -> None:
+    """Every value a number >= 0 (or empty: a gap), every timestamp a whole hour inside the window,
+    no hour twice for an environment. Converts the columns in place."""
+    import numpy as np
+    import pandas as pd
+
+    def row_of(i: int) -> str:
+        # CSV: line 1 is the header comment, line 2 the column names
+        return f"line {i + 3}" if csv else f"row {i + 1}"
+
+    stamps = pd.to_datetime(table["timestamp"], utc=True, errors="coerce", format="ISO8601")
+    bad = np.flatnonzero(stamps.isna().to_numpy())
+    if bad.size:
+        raise InputError(f"{path}: {row_of(int(bad[0]))}, column timestamp: {shorten(table['timestamp'].iloc[bad[0]])} is not an ISO 8601 time")
+    table["timestamp"] = stamps
+    seconds = stamps.dt.tz_convert("UTC").dt.as_unit("s").astype("int64")
+    start = int(pd.Timestamp(window.start).timestamp())
+    offset = seconds.to_numpy() - start
+    off_hour = np.flatnonzero(offset % 3600 != 0)
+    if off_hour.size:
+        raise InputError(f"{path}: {row_of(int(off_hour[0]))}, column timestamp: {iso_utc(stamps.iloc[off_hour[0]])} is not on the hour")
+    outside = np.flatnonzero((offset < 0) | (offset >= window.hours * 3600))
+    if outside.size:
+        raise InputError(f"{path}: {row_of(int(outside[0]))}, column timestamp: {iso_utc(stamps.iloc[outside[0]])} is outside the header's window")
+    duplicated = np.flatnonzero(table.duplicated(subset=["env", "timestamp"]).to_numpy())
+    if duplicated.size:
+        i = int(duplicated[0])
+        raise InputError(f"{path}: {row_of(i)}: environment {shorten(str(table['env'].iloc[i]))} has {iso_utc(stamps.iloc[i])} twice")
+    for column in COLUMNS:
+        values = pd.to_numeric(table[column], errors="coerce")
+        unreadable = np.flatnonzero((values.isna() & table[column].notna()).to_numpy())
+        if unreadable.size:
+            i = int(unreadable[0])
+            raise InputError(f"{path}: {row_of(i)}, column {column}: {shorten(table[column].iloc[i])} is not a number")
+        values = values.astype(float)
+        array = values.to_numpy()
+        wrong = np.flatnonzero(np.isinf(array) | (array < 0))
+        if wrong.size:
+            i = int(wrong[0])
+            raise InputError(f"{path}: {row_of(i)}, column {column}: {array[i]:g} is not a usage figure (it must be 0 or more)")
+        table[column] = values
 
 
 class HistoryFileSource:
