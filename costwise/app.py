@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from costwise.errors import InputError
+from costwise.errors import CostwiseError, InputError
 from costwise.options import SourceOptions
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -28,12 +28,15 @@ if TYPE_CHECKING:  # pragma: no cover
 def parse_as_of(text: str | None):
     if text is None:
         return None
-    from costwise.fmt import parse_iso_utc
+    from costwise.fmt import parse_iso_utc, shorten
 
     try:
-        return parse_iso_utc(text)
+        moment = parse_iso_utc(text)
     except (ValueError, OverflowError):
-        raise InputError(f"--as-of: {text!r} is not an ISO 8601 time such as 2026-11-20T00:00:00Z") from None
+        raise InputError(f"--as-of: {shorten(text)} is not an ISO 8601 time such as 2026-11-20T00:00:00Z") from None
+    if not 2010 <= moment.year <= 2999:  # CloudWatch keeps 455 days; year 1 would overflow the window
+        raise InputError(f"--as-of: {shorten(text)} is not a time CloudWatch can have data for")
+    return moment
 
 
 def sizing_settings(cfg: "Config | None") -> "SizingSettings":
@@ -92,7 +95,7 @@ def read_usage(opts: SourceOptions, progress=None) -> Usage:
     selected = cfg.select(opts.env, opts.all_envs)
     region = opts.region or cfg.region
     session = AwsSession(profile=opts.profile, endpoint_url=opts.endpoint_url, retry_mode=opts.retry_mode,
-                         max_attempts=opts.max_attempts)
+                         max_attempts=opts.max_attempts, timeout=opts.timeout)
     source = CloudWatchSource(selected, region, make_window(parse_as_of(opts.as_of), opts.days), session,
                               on_page=progress.page if progress else None, on_plan=progress.plan if progress else None)
     try:
@@ -116,9 +119,15 @@ def estimate(opts: SourceOptions, pricing: Path | None = None, budget: float | N
 
 def check_history_output(output: Path) -> None:
     """What `fetch --output` needs, checked before AWS is read rather than after."""
+    if str(output) == "-":
+        return  # CSV on standard output
     suffix = output.suffix.lower()
-    if suffix not in (".csv", ".parquet"):
-        raise InputError(f"{output}: use a .csv or .parquet file name")
+    if output.is_dir():
+        raise InputError(f"{output}: is a folder; give a file name")
+    if suffix not in (".csv", ".parquet") and output.exists() and not output.is_file():
+        suffix = ".csv"  # a device or FIFO (/dev/stdout): CSV written into it
+    elif suffix not in (".csv", ".parquet"):
+        raise InputError(f"{output}: use a .csv or .parquet file name (or - for standard output)")
     if suffix == ".parquet":
         from costwise.sources.history_file import require_parquet
 
@@ -152,24 +161,30 @@ def whatif(*, engine: str, region: str, storage_gb: float, ecpu_per_second: floa
 
 
 def migrate_from_redis(url: str, sample: str, *, tls: bool, peak_factor: float, engine: str | None, region: str,
-                       pricing: Path | None, announce=None) -> "RedisMigration":
+                       pricing: Path | None, announce=None, timeout: float = 300.0) -> "RedisMigration":
     """Sample a running server with INFO and price it on serverless. `announce(text)` says what it waits for."""
     from costwise.analysis.migrate import from_redis
     from costwise.pricing import load_pricing, normalize_engine
     from costwise.sources.redis_info import RedisSource, parse_duration
 
     seconds = parse_duration(sample)
+    if not 1 <= peak_factor <= 1000:  # typer's min=1 lets inf and nan through
+        raise InputError("--peak-factor: a number from 1 to 1,000")
     prices = load_pricing(pricing)
     target = normalize_engine(engine or "valkey")
     prices.rates(region, target)  # a bad region or engine fails before sampling
-    source = RedisSource(url, seconds, tls=tls)
+    source = RedisSource(url, seconds, tls=tls, timeout=min(10.0, timeout))
     if announce is not None:
         announce(f"sampling {source.label} for {seconds:g} s (INFO only)...")
-    return from_redis(source.read(), source.label, prices, region, target, peak_factor, sizing_settings(None))
+    sample_read = source.read()
+    try:
+        return from_redis(sample_read, source.label, prices, region, target, peak_factor, sizing_settings(None))
+    except (ValueError, TypeError, KeyError, AttributeError):
+        raise CostwiseError(f"{source.label}: the INFO reply could not be read (not a Redis or Valkey server?)") from None
 
 
 def migrate_from_cluster(group_id: str, *, region: str, as_of: str | None, days: int, endpoint_url: str | None,
-                         profile: str | None, engine: str | None, pricing: Path | None) -> "ClusterMigration":
+                         profile: str | None, engine: str | None, pricing: Path | None, timeout: float = 300.0) -> "ClusterMigration":
     from costwise.analysis.migrate import from_cluster
     from costwise.pricing import load_pricing
     from costwise.sources.aws import AwsSession
@@ -178,7 +193,7 @@ def migrate_from_cluster(group_id: str, *, region: str, as_of: str | None, days:
 
     prices = load_pricing(pricing)
     window = make_window(parse_as_of(as_of), days)
-    usage = ClusterSource(AwsSession(profile=profile, endpoint_url=endpoint_url), region, group_id, window).read()
+    usage = ClusterSource(AwsSession(profile=profile, endpoint_url=endpoint_url, timeout=timeout), region, group_id, window).read()
     return from_cluster(usage, prices, region, engine, sizing_settings(None))
 
 
@@ -203,7 +218,7 @@ class PricingUpdate:
 
 
 def pricing_update(*, regions: list[str] | None, engines: list[str] | None, output: Path | None, pricing: Path | None,
-                   api_region: str, endpoint_url: str | None, profile: str | None) -> PricingUpdate:
+                   api_region: str, endpoint_url: str | None, profile: str | None, timeout: float = 300.0) -> PricingUpdate:
     """Read the Price List (read-only) and merge it into the pricing file: a dry run; writing is the caller's."""
     from costwise.pricing import ENGINES, load_pricing, normalize_engine, validate_pricing
     from costwise.pricing.update import PRICE_LIST_REGIONS, dump_pricing, fetch_price_list, merge_rates
@@ -215,7 +230,7 @@ def pricing_update(*, regions: list[str] | None, engines: list[str] | None, outp
     base = load_pricing(target if target.exists() else pricing)
     chosen_regions = list(dict.fromkeys(regions or base.regions))
     chosen_engines = [normalize_engine(e) for e in engines] if engines else list(ENGINES)
-    parsed = fetch_price_list(AwsSession(profile=profile, endpoint_url=endpoint_url), chosen_regions, api_region)
+    parsed = fetch_price_list(AwsSession(profile=profile, endpoint_url=endpoint_url, timeout=timeout), chosen_regions, api_region)
     data, changes, notes = merge_rates(base.raw, parsed, chosen_regions, chosen_engines)
     validate_pricing(data, target)  # never write a file costwise itself would refuse
     return PricingUpdate(target, chosen_regions, dump_pricing(data), changes, notes, list(parsed.unreadable), len(parsed.skipped))

@@ -14,8 +14,8 @@ from typing import List, Optional
 import typer
 
 from costwise import __version__
-from costwise.errors import CostwiseError
-from costwise.options import AS_OF_HELP, DAYS_HELP, ENDPOINT_HELP, PRICING_HELP, SourceOptions, with_source_options
+from costwise.errors import CostwiseError, InputError
+from costwise.options import AS_OF_HELP, DAYS_HELP, ENDPOINT_HELP, PRICING_HELP, SourceOptions, timeout_option, with_source_options
 from costwise.render import format_enum
 
 app = typer.Typer(
@@ -77,7 +77,10 @@ def _emit(rendered, output: Optional[Path] = None) -> None:
 
 
 def _say(message: str) -> None:
-    typer.echo(message, err=True)
+    """One line on stderr; text from outside never brings its control characters to the terminal."""
+    from costwise.fmt import printable
+
+    typer.echo(printable(message), err=True)
 
 
 def _report_failures(result) -> None:
@@ -165,7 +168,7 @@ def estimate(
 @app.command()
 @with_source_options(exclude=("metrics_file", "demo"))
 def fetch(
-    output: Path = typer.Option(..., "--output", "-o", help="File to write: .csv, or .parquet (needs pyarrow).", metavar="FILE"),
+    output: Path = typer.Option(..., "--output", "-o", help="File to write: .csv, or .parquet (needs pyarrow); - writes CSV to stdout.", metavar="FILE"),
     source: SourceOptions = SourceOptions(),
 ) -> None:
     """Save hourly history and current limits to a file, so analysis can run offline (`--metrics-file`).
@@ -189,7 +192,7 @@ def fetch(
 @with_source_options()
 def report(
     output_format: Optional[ReportFormat] = typer.Option(None, "--format", help=f"One of: {_choices(ReportFormat)} (default: from --output's suffix, else markdown)."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here (atomically) instead of stdout.", metavar="FILE"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here (atomically; - is stdout) instead of stdout.", metavar="FILE"),
     budget: Optional[float] = typer.Option(None, "--budget", min=0, help="Monthly budget in USD for the total."),
     fail_on_budget: bool = typer.Option(False, "--fail-on-budget", help="Exit with code 3 when a projection exceeds its budget (per-environment `budget:` or --budget)."),
     pricing: Optional[Path] = PricingOption,
@@ -211,10 +214,13 @@ def report(
     from costwise import app as run
     from costwise.render import render
 
+    to_stdout = output is None or str(output) == "-"
     fmt = output_format.value if output_format else FORMAT_BY_SUFFIX.get(output.suffix.lower() if output else "", "markdown")
-    result = run.estimate(source, pricing, budget=budget, progress=_progress(source, fmt == "json" and output is None))
+    if output is not None and output.is_dir():
+        raise InputError(f"{output}: is a folder; give a file name")
+    result = run.estimate(source, pricing, budget=budget, progress=_progress(source, fmt == "json" and to_stdout))
     _emit(render("report", result, fmt), output)
-    if output is not None:
+    if not to_stdout:
         _say(f"wrote {fmt} report to {output}")
     _report_failures(result)
     over = result.over_budget
@@ -241,6 +247,7 @@ def migrate(
     profile: Optional[str] = typer.Option(None, "--profile", help="AWS profile to use."),
     output_format: MigrateFormat = typer.Option("table", "--format", help=f"One of: {_choices(MigrateFormat)}."),
     pricing: Optional[Path] = PricingOption,
+    timeout: float = timeout_option(),
 ) -> None:
     """What a cache that is not serverless yet would cost on ElastiCache Serverless.
 
@@ -255,17 +262,16 @@ def migrate(
     * `costwise migrate --from-cluster shop-cache --region eu-west-1 --days 14 --format json`
     """
     from costwise import app as run
-    from costwise.errors import InputError
     from costwise.render import render
 
     if (from_redis is None) == (from_cluster is None):
         raise InputError("give one of --from-redis URL or --from-cluster ID")
     if from_redis is not None:
         result = run.migrate_from_redis(from_redis, sample, tls=tls, peak_factor=peak_factor, engine=engine, region=region,
-                                        pricing=pricing, announce=None if output_format.value == "json" else _say)
+                                        pricing=pricing, announce=None if output_format.value == "json" else _say, timeout=timeout)
     else:
         result = run.migrate_from_cluster(from_cluster, region=region, as_of=as_of, days=days, endpoint_url=endpoint_url,
-                                          profile=profile, engine=engine, pricing=pricing)
+                                          profile=profile, engine=engine, pricing=pricing, timeout=timeout)
     _emit(render("migrate", result, output_format))
 
 
@@ -298,6 +304,7 @@ def pricing_update(
     api_region: str = typer.Option("us-east-1", "--api-region", help="Where to call the Price List API: us-east-1, eu-central-1 or ap-south-1."),
     endpoint_url: Optional[str] = typer.Option(None, "--endpoint-url", help=ENDPOINT_HELP),
     profile: Optional[str] = typer.Option(None, "--profile", help="AWS profile to use."),
+    timeout: float = timeout_option(),
 ) -> None:
     """Refresh rates from the AWS Price List API (read-only; needs pricing:GetProducts).
 
@@ -308,7 +315,7 @@ def pricing_update(
     from costwise.render.table import pricing_changes
 
     update = run.pricing_update(regions=region, engines=engine, output=output, pricing=pricing, api_region=api_region,
-                                endpoint_url=endpoint_url, profile=profile)
+                                endpoint_url=endpoint_url, profile=profile, timeout=timeout)
     for line in update.unreadable:
         _say(f"not interpreted: {line}")
     for line in update.notes:

@@ -33,12 +33,18 @@ class SourceOptions:
     quiet: bool = False
     retry_mode: str = "standard"
     max_attempts: int = 8
+    timeout: float = 300.0
 
 
 AS_OF_HELP = "End of the window, ISO 8601 UTC (e.g. 2026-11-20T00:00:00Z); default now, floored to the hour."
 DAYS_HELP = "Days of hourly history to read (1..455)."
 ENDPOINT_HELP = "AWS endpoint (e.g. a local moto server). AWS_ENDPOINT_URL is honoured too."
 PRICING_HELP = "pricing.yaml to use instead of the bundled one (or set COSTWISE_PRICING)."
+TIMEOUT_HELP = "Deadline in seconds for everything read from AWS in this run (each call also times out: 5 s to connect, 30 s to answer)."
+
+
+def timeout_option():
+    return typer.Option(300.0, "--timeout", min=1.0, max=86_400.0, help=TIMEOUT_HELP)
 
 # typer declarations, one per SourceOptions field
 _DECLARATIONS = {
@@ -57,6 +63,7 @@ _DECLARATIONS = {
     "quiet": typer.Option(False, "--quiet", "-q", help="No progress bar."),
     "retry_mode": typer.Option("standard", "--retry-mode", help="botocore retry mode: standard or adaptive."),
     "max_attempts": typer.Option(8, "--max-attempts", min=1, max=30, help="botocore attempts per call, retries included."),
+    "timeout": timeout_option(),
 }
 assert set(_DECLARATIONS) == {f.name for f in fields(SourceOptions)}
 

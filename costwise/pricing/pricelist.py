@@ -10,9 +10,11 @@ A SKU that does not fit these shapes is reported, never guessed.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 
+from costwise.fmt import printable
 from costwise.pricing.book import ENGINE_ALIASES
 
 _SERVERLESS = re.compile(r"^(?:[A-Z0-9]+-)?(CachedData|ElastiCacheProcessingUnits):([A-Za-z-]+)$")
@@ -46,7 +48,12 @@ def _on_demand_price(item: dict) -> tuple[float, str] | None:
             usd = dim.get("pricePerUnit", {}).get("USD")
             if usd is None:
                 continue
-            price = float(usd)
+            try:
+                price = float(usd)
+            except (TypeError, ValueError):
+                return None  # "abc": not a price, and not guessed at
+            if not math.isfinite(price) or price < 0:
+                return None
             description = dim.get("description", "").lower()
             if price == 0 and "reserved" in description:
                 continue
@@ -74,13 +81,13 @@ def parse_price_list(items: list[str]) -> ParseResult:
             item = json.loads(raw) if isinstance(raw, str) else raw
             product = item["product"]
             attributes = product.get("attributes", {})
-            sku = product.get("sku", "?")
-        except (ValueError, KeyError, TypeError):
+            sku = printable(str(product.get("sku", "?")))[:40]
+            usagetype = str(attributes.get("usagetype", ""))
+        except (ValueError, KeyError, TypeError, AttributeError):
             result.unreadable.append("a PriceList entry that is not product JSON")
             continue
-        usagetype = attributes.get("usagetype", "")
         region = attributes.get("regionCode")
-        label = f"{sku} ({usagetype or 'no usagetype'})"
+        label = f"{sku} ({printable(usagetype)[:80] or 'no usagetype'})"
         if "ExtendedSupport" in usagetype:
             result.skipped.append(f"{label}: extended-support surcharge")
             continue
@@ -89,7 +96,10 @@ def parse_price_list(items: list[str]) -> ParseResult:
         if not region or not (serverless or node):
             result.unreadable.append(f"{label}: not a serverless or node usage type costwise knows")
             continue
-        price = _on_demand_price(item)
+        try:
+            price = _on_demand_price(item)
+        except (AttributeError, TypeError):
+            price = None
         if price is None:
             result.unreadable.append(f"{label}: no single on-demand USD price")
             continue

@@ -68,8 +68,10 @@ def interval_label(interval: float) -> str:
 
 
 def md_escape(text: object) -> str:
-    """Escape text for a GitHub Markdown table cell: pipes, HTML and newlines."""
-    out = str(text)
+    """Escape text for a GitHub Markdown table cell: pipes, HTML, newlines and control characters."""
+    from costwise.fmt import printable
+
+    out = printable(" ".join(str(text).splitlines()))
     for char, repl in (
         ("\\", "\\\\"),
         ("&", "&amp;"),

@@ -6,6 +6,7 @@ import io
 import re
 
 from costwise.analysis.estimate import EnvironmentResult
+from costwise.fmt import printable
 from costwise.render import interval_label
 from costwise.usage import busiest_ecpu_per_second, mean_ecpu_per_second
 
@@ -69,7 +70,7 @@ def environment_chart(env: EnvironmentResult) -> str | None:
     svg = _SVG_START.sub(r"\1", buffer.getvalue(), count=1)
     # scale with the page: drop the fixed size, keep the viewBox
     svg = re.sub(r'<svg([^>]*?) width="[^"]+" height="[^"]+"', r'<svg\1 width="100%" role="img"', svg, count=1)
-    title = f"{env.env}: hourly storage and ECPU/s with limits and projection"
+    title = f"{printable(env.env)}: hourly storage and ECPU/s with limits and projection"
     return svg.replace(">", f"><title>{_xml_escape(title)}</title>", 1)
 
 

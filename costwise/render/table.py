@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from costwise.fmt import money
+from costwise.fmt import money, printable
 from costwise.render import horizon_label, interval_label
+
+
+def _t(value, style: str | None = None):
+    """A cell or line from outside text: rich markup is not interpreted, control characters are escaped."""
+    from rich.text import Text
+
+    return Text(printable(value), style=style or "")
 
 
 def _limit(current, recommended) -> str:
@@ -36,13 +43,13 @@ def estimate(report) -> list:
     for env in report.environments:
         h = env.history
         if env.error:
-            table.add_row(h.env, "-", "-", "-", "-", "-", Text("error", style="bold red"))
-            notes.append(Text.assemble((f"{h.env}: ", "bold"), (env.error, "red")))
+            table.add_row(_t(h.env), "-", "-", "-", "-", "-", Text("error", style="bold red"))
+            notes.append(Text.assemble((f"{printable(h.env)}: ", "bold"), (printable(env.error), "red")))
             continue
         p, a = env.projection, env.advice
         style = {"raise": "bold red", "set": "yellow", "lower": "cyan", "keep": "green"}[a.action]
         table.add_row(
-            h.env,
+            _t(h.env),
             _money(env.window_cost.total),
             _money(p.cost.total),
             f"{_money(p.low)}–{_money(p.high)}",
@@ -55,7 +62,7 @@ def estimate(report) -> list:
             lines.append(f"  • ECPU minimum, {a.ecpu_minimum['kind']}: {a.ecpu_minimum['why']}")
         lines += [f"  ⚠ {w}" for w in env.warnings]
         lines += [f"  → {alt['summary']}" for _, alt in sorted(env.alternatives.items(), reverse=True)]
-        notes.append(Text(f"{h.env} ({h.cache}, {h.engine}, {h.region}):\n" + "\n".join(lines)))
+        notes.append(_t(f"{h.env} ({h.cache}, {h.engine}, {h.region}):\n" + "\n".join(lines)))
     totals = report.total_projection()
     table.add_section()
     table.add_row("total", _money(report.total_window().total), _money(totals["total"]),
@@ -73,9 +80,9 @@ def whatif(result) -> list:
     table = Table(title=title, title_justify="left")
     table.add_column("")
     for r in results:
-        table.add_column(r.engine, justify="right")
+        table.add_column(_t(r.engine), justify="right")
     for label, values in aligned_rows(results):
-        table.add_row(label, *values, style="bold" if label.startswith("Total") else None)
+        table.add_row(label, *[_t(v) for v in values], style="bold" if label.startswith("Total") else None)
     notes = node_assumptions(results)
     if notes:
         table.caption = notes[0]
@@ -85,7 +92,6 @@ def whatif(result) -> list:
 
 def migrate(result) -> list:
     from rich.table import Table
-    from rich.text import Text
 
     table = Table(title_justify="left", show_header=False)
     table.add_column("")
@@ -93,7 +99,7 @@ def migrate(result) -> list:
     notes: list[str] = list(result.notes)
     if result.kind == "redis":
         r = result
-        table.title = f"{r.server} on ElastiCache Serverless ({r.engine}, {r.region})"
+        table.title = _t(f"{r.server} on ElastiCache Serverless ({r.engine}, {r.region})")
         table.add_row("Stored (dataset)", f"{r.storage_gb:,.3f} GB ({r.keys:,} keys; used memory {r.used_memory_gb:,.3f} GB)")
         table.add_row("Traffic", f"{r.commands_per_second:,.1f} commands/s, {r.kb_per_command:,.2f} KB each")
         table.add_row("ECPU/s", f"{r.ecpu_per_second:,.1f}")
@@ -103,15 +109,15 @@ def migrate(result) -> list:
                 table.add_row(f"  at {row.traffic_factor:g}x the traffic", money(row.monthly))
         table.add_row("Starting limits", f"{r.recommended_max_storage_gb:,} GB, {r.recommended_max_ecpu_per_second:,} ECPU/s (peak factor {r.peak_factor:g})")
         table.add_row("Worst case at those limits", money(r.ceiling.total))
-        return [table, *[Text(f"  • {n}") for n in notes]]
+        return [table, *[_t(f"  • {n}") for n in notes]]
     cluster, sl = result.cluster, result.serverless
-    table.title = (f"{result.replication_group} ({cluster.engine}, {result.region}) on ElastiCache Serverless "
-                   f"({sl.history.engine})")
-    table.add_row("Today", f"{cluster.nodes} x {cluster.node_type} ({cluster.primaries} primary, {cluster.replicas} replica): "
-                  + (f"{money(cluster.monthly)} a month" if cluster.monthly is not None else "price unknown"))
+    table.title = _t(f"{result.replication_group} ({cluster.engine}, {result.region}) on ElastiCache Serverless "
+                     f"({sl.history.engine})")
+    table.add_row("Today", _t(f"{cluster.nodes} x {cluster.node_type} ({cluster.primaries} primary, {cluster.replicas} replica): "
+                  + (f"{money(cluster.monthly)} a month" if cluster.monthly is not None else "price unknown")))
     if sl.error:
-        table.add_row("Serverless", Text(sl.error, style="red"))
-        return [table, *[Text(f"  • {n}") for n in notes]]
+        table.add_row("Serverless", _t(sl.error, style="red"))
+        return [table, *[_t(f"  • {n}") for n in notes]]
     p = sl.projection
     table.add_row("Window on serverless", f"{money(sl.window_cost.total)} for {sl.hours_with_data} hours")
     table.add_row(f"{horizon_label(sl.settings.horizon_hours).capitalize()} on serverless",
@@ -125,17 +131,17 @@ def migrate(result) -> list:
     table.add_row("ECPU/s", f"mean {usage['ecpu_per_second']['mean']:,.0f}, busiest minute {usage['ecpu_per_second']['max']:,.0f}")
     notes += p.notes + sl.warnings
     notes += [alt["summary"] for alt in sl.alternatives.values()]
-    return [table, *[Text(f"  • {n}") for n in notes]]
+    return [table, *[_t(f"  • {n}") for n in notes]]
 
 
 def pricing(listing) -> list:
     from rich.table import Table
 
-    table = Table(title=f"Prices from {listing.file}", title_justify="left")
+    table = Table(title=_t(f"Prices from {listing.file}"), title_justify="left")
     for column in ("region", "engine", "$/GB-hour", "$/M ECPU", "min GB", "as of", "confidence"):
         table.add_column(column, justify="right" if column.startswith(("$", "min")) else "left", no_wrap=True)
     for row in listing.rows:
-        table.add_row(row.region, row.engine, f"{row.storage_per_gb_hour:g}", f"{row.ecpu_per_million:g}",
+        table.add_row(_t(row.region), _t(row.engine), f"{row.storage_per_gb_hour:g}", f"{row.ecpu_per_million:g}",
                       f"{row.min_storage_gb:g}", row.as_of, row.confidence)
     out = [table]
     if listing.with_nodes:
@@ -144,7 +150,7 @@ def pricing(listing) -> list:
             node_table.add_column(column, justify="right" if column in ("$/hour", "GiB", "vCPU") else "left", no_wrap=True)
         for row in listing.rows:
             for node in row.nodes:
-                node_table.add_row(row.region, row.engine, node.name, f"{node.hourly:g}", f"{node.memory_gib:g}",
+                node_table.add_row(_t(row.region), _t(row.engine), _t(node.name), f"{node.hourly:g}", f"{node.memory_gib:g}",
                                    str(node.vcpu), node.confidence)
         out.append(node_table)
     return out
@@ -154,9 +160,9 @@ def pricing_changes(update) -> list:
     """`pricing update`'s diff: field, old and new rate."""
     from rich.table import Table
 
-    table = Table(title=f"{len(update.changes)} change(s) to {update.target}", title_justify="left")
+    table = Table(title=_t(f"{len(update.changes)} change(s) to {update.target}"), title_justify="left")
     for column in ("field", "old", "new"):
         table.add_column(column)
     for change in update.changes:
-        table.add_row(change.path, "—" if change.old is None else f"{change.old:g}", f"{change.new:g}")
+        table.add_row(_t(change.path), "—" if change.old is None else f"{change.old:g}", f"{change.new:g}")
     return [table]

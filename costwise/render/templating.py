@@ -15,8 +15,15 @@ def environment(kind: str):
     from costwise.resources import templates_dir
 
     loader = jinja2.FileSystemLoader(str(templates_dir()))
+    from costwise.fmt import printable
+
     if kind == "html":
-        return jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
+        # autoescape for HTML, and control characters shown escaped (an ESC byte in a name
+        # would still reach a terminal that `cat`s the file)
+        def html_finalize(value):
+            return value if isinstance(value, (Markup, int, float)) or value is None else printable(value)
+
+        return jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined, finalize=html_finalize,
                                   trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
     def finalize(value):

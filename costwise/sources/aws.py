@@ -1,8 +1,11 @@
 """The one module that talks to AWS. Everything else gets plain dicts and lists from here.
 
-Only read calls: DescribeServerlessCaches and GetMetricData. Retries are botocore's own
-(standard or adaptive mode); this module never loops on an error by itself. Errors are turned
-into `AwsError` with a message a person can act on.
+Only read calls: DescribeServerlessCaches, GetMetricData, DescribeReplicationGroups, GetProducts.
+Retries are botocore's own (standard or adaptive mode); this module never loops on an error by
+itself. Every call has a connect and a read timeout, and the whole run a deadline (`--timeout`):
+past it no further attempt is sent. A response without the field the call always returns is an
+error naming the call, never "no data". Errors are turned into `AwsError` with a message a person
+can act on.
 """
 
 from __future__ import annotations
@@ -20,21 +23,35 @@ THROTTLED = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooMa
 UNAVAILABLE = {"InvalidAction", "UnknownOperationException", "UnsupportedOperation", "NotImplemented", "InvalidParameterValue", "InvalidParameterCombination"}
 
 
+class DeadlineExceeded(AwsError):
+    """The run's --timeout passed: no further AWS call is attempted."""
+
+
 def describe_error(exc: BaseException, action: str) -> AwsError:
     """Turn a botocore failure into one clear line."""
+    from costwise.fmt import printable
+
     error = _describe_error(exc, action)
-    return AwsError(" ".join(str(error).split()))
+    return AwsError(printable(" ".join(str(error).split()))[:400])
 
 
 def _describe_error(exc: BaseException, action: str) -> AwsError:
     from botocore import exceptions as bex
 
+    if isinstance(exc, DeadlineExceeded):
+        return AwsError(f"{action}: {exc}")
+    if isinstance(exc, AwsError):  # already names its call
+        return exc
     if isinstance(exc, (bex.NoCredentialsError, bex.PartialCredentialsError)):
         return AwsError(f"{action}: no AWS credentials found (set AWS_PROFILE or --profile, or run inside a role)")
     if isinstance(exc, bex.ProfileNotFound):
         return AwsError(f"{action}: {exc}")
-    if isinstance(exc, (bex.EndpointConnectionError, bex.ConnectTimeoutError, bex.ReadTimeoutError)):
+    if isinstance(exc, (bex.EndpointConnectionError, bex.ConnectTimeoutError, bex.ReadTimeoutError, bex.ConnectionClosedError)):
         return AwsError(f"{action}: cannot reach AWS ({exc})")
+    from botocore.parsers import ResponseParserError
+
+    if isinstance(exc, ResponseParserError):
+        return AwsError(f"{action}: the response could not be read (truncated or not from AWS)")
     if isinstance(exc, bex.ClientError):
         error = exc.response.get("Error", {})
         code = error.get("Code", "")
@@ -60,15 +77,33 @@ def is_unavailable(exc: BaseException) -> bool:
     return False
 
 
+DEFAULT_TIMEOUT = 300.0  # seconds for the whole run
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 30.0  # a GetMetricData page of 100,800 points answers in seconds
+
+
 @dataclass
 class AwsSession:
-    """Clients for one profile and endpoint, created lazily per service and region."""
+    """Clients for one profile and endpoint, created lazily per service and region, sharing one deadline."""
 
     profile: str | None = None
     endpoint_url: str | None = None
     retry_mode: str = "standard"
     max_attempts: int = 8
+    timeout: float = DEFAULT_TIMEOUT
     _clients: dict = field(default_factory=dict)
+    _deadline: float = 0.0
+
+    def __post_init__(self) -> None:
+        import time
+
+        self._deadline = time.monotonic() + self.timeout
+
+    def _before_send(self, request=None, **kwargs) -> None:
+        import time
+
+        if time.monotonic() > self._deadline:
+            raise DeadlineExceeded(f"no answer within the {self.timeout:g} s deadline (--timeout); gave up waiting for {getattr(request, 'url', 'AWS')}")
 
     def client(self, service: str, region: str):
         key = (service, region)
@@ -79,16 +114,21 @@ class AwsSession:
 
             config = Config(
                 retries={"mode": self.retry_mode, "max_attempts": self.max_attempts},
-                connect_timeout=10,
-                read_timeout=60,
+                connect_timeout=min(CONNECT_TIMEOUT, self.timeout),
+                read_timeout=min(READ_TIMEOUT, self.timeout),
                 user_agent_extra="costwise",
             )
             try:
                 session = boto3.session.Session(profile_name=self.profile, region_name=region)
                 # endpoint_url None lets botocore honour AWS_ENDPOINT_URL(_<SERVICE>) by itself.
-                self._clients[key] = session.client(service, region_name=region, endpoint_url=self.endpoint_url, config=config)
+                client = session.client(service, region_name=region, endpoint_url=self.endpoint_url, config=config)
             except bex.BotoCoreError as exc:
                 raise describe_error(exc, f"{service} client") from None
+            except ValueError as exc:  # an endpoint URL botocore cannot use
+                raise AwsError(f"{service} client: {exc}") from None
+            # every attempt, retries included, checks the run's deadline first
+            client.meta.events.register("before-send", self._before_send)
+            self._clients[key] = client
         return self._clients[key]
 
 
@@ -97,9 +137,16 @@ def describe_serverless_caches(client) -> dict[str, dict[str, Any]]:
     caches: dict[str, dict[str, Any]] = {}
     paginator = client.get_paginator("describe_serverless_caches")
     for page in paginator.paginate(PaginationConfig={"PageSize": 50}):
-        for cache in page.get("ServerlessCaches", []):
+        for cache in field_of(page, "ServerlessCaches", "DescribeServerlessCaches"):
             caches[cache["ServerlessCacheName"]] = cache
     return caches
+
+
+def field_of(response: dict, name: str, action: str):
+    """A field every successful response carries; its absence means a garbled or truncated body."""
+    if not isinstance(response, dict) or not isinstance(response.get(name), list):
+        raise AwsError(f"{action}: the response could not be read (no {name}; truncated or not from AWS)")
+    return response[name]
 
 
 @dataclass
@@ -136,7 +183,7 @@ def get_metric_data(
                 kwargs["NextToken"] = token
             response = client.get_metric_data(**kwargs)
             results.calls += 1
-            for item in response.get("MetricDataResults", []):
+            for item in field_of(response, "MetricDataResults", "GetMetricData"):
                 timestamps, values = results.series.setdefault(item["Id"], ([], []))
                 timestamps.extend(item.get("Timestamps", []))
                 values.extend(item.get("Values", []))
@@ -155,5 +202,5 @@ def get_products(client, service_code: str, filters: list[dict[str, str]]) -> li
     paginator = client.get_paginator("get_products")
     for page in paginator.paginate(ServiceCode=service_code, Filters=filters, FormatVersion="aws_v1",
                                    PaginationConfig={"PageSize": 100}):
-        items.extend(page.get("PriceList", []))
+        items.extend(field_of(page, "PriceList", "GetProducts"))
     return items

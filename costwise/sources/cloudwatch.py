@@ -11,12 +11,23 @@ from dataclasses import dataclass
 from typing import Callable
 
 from costwise.config import EnvConfig
-from costwise.errors import AwsError
+from costwise.errors import AwsError, InputError
+from costwise.fmt import shorten
 from costwise.pricing import normalize_engine
 from costwise.sources import aws
 from costwise.sources.frames import results_to_frames
 from costwise.usage import CurrentLimits, EnvHistory, History, Window
 from costwise.sources.plan import build_queries, plan_batches, planned_calls
+
+
+def cache_name_problem(name: str) -> str | None:
+    """Why AWS would refuse `name` as a serverless cache name (1..40 letters, digits, hyphens, a
+    letter first), or None."""
+    if not name:
+        return "empty name"
+    if len(name) > 40 or not name[0].isascii() or not name[0].isalpha() or not all(c.isascii() and (c.isalnum() or c == "-") for c in name):
+        return "not a serverless cache name (1 to 40 letters, digits and hyphens, starting with a letter)"
+    return None
 
 
 def limits_from_description(cache: dict) -> CurrentLimits:
@@ -74,6 +85,11 @@ def collect_history(
         for env in region_envs:
             hist = EnvHistory(env=env.name, cache=env.cache, engine=env.engine, region=region, budget=env.budget)
             results[env.name] = hist
+            problem = cache_name_problem(env.cache)
+            if problem:
+                # one bad name would make AWS reject the whole batch: this environment fails alone
+                hist.error = f"cache {shorten(env.cache)}: {problem}"
+                continue
             if described is None:
                 hist.limits = limits_from_config(env)
                 what = "costwise.yaml" if hist.limits.source == "config" else "nowhere (no limits in costwise.yaml)"
@@ -85,7 +101,11 @@ def collect_history(
                 cache = described[env.cache]
                 hist.limits = limits_from_description(cache)
                 if cache.get("Engine"):
-                    hist.engine = normalize_engine(cache["Engine"])
+                    try:
+                        hist.engine = normalize_engine(cache["Engine"])
+                    except InputError:
+                        hist.error = f"engine {shorten(cache['Engine'])} (from DescribeServerlessCaches) is not one costwise prices"
+                        continue
             if hist.engine is None:
                 hist.engine = "valkey"
                 hist.warnings.append("engine unknown (set engine: in costwise.yaml); priced as valkey")

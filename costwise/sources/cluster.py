@@ -78,7 +78,8 @@ class ClusterSource:
         group_id, region, window = self.group_id, self.region, self.window
         client = self.session.client("elasticache", region)
         try:
-            groups = client.describe_replication_groups(ReplicationGroupId=group_id).get("ReplicationGroups", [])
+            groups = aws.field_of(client.describe_replication_groups(ReplicationGroupId=group_id), "ReplicationGroups",
+                                  "DescribeReplicationGroups")
         except Exception as exc:
             from botocore.exceptions import ClientError
 

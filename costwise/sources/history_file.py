@@ -60,7 +60,9 @@ def save_history(history: History, path: str | Path) -> None:
 
     path = Path(path)
     table, meta = history_to_table(history)
-    suffix = ".csv" if str(path) == STDOUT else path.suffix.lower()
+    suffix = path.suffix.lower()
+    if str(path) == STDOUT or (suffix not in (".csv", ".parquet") and path.exists() and not path.is_file()):
+        suffix = ".csv"  # standard output, or a device or FIFO: CSV
     if suffix == ".parquet":
         require_parquet(path)
         table.attrs["costwise"] = json.dumps(meta)
