@@ -111,6 +111,8 @@ def estimate(opts: SourceOptions, pricing: Path | None = None, budget: float | N
     from costwise.analysis.estimate import build_report
     from costwise.pricing import load_pricing
 
+    if budget is not None and not 0 <= budget < 1e12:  # NaN fails this too
+        raise InputError("--budget: a number of US dollars a month, 0 or more")
     usage = read_usage(opts, progress)
     cfg = usage.config
     prices = load_pricing(pricing if pricing is not None else (cfg.pricing if cfg is not None else None))

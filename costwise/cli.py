@@ -333,18 +333,38 @@ def pricing_update(
         _say(f"dry run: nothing written; add --write to save {update.target}")
 
 
+INTERRUPTED = 130
+
+
+def _is_usage_error(exc: Exception) -> bool:
+    # typer vendors its own click: its UsageError is recognised by shape, not by class
+    return isinstance(getattr(exc, "exit_code", None), int) and callable(getattr(exc, "format_message", None))
+
+
 def main() -> None:
     """Console entry point: user errors become one line on stderr and an exit code."""
     try:
-        app()
+        code = app(standalone_mode=False)  # errors come here, to be one line each
     except CostwiseError as exc:
         _say(f"costwise: error: {exc}")
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, typer.Abort):
         _say("costwise: interrupted")
-        sys.exit(130)
+        sys.exit(INTERRUPTED)
+    except BrokenPipeError:  # `costwise ... | head`: the reader left; nothing more to say
+        sys.stderr.close()
+        sys.exit(1)
     except Exception as exc:  # a bug, not a user error: still one line unless asked for more
+        if _is_usage_error(exc):  # an option typer refused: a bad value, a missing option, no command
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                app([*sys.argv[1:], "--help"], standalone_mode=False)
+            else:
+                _say(f"costwise: error: {exc.format_message()} (see --help)")
+            sys.exit(exc.exit_code)
         if os.environ.get("COSTWISE_DEBUG"):
             raise
         _say(f"costwise: internal error: {type(exc).__name__}: {exc} (set COSTWISE_DEBUG=1 for a traceback)")
         sys.exit(1)
+    if code == INTERRUPTED:  # typer turns Ctrl-C inside a command into exit code 130, silently
+        _say("costwise: interrupted")
+    sys.exit(code or 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from costwise.errors import InputError
@@ -65,6 +66,11 @@ def build_workload(
     max_ecpu_per_second: float | None = None,
 ) -> Workload:
     """Validate whatif's options and turn them into a steady workload."""
+    for option, value in (("--storage-gb", storage_gb), ("--ecpu-per-second", ecpu_per_second), ("--requests-per-day", requests_per_day),
+                          ("--kb-per-request", kb_per_request), ("--ecpu-per-request", ecpu_per_request),
+                          ("--max-storage-gb", max_storage_gb), ("--max-ecpu-per-second", max_ecpu_per_second)):
+        if value is not None and not math.isfinite(value):
+            raise InputError(f"{option}: {value} is not a finite number")
     if storage_gb is None or storage_gb < 0:
         raise InputError("--storage-gb must be 0 or more")
     if ecpu_per_second is not None and requests_per_day is not None:
