@@ -63,7 +63,8 @@ def _describe_error(exc: BaseException, action: str) -> AwsError:
         return AwsError(f"{action}: {code}: {message}".rstrip(": "))
     if isinstance(exc, bex.BotoCoreError):
         return AwsError(f"{action}: {exc}")
-    return AwsError(f"{action}: {type(exc).__name__}: {exc}")
+    # anything else came from reading a body that is not what AWS sends
+    return AwsError(f"{action}: the response could not be read ({type(exc).__name__}; truncated or not from AWS)")
 
 
 def is_unavailable(exc: BaseException) -> bool:

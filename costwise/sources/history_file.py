@@ -7,6 +7,7 @@ and a JSON header with the window and each environment's limits, engine, region 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from costwise.errors import InputError
@@ -32,6 +33,7 @@ def history_to_table(history: History):
     table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
     meta = {
         "format": FILE_FORMAT,
+        "rows": int(len(table)),  # a file cut at a row's end is one short of this
         "window": {"start": iso_utc(history.window.start), "end": iso_utc(history.window.end)},
         "source": history.source,
         "environments": [env.meta() for env in history.environments],
@@ -118,6 +120,10 @@ def load_history(path: str | Path, source_label: str | None = None) -> History:
         elif suffix == ".csv":
             with open(path, "rb") as handle:
                 first = handle.readline(1 << 20).decode("utf-8")
+                if handle.seek(0, os.SEEK_END) > 0:
+                    handle.seek(-1, os.SEEK_END)
+                    if handle.read(1) != b"\n":
+                        raise InputError(f"{path}: truncated (its last line has no end); fetch it again")
             if not first.startswith("# "):
                 raise InputError(f"{path}: not a costwise history file (first line should be its '# {{...}}' header)")
             meta_text = first[2:]
@@ -144,6 +150,10 @@ def load_history(path: str | Path, source_label: str | None = None) -> History:
     if not 0 < window.hours <= MAX_YEARS * 8784 or window.start.minute or window.start.second:
         raise InputError(f"{path}: header window {iso_utc(window.start)} to {iso_utc(window.end)} is not whole hours within two years")
     _validate_rows(path, table, window, csv=suffix == ".csv")
+    counted = meta.get("rows")
+    if isinstance(counted, int) and counted != len(table):
+        what = "truncated" if len(table) < counted else "edited"
+        raise InputError(f"{path}: {what} ({len(table):,} rows, its header counts {counted:,}); fetch it again")
     for column in ("env", "cache"):
         table[column] = table[column].astype(str).map(_unescape_name) if suffix == ".csv" else table[column].astype(str)
     groups = {name: group for name, group in table.groupby("env", sort=False)}

@@ -1,0 +1,121 @@
+"""A fault-injecting AWS endpoint on 127.0.0.1 for the hostile-input tests.
+
+It answers what moto cannot (DescribeServerlessCaches), forwards the rest to moto, and on request
+misbehaves for one operation: hangs (accepts and never answers, for at most HANG_SECONDS), answers
+200 with garbage, or forwards and cuts the body in half (a truncated response). Bounded: each
+connection is served by a daemon thread that ends on its own.
+"""
+
+from __future__ import annotations
+
+import http.client
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+HANG_SECONDS = 20.0
+
+
+def operation_of(path: str, headers, body: bytes) -> str:
+    """The AWS operation a request is for, whatever the protocol (query, JSON, RPC v2 CBOR)."""
+    if "/operation/" in path:
+        return path.rsplit("/operation/", 1)[1]
+    target = headers.get("X-Amz-Target", "")
+    if target:
+        return target.rsplit(".", 1)[-1]
+    try:
+        return parse_qs(body.decode())["Action"][0]
+    except (KeyError, UnicodeDecodeError):
+        return "?"
+
+
+def serverless_caches_xml(caches: list[dict]) -> bytes:
+    """DescribeServerlessCaches as the query protocol answers it."""
+    members = []
+    for cache in caches:
+        limits = ""
+        if cache.get("max_storage") or cache.get("max_ecpu"):
+            limits = "<CacheUsageLimits>"
+            if cache.get("max_storage"):
+                limits += f"<DataStorage><Maximum>{cache['max_storage']}</Maximum><Unit>GB</Unit></DataStorage>"
+            if cache.get("max_ecpu"):
+                limits += f"<ECPUPerSecond><Maximum>{cache['max_ecpu']}</Maximum></ECPUPerSecond>"
+            limits += "</CacheUsageLimits>"
+        members.append(f"<member><ServerlessCacheName>{cache['name']}</ServerlessCacheName><Engine>{cache.get('engine', 'valkey')}</Engine>"
+                       f"<Status>available</Status>{limits}</member>")
+    return ('<DescribeServerlessCachesResponse xmlns="http://elasticache.amazonaws.com/doc/2015-02-02/">'
+            f"<DescribeServerlessCachesResult><ServerlessCaches>{''.join(members)}</ServerlessCaches></DescribeServerlessCachesResult>"
+            "<ResponseMetadata><RequestId>fault-1</RequestId></ResponseMetadata></DescribeServerlessCachesResponse>").encode()
+
+
+class FaultServer:
+    """faults: operation -> "hang" | "garbage" | "truncate"; caches: what DescribeServerlessCaches lists."""
+
+    def __init__(self, upstream: str | None = None, caches: list[dict] | None = None, faults: dict[str, str] | None = None):
+        self.upstream = urlsplit(upstream) if upstream else None
+        self.caches = caches or []
+        self.faults = faults or {}
+        self.seen: list[str] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):  # quiet
+                pass
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                operation = operation_of(self.path, self.headers, body)
+                server.seen.append(operation)
+                fault = server.faults.get(operation)
+                if fault == "hang":
+                    time.sleep(HANG_SECONDS)  # accepted, never answered (bounded)
+                    self.close_connection = True
+                    return
+                if fault == "garbage":
+                    self._reply(200, {"Content-Type": self.headers.get("Content-Type", "text/plain"),
+                                      "smithy-protocol": "rpc-v2-cbor"}, b"\xff<<not an AWS response>>\x00")
+                    return
+                if operation == "DescribeServerlessCaches":
+                    self._reply(200, {"Content-Type": "text/xml"}, serverless_caches_xml(server.caches))
+                    return
+                status, headers, payload = server.forward(self.command, self.path, self.headers, body)
+                if fault == "truncate":
+                    payload = payload[: len(payload) // 2]
+                self._reply(status, headers, payload)
+
+            def _reply(self, status, headers, payload):
+                self.send_response(status)
+                for name, value in headers.items():
+                    if name.lower() not in ("content-length", "transfer-encoding", "connection", "date", "server"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def forward(self, method: str, path: str, headers, body: bytes):
+        if self.upstream is None:
+            return 500, {"Content-Type": "text/plain"}, b"no upstream"
+        conn = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=30)
+        try:
+            conn.request(method, path, body=body, headers={k: v for k, v in headers.items() if k.lower() != "host"})
+            response = conn.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            conn.close()
+
+    def __enter__(self) -> "FaultServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
