@@ -434,8 +434,10 @@ def test_garbage_from_a_fake_server_is_one_line():
         result = costwise("migrate", "--from-redis", f"redis://127.0.0.1:{port}", "--sample", "1s")
     finally:
         listener.close()
-    assert result.code in (1, 2), result.err
-    assert len(result.lines()) <= 2 and "Traceback" not in result.err and "internal error" not in result.err
+    # a URL that is not a Redis server is bad input: one line (after the "sampling ..." progress line)
+    assert result.code == 2, result.err
+    assert result.lines()[-1].startswith("costwise: error: --from-redis: redis://127.0.0.1:") and "not a Redis or Valkey server" in result.err
+    assert len(result.lines()) == 2 and "Traceback" not in result.err and "internal error" not in result.err
 
 
 # ---- the promise itself: bad input is one line and exit 2 ---------------------------------------

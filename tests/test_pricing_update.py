@@ -162,3 +162,18 @@ def test_show(cli):
     (row,) = data["rates"]
     assert (row["storage_per_gb_hour"], row["ecpu_per_million"], row["min_storage_gb"]) == (0.0837, 0.00227, 0.1)
     assert {"name": "cache.t4g.micro", "hourly": 0.0128, "memory_gib": 0.5, "vcpu": 2, "confidence": "high"} in row["nodes"]
+
+
+def test_a_price_that_is_not_a_number_is_reported_not_guessed():
+    from costwise.pricing.pricelist import parse_price_list
+
+    parsed = parse_price_list([
+        product("ABC1", "CachedData:Valkey", "us-east-1", SL, "abc", "GB-Hours"),
+        product("ABC2", "CachedData:Valkey", "us-east-1", SL, "NaN", "GB-Hours"),
+        product("ABC3\x1b[2J", "CachedData:Valkey", "us-east-1", SL, "-1", "GB-Hours"),
+        "{not json",
+    ])
+    assert parsed.rates == []
+    assert [line.split(" ")[0] for line in parsed.unreadable[:3]] == ["ABC1", "ABC2", "ABC3\\x1b[2J"]
+    assert all("no single on-demand USD price" in line for line in parsed.unreadable[:3])
+    assert parsed.unreadable[3] == "a PriceList entry that is not product JSON"

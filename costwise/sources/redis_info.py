@@ -104,7 +104,7 @@ def sample_info(url: str, seconds: float, tls: bool = False, timeout: float = 10
         reason = _clean(str(exc).split(". ")[0] or type(exc).__name__, url)
         raise CostwiseError(f"cannot connect to {shown}: {reason}") from None
     except redis.exceptions.RedisError as exc:  # a reply redis-py could not parse: not a Redis server
-        raise CostwiseError(f"{shown}: the server's reply could not be read ({_clean(type(exc).__name__, url)})") from None
+        raise InputError(f"--from-redis: {shown} is not a Redis or Valkey server (its reply could not be read: {_clean(type(exc).__name__, url)})") from None
     except ValueError as exc:  # from_url: a URL it cannot use
         raise InputError(f"--from-redis: {shown}: {_clean(str(exc), url)}") from None
     finally:
@@ -116,7 +116,7 @@ def sample_info(url: str, seconds: float, tls: bool = False, timeout: float = 10
 
     for reply in (first, second, third):
         if not isinstance(reply, dict) or not any(str(k).startswith("used_memory") for k in reply):
-            raise CostwiseError(f"{shown}: the INFO reply is not a Redis or Valkey server's")
+            raise InputError(f"--from-redis: {shown} is not a Redis or Valkey server (its INFO reply is not one)")
 
     def moved(info: dict) -> float:
         return float(info.get("total_net_input_bytes", 0)) + float(info.get("total_net_output_bytes", 0))
