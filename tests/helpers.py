@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import socket
+import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -19,3 +23,26 @@ def frame(storage_gb, ecpu_per_hour, index=INDEX):
     ecpu = np.broadcast_to(np.asarray(ecpu_per_hour, dtype=float), (len(index),))
     return pd.DataFrame({"storage_avg_bytes": storage, "storage_max_bytes": storage, "ecpu_sum": ecpu,
                          "ecpu_max_minute": ecpu / 60, "throttled_sum": 0.0}, index=index)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_redis_server(folder: Path, *extra: str) -> tuple[subprocess.Popen, str] | None:
+    """A redis-server of this machine's on 127.0.0.1 (None when there is none), ready for clients."""
+    server = shutil.which("redis-server")
+    if server is None:
+        return None
+    port = free_port()
+    proc = subprocess.Popen([server, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
+                             "--dir", str(folder), *extra], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    return proc, f"redis://127.0.0.1:{port}"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import stat
@@ -26,7 +25,7 @@ import pytest
 
 from tests.awsfakes import put_hourly
 from tests.faultserver import FaultServer
-from tests.helpers import REPO
+from tests.helpers import REPO, start_redis_server
 
 GIB = 2**30
 AS_OF = "2026-11-20T00:00:00Z"
@@ -377,30 +376,15 @@ def test_a_garbled_price_list_is_an_error_and_writes_nothing(aws_env, tmp_path):
 # ---- Redis ------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def redis_without_hello(tmp_path):
-    server = shutil.which("redis-server")
-    if server is None:
+    started = start_redis_server(tmp_path, "--rename-command", "HELLO", "")  # as old servers, or hardened ones
+    if started is None:
         if os.environ.get("CI"):
             pytest.fail("redis-server is required in CI (.ci/run installs it)")
         pytest.skip("redis-server not installed")
-    port = _free_port()
-    proc = subprocess.Popen([server, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
-                             "--dir", str(tmp_path), "--rename-command", "HELLO", ""],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}"
+    proc, url = started
+    yield url
     proc.terminate()
     proc.wait(timeout=10)
 

@@ -4,23 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
 
 import pytest
 
-from tests.helpers import REPO
+from tests.helpers import REPO, free_port, start_redis_server
 
 redis = pytest.importorskip("redis")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -29,23 +21,13 @@ def redis_url(tmp_path_factory):
     if url:
         yield url
         return
-    server = shutil.which("redis-server")
-    if server is None:
+    started = start_redis_server(tmp_path_factory.mktemp("redis"))
+    if started is None:
         if os.environ.get("CI"):
             pytest.fail("redis-server is required in CI (.ci/run installs and starts it)")
         pytest.skip("redis-server not installed")
-    port = _free_port()
-    folder = tmp_path_factory.mktemp("redis")
-    proc = subprocess.Popen([server, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(folder)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    client = redis.Redis(port=port)
-    for _ in range(100):
-        try:
-            client.ping()
-            break
-        except redis.exceptions.ConnectionError:
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}"
+    proc, url = started
+    yield url
     proc.terminate()
     proc.wait(timeout=10)
 
@@ -122,7 +104,7 @@ def test_small_commands_cost_one_ecpu_each(redis_url, server):
 
 
 def test_unreachable_server_is_one_line(cli):
-    result = cli("migrate", "--from-redis", f"redis://127.0.0.1:{_free_port()}", "--sample", "1s")
+    result = cli("migrate", "--from-redis", f"redis://127.0.0.1:{free_port()}", "--sample", "1s")
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert lines[-1].startswith("costwise: error: cannot connect to redis://127.0.0.1:")

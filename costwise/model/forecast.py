@@ -85,7 +85,7 @@ def _slots(index, weekly: bool) -> np.ndarray:
     return (np.asarray(index.day_of_week) * 24 + hours) if weekly else hours
 
 
-def _daily(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def daily_means(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Daily means over blocks ending at the last hour (oldest first), and each hour's block (0 = oldest)."""
     n = values.size
     back = (n - 1 - np.arange(n)) // HOURS_PER_DAY  # 0 is the newest block
@@ -354,7 +354,7 @@ def fit_series(values: np.ndarray, index, settings: SizingSettings) -> SeriesFit
     # Only the stretch since the first datapoint is history; a cache created mid-window has none before.
     first = int(np.argmax(finite))
     values, index = values[first:], index[first:]
-    daily, day_of_hour = _daily(values)
+    daily, day_of_hour = daily_means(values)
     n_days = daily.size
     x = -(n_days - np.arange(n_days) - 0.5)  # day centres, in days before as_of
     weekly = values.size / HOURS_PER_DAY >= settings.weekly_min_days

@@ -28,7 +28,7 @@ import numpy as np
 from costwise.fmt import money
 from costwise.limits import MIN_ECPU_LIMIT, clamp_ecpu_limit, clamp_storage_limit
 from costwise.model.cost import Ceiling, ceiling_cost, ecpu_cost
-from costwise.model.forecast import HOURS_PER_DAY, Projection, SeriesFit
+from costwise.model.forecast import HOURS_PER_DAY, Projection, SeriesFit, daily_means
 from costwise.model.settings import SizingSettings
 from costwise.usage import busiest_ecpu_per_second, mean_ecpu_per_second
 
@@ -94,19 +94,15 @@ def _since(frame, start):
 
 
 def _daily_max_ratio(peaks: np.ndarray, level_per_hour: np.ndarray) -> np.ndarray:
-    """Each day's largest peak over that day's mean level (days counted back from the last hour)."""
-    n = peaks.size
-    back = (n - 1 - np.arange(n)) // HOURS_PER_DAY
-    n_days = int(back[0]) + 1 if n else 0
-    ok_level = np.isfinite(level_per_hour)
-    sums = np.bincount(back, weights=np.where(ok_level, level_per_hour, 0.0), minlength=n_days)
-    counts = np.bincount(back, weights=ok_level.astype(float), minlength=n_days)
+    """Each day's largest peak over that day's mean level (the forecast's daily blocks)."""
+    if peaks.size == 0:
+        return peaks
+    day_level, day_of_hour = daily_means(level_per_hour)
     with np.errstate(invalid="ignore", divide="ignore"):
-        day_level = sums / counts
-        ratio = peaks / day_level[back]
+        ratio = peaks / day_level[day_of_hour]
     ratio[~np.isfinite(ratio)] = -np.inf
-    maxima = np.full(n_days, -np.inf)
-    np.maximum.at(maxima, back, ratio)
+    maxima = np.full(day_level.size, -np.inf)
+    np.maximum.at(maxima, day_of_hour, ratio)
     return maxima[np.isfinite(maxima) & (maxima > 0)]
 
 
