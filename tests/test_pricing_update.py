@@ -119,7 +119,8 @@ def test_merge_keeps_untouched_entries_and_records_sources():
     assert entry == {"value": 0.084, "source": "AWS Price List API, SKU AAA1", "as_of": "2026-11-26", "confidence": "high"}
     assert data["regions"]["eu-west-1"] == raw["regions"]["eu-west-1"]  # not asked for: untouched
     assert data["regions"]["us-east-1"]["memcached"] == raw["regions"]["us-east-1"]["memcached"]  # engine not asked for
-    assert "cache.m5.large" not in data["regions"]["us-east-1"]["redis-oss"]["nodes"]  # not a compared family
+    # a family the refresh does not read (m5) is kept as the file had it, Extended Support included
+    assert data["regions"]["us-east-1"]["redis-oss"]["nodes"]["cache.m5.large"] == raw["regions"]["us-east-1"]["redis-oss"]["nodes"]["cache.m5.large"]
 
 
 def test_update_round_trip_through_the_cli(run, aws_env, monkeypatch, tmp_path):

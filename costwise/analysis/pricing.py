@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from costwise.pricing import ENGINES, NodeType, PriceBook, normalize_engine
@@ -44,7 +44,8 @@ class PriceListing:
             data = {"region": row.region, "engine": row.engine, "storage_per_gb_hour": row.storage_per_gb_hour,
                     "ecpu_per_million": row.ecpu_per_million, "min_storage_gb": row.min_storage_gb, "sources": row.sources}
             if self.with_nodes:
-                data["nodes"] = [vars(n) for n in row.nodes]
+                data["nodes"] = [{**asdict(n), "reserved": [asdict(r) for r in n.reserved],
+                                  "extended_support": dict(n.extended_support)} for n in row.nodes]
             rows.append(data)
         return {"file": str(self.file), "bytes_per_gb": self.bytes_per_gb, "hours_per_month": self.hours_per_month, "rates": rows}
 

@@ -9,6 +9,7 @@ from costwise.pricing.book import (  # noqa: F401  (the package's public names)
     PriceBook,
     Rates,
     RateSource,
+    ReservedOffering,
     load_pricing,
     normalize_engine,
     validate_pricing,

@@ -20,6 +20,8 @@ ENGINES = ("valkey", "redis-oss", "memcached")
 # AWS region codes: us-east-1, eu-central-2, ap-southeast-5, us-gov-west-1, cn-north-1, ...
 REGION_CODE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 RATE_FIELDS = ("storage_per_gb_hour", "ecpu_per_million", "min_storage_gb")
+PLAN_FIELDS = ("storage_per_gb_hour", "ecpu_per_million")  # what a Database Savings Plan discounts
+EXTENDED_SUPPORT_BANDS = ("yr1_yr2", "yr3")
 
 # DescribeServerlessCaches and people say "redis"; pricing says "redis-oss".
 # (The Price List writes "Redis OSS" too, which pricelist squeezes to "redisoss".)
@@ -51,15 +53,49 @@ class Rates:
         return any(s.confidence == "low" for s in self.sources.values())
 
 
+HOURS_PER_YEAR = 8760
+PAYMENT_OPTIONS = ("no-upfront", "partial-upfront", "all-upfront")
+
+
+@dataclass(frozen=True)
+class ReservedOffering:
+    """A reserved node: a term, a payment option, an upfront and an hourly price."""
+
+    term_years: int
+    payment: str
+    upfront: float
+    hourly: float
+
+    @property
+    def effective_hourly(self) -> float:
+        """upfront / term hours + hourly (DOMAIN.md)."""
+        return self.upfront / (self.term_years * HOURS_PER_YEAR) + self.hourly
+
+    @property
+    def label(self) -> str:
+        return f"reserved {self.term_years} year{'s' if self.term_years > 1 else ''}, {self.payment.replace('-', ' ')}"
+
+
 @dataclass(frozen=True)
 class NodeType:
-    """A node-based cache node: on-demand $/hour, memory and vCPUs."""
+    """A node-based cache node: on-demand $/hour, memory and vCPUs; where known, its reserved
+    offerings, its Database Savings Plan rate and its Extended Support surcharges."""
 
     name: str
     hourly: float
     memory_gib: float
     vcpu: int
     confidence: str = "unknown"
+    savings_plan_hourly: float | None = None
+    reserved: tuple[ReservedOffering, ...] = ()
+    extended_support: tuple[tuple[str, float], ...] = ()  # (year band, surcharge $/hour)
+
+    @property
+    def best_reserved(self) -> ReservedOffering | None:
+        return min(self.reserved, key=lambda r: r.effective_hourly) if self.reserved else None
+
+    def surcharge(self, band: str) -> float:
+        return dict(self.extended_support).get(band, 0.0)
 
 
 @dataclass(frozen=True)
@@ -107,12 +143,30 @@ class PriceBook:
 
 
     def node_types(self, region: str, engine: str) -> list[NodeType]:
-        """Node-based on-demand prices for this region and engine (empty when none are known)."""
+        """Node-based prices for this region and engine (empty when none are known)."""
         entry = self.raw["regions"].get(region, {}).get(normalize_engine(engine), {})
         return [
-            NodeType(name, float(n["hourly"]), float(n["memory_gib"]), int(n["vcpu"]), str(n.get("confidence", "unknown")))
+            NodeType(name, float(n["hourly"]), float(n["memory_gib"]), int(n["vcpu"]), str(n.get("confidence", "unknown")),
+                     float(n["savings_plan_hourly"]) if n.get("savings_plan_hourly") is not None else None,
+                     tuple(ReservedOffering(int(r["term_years"]), str(r["payment"]), float(r["upfront"]), float(r["hourly"]))
+                           for r in n.get("reserved") or ()),
+                     tuple((band, float(v)) for band, v in (n.get("extended_support") or {}).items()))
             for name, n in sorted((entry.get("nodes") or {}).items())
         ]
+
+    def savings_plan_rates(self, region: str, engine: str) -> "Rates | None":
+        """Serverless rates under a Database Savings Plan (Valkey only), or None where none are known."""
+        entry = self.raw["regions"].get(region, {}).get(normalize_engine(engine), {})
+        plan = entry.get("savings_plan")
+        if not plan:
+            return None
+        on_demand = self.rates(region, engine)
+        return Rates(region=on_demand.region, engine=on_demand.engine,
+                     storage_per_gb_hour=float(plan["storage_per_gb_hour"]["value"]),
+                     ecpu_per_million=float(plan["ecpu_per_million"]["value"]),
+                     min_storage_gb=on_demand.min_storage_gb, bytes_per_gb=self.bytes_per_gb, hours_per_month=self.hours_per_month,
+                     sources={name: RateSource(str(plan[name].get("source", "")), str(plan[name].get("as_of", "")),
+                                               str(plan[name].get("confidence", "unknown"))) for name in PLAN_FIELDS})
 
 
 def normalize_engine(engine: str) -> str:
@@ -138,6 +192,48 @@ def _mapping(path: Path, field: str, value: Any) -> dict:
     if not isinstance(value, dict):
         raise InputError(f"{path}: {field}: expected a mapping, got {type(value).__name__}")
     return value
+
+
+def _rate(path: Path, where: str, entry: dict, field: str) -> None:
+    """A rate: `field: {value, source, as_of, confidence}` (or the short `field: 0.0837`, normalised)."""
+    if field not in entry:
+        raise InputError(f"{path}: {where}.{field}: missing field")
+    rate = entry[field]
+    if not isinstance(rate, dict):
+        rate = entry[field] = {"value": rate}
+    if "value" not in rate:
+        raise InputError(f"{path}: {where}.{field}.value: missing field")
+    _number(path, f"{where}.{field}.value", rate["value"], positive=True)
+
+
+def _node_extras(path: Path, where: str, engine: str, node: dict) -> None:
+    """A node's optional Savings Plan rate, reserved offerings and Extended Support surcharges."""
+    if node.get("savings_plan_hourly") is not None:
+        if engine != "valkey":
+            raise InputError(f"{path}: {where}.savings_plan_hourly: Database Savings Plans cover Valkey nodes only")
+        _number(path, f"{where}.savings_plan_hourly", node["savings_plan_hourly"], positive=True)
+    reserved = node.get("reserved") or []
+    if not isinstance(reserved, list):
+        raise InputError(f"{path}: {where}.reserved: expected a list of offerings")
+    for i, offering in enumerate(reserved):
+        at = f"{where}.reserved[{i}]"
+        offering = _mapping(path, at, offering)
+        for key in ("term_years", "payment", "upfront", "hourly"):
+            if key not in offering:
+                raise InputError(f"{path}: {at}.{key}: missing field")
+        if offering["term_years"] not in (1, 3):
+            raise InputError(f"{path}: {at}.term_years: 1 or 3, got {offering['term_years']!r}")
+        if offering["payment"] not in PAYMENT_OPTIONS:
+            raise InputError(f"{path}: {at}.payment: one of {', '.join(PAYMENT_OPTIONS)}")
+        _number(path, f"{at}.upfront", offering["upfront"], positive=True)
+        _number(path, f"{at}.hourly", offering["hourly"], positive=True)
+    support = node.get("extended_support")
+    if support is not None:
+        support = _mapping(path, f"{where}.extended_support", support)
+        for band, value in support.items():
+            if band not in EXTENDED_SUPPORT_BANDS:
+                raise InputError(f"{path}: {where}.extended_support.{band}: unknown year band ({', '.join(EXTENDED_SUPPORT_BANDS)})")
+            _number(path, f"{where}.extended_support.{band}", value, positive=True)
 
 
 def validate_pricing(data: Any, path: Path) -> PriceBook:
@@ -166,16 +262,15 @@ def validate_pricing(data: Any, path: Path) -> PriceBook:
                 )
             entry = _mapping(path, f"regions.{region}.{engine}", entry)
             for field in RATE_FIELDS:
-                where = f"regions.{region}.{engine}.{field}"
-                if field not in entry:
-                    raise InputError(f"{path}: {where}: missing field")
-                rate = entry[field]
-                if not isinstance(rate, dict):
-                    # Accept the short form `field: 0.0837`, normalised to the long one.
-                    rate = entry[field] = {"value": rate}
-                if "value" not in rate:
-                    raise InputError(f"{path}: {where}.value: missing field")
-                _number(path, f"{where}.value", rate["value"], positive=True)
+                _rate(path, f"regions.{region}.{engine}", entry, field)
+            plan = entry.get("savings_plan")
+            if plan is not None:
+                where = f"regions.{region}.{engine}.savings_plan"
+                if engine != "valkey":
+                    raise InputError(f"{path}: {where}: Database Savings Plans cover Valkey only")
+                plan = _mapping(path, where, plan)
+                for field in PLAN_FIELDS:
+                    _rate(path, where, plan, field)
             nodes = entry.get("nodes") or {}
             _mapping(path, f"regions.{region}.{engine}.nodes", nodes)
             for node_name, node in nodes.items():
@@ -187,7 +282,8 @@ def validate_pricing(data: Any, path: Path) -> PriceBook:
                 _number(path, f"{where}.hourly", node["hourly"], positive=True)
                 _number(path, f"{where}.memory_gib", node["memory_gib"], positive=True, allow_zero=False)
                 _number(path, f"{where}.vcpu", node["vcpu"], positive=True, allow_zero=False)
-            unknown = set(entry) - set(RATE_FIELDS) - {"nodes"}
+                _node_extras(path, where, engine, node)
+            unknown = set(entry) - set(RATE_FIELDS) - {"nodes", "savings_plan"}
             if unknown:
                 raise InputError(f"{path}: regions.{region}.{engine}.{sorted(unknown)[0]}: unknown field")
     return PriceBook(path=path, bytes_per_gb=bytes_per_gb, hours_per_month=hours, raw=data)
