@@ -162,7 +162,13 @@ def test_show(cli):
     data = json.loads(result.stdout)
     (row,) = data["rates"]
     assert (row["storage_per_gb_hour"], row["ecpu_per_million"], row["min_storage_gb"]) == (0.0837, 0.00227, 0.1)
-    assert {"name": "cache.t4g.micro", "hourly": 0.0128, "memory_gib": 0.5, "vcpu": 2, "confidence": "high"} in row["nodes"]
+    nodes = {n["name"]: n for n in row["nodes"]}
+    micro = nodes["cache.t4g.micro"]
+    assert (micro["hourly"], micro["memory_gib"], micro["vcpu"], micro["confidence"]) == (0.0128, 0.5, 2, "high")
+    # generation 4: no Savings Plan; its reserved offerings are listed (1 year no upfront: 0.0128 x 0.68)
+    assert micro["savings_plan_hourly"] is None
+    assert {"term_years": 1, "payment": "no-upfront", "upfront": 0.0, "hourly": pytest.approx(0.008704)} in micro["reserved"]
+    assert nodes["cache.r7g.large"]["savings_plan_hourly"] == pytest.approx(0.1752 * 0.85)
 
 
 def test_a_price_that_is_not_a_number_is_reported_not_guessed():
