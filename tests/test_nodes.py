@@ -52,6 +52,24 @@ def test_whatif_compare_nodes(cli):
     assert nodes["node_type"] == "cache.t4g.micro" and nodes["nodes"] == 2
     assert nodes["monthly"] == pytest.approx(18.688)
     assert nodes["break_even"]["storage_gb"] == pytest.approx(0.20822, abs=1e-5)
-    assert "no reserved-node discounts" in " ".join(nodes["assumptions"])
+    assert "on-demand prices on both sides" in " ".join(nodes["assumptions"]) and nodes["break_even"]["prices"] == "on-demand"
+    # committed: the best reserved offering in the fixture is 3 years all upfront at 0.45 x on demand:
+    # upfront 0.0128 x 0.45 x 26,280 = 151.37 over 26,280 h = 0.00576/h; 2 nodes x 730 h = 8.41.
+    # t4g is generation 4: no Database Savings Plan
+    assert nodes["committed"]["reserved_monthly"] == pytest.approx(2 * 730 * round(0.0128 * 0.45 * 26280, 2) / 26280)
+    assert nodes["committed"]["reserved"] == "reserved 3 years, all upfront"
+    assert nodes["committed"]["savings_plan_monthly"] is None
     table = cli("whatif", "--storage-gb", "0.2", "--ecpu-per-second", "1000", "--compare-nodes")
     assert "2 x cache.t4g.micro: $18.69" in table.stdout
+
+
+def test_generation_7_valkey_nodes_show_their_savings_plan_price(prices, valkey):
+    r7g = [n for n in prices.node_types("us-east-1", "valkey") if n.name == "cache.r7g.large"]
+    c = compare_with_nodes(5, 5000, valkey, r7g)
+    # 5 GB fits one shard (13.07 GiB x 75% = 9.8): primary + replica, 2 x 0.1752 x 730 = 255.79 on demand;
+    # with a Database Savings Plan (the fixture: 15% off, 0.14892/h): 2 x 0.14892 x 730 = 217.42
+    assert (c.setup.nodes, c.setup.monthly) == (2, pytest.approx(255.792))
+    assert c.savings_plan_monthly == pytest.approx(217.4232)
+    # best reserved: 3 years all upfront, 0.1752 x 0.45 x 26,280 = 2,071.92 upfront = 0.07884/h: 2 x 730 x 0.07884 = 115.11
+    assert c.reserved_monthly == pytest.approx(2 * 730 * 2071.92 / 26280)
+    assert "$217.42 with a Database Savings Plan" in c.summary()

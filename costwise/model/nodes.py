@@ -1,7 +1,9 @@
 """Serverless vs node-based: the cheapest node setup that holds a workload, and the break-even. Pure.
 
 Assumptions, stated wherever the comparison is shown:
-- on-demand node prices, no reserved-node discounts;
+- the setup is chosen, and the break-even found, at on-demand prices on both sides; the same
+  setup's best reserved-node price (upfront / term hours + hourly) and Database Savings Plan price
+  (Valkey nodes of generation 7+) are shown beside it;
 - the dataset must fit the nodes' memory less ElastiCache's default 25% reserved memory;
 - one replica per shard for availability (`replicas`), except memcached, which has none;
 - throughput: a rule, not a model: each shard's primary serves up to `ecpu_per_vcpu` ECPU/s per vCPU
@@ -27,7 +29,7 @@ class NodeAssumptions:
     def describe(self, engine: str) -> list[str]:
         replicas = "no replicas (memcached has none)" if engine == "memcached" else f"{self.replicas} replica(s) per shard"
         return [
-            "on-demand prices, no reserved-node discounts",
+            "setup and break-even at on-demand prices on both sides; reserved and Savings Plan prices shown beside",
             f"dataset fits memory less {self.reserved_memory_share:.0%} reserved",
             replicas,
             f"throughput rule: {self.ecpu_per_vcpu:,.0f} ECPU/s per vCPU of each primary; not modelled beyond that",
@@ -82,6 +84,9 @@ class NodeComparison:
     storage_gb: float
     ecpu_per_second: float
     assumptions: list[str]
+    reserved_monthly: float | None = None  # the same setup on its best reserved offering
+    reserved_label: str | None = None
+    savings_plan_monthly: float | None = None  # ...under a Database Savings Plan (eligible Valkey nodes)
 
     @property
     def cheaper(self) -> str:
@@ -99,9 +104,16 @@ class NodeComparison:
         if self.break_even_ecpu_per_second is not None:
             parts.append(f"below {self.break_even_ecpu_per_second:,.0f} ECPU/s at {self.storage_gb:,.2f} GB")
         if parts:
-            lines.append("serverless is cheaper than this setup " + " and ".join(parts))
+            lines.append("serverless is cheaper than this setup " + " and ".join(parts) + " (on-demand on both sides)")
         else:
             lines.append("at this workload serverless is not cheaper than this setup at any storage or traffic level")
+        committed = []
+        if self.reserved_monthly is not None:
+            committed.append(f"${self.reserved_monthly:,.2f} {self.reserved_label}")
+        if self.savings_plan_monthly is not None:
+            committed.append(f"${self.savings_plan_monthly:,.2f} with a Database Savings Plan")
+        if committed:
+            lines.append("committed, the nodes cost " + " or ".join(committed))
         return "; ".join(lines)
 
     def to_dict(self) -> dict:
@@ -109,7 +121,10 @@ class NodeComparison:
             **self.setup.to_dict(),
             "serverless_monthly": self.serverless_monthly,
             "cheaper": self.cheaper,
-            "break_even": {"storage_gb": self.break_even_storage_gb, "ecpu_per_second": self.break_even_ecpu_per_second},
+            "break_even": {"storage_gb": self.break_even_storage_gb, "ecpu_per_second": self.break_even_ecpu_per_second,
+                           "prices": "on-demand"},
+            "committed": {"reserved_monthly": self.reserved_monthly, "reserved": self.reserved_label,
+                          "savings_plan_monthly": self.savings_plan_monthly},
             "assumptions": list(self.assumptions),
             "summary": self.summary(),
         }
@@ -142,4 +157,9 @@ def compare_with_nodes(storage_gb: float, ecpu_per_second: float, rates: Rates, 
     be_ecpu = None
     if setup.monthly > steady.storage and ecpu_rate > 0:
         be_ecpu = min((setup.monthly - steady.storage) / ecpu_rate, setup.capacity_ecpu)
-    return NodeComparison(setup, serverless, be_storage, be_ecpu, storage_gb, ecpu_per_second, a.describe(rates.engine))
+    node = next(n for n in node_types if n.name == setup.node_type)
+    best = node.best_reserved
+    return NodeComparison(setup, serverless, be_storage, be_ecpu, storage_gb, ecpu_per_second, a.describe(rates.engine),
+                          reserved_monthly=setup.nodes * best.effective_hourly * hours if best else None,
+                          reserved_label=best.label if best else None,
+                          savings_plan_monthly=setup.nodes * node.savings_plan_hourly * hours if node.savings_plan_hourly else None)
