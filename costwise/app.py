@@ -55,6 +55,7 @@ class Usage:
     history: "History"
     config: "Config | None"
     pricing_region: str
+    session: object = None  # the AWS session, when AWS was read
 
 
 def read_usage(opts: SourceOptions, progress=None) -> Usage:
@@ -103,7 +104,31 @@ def read_usage(opts: SourceOptions, progress=None) -> Usage:
     finally:
         if progress is not None:
             progress.close()
-    return Usage(history, cfg, region)
+    return Usage(history, cfg, region, session)
+
+
+def existing_commitment(usage: Usage, read_from_aws: bool) -> tuple[float | None, str | None, list[str]]:
+    """Database Savings Plans already bought: costwise.yaml's savings_plan.commitment_per_hour, else
+    (with --read-savings-plans) the account's active plans. (commitment, where from, notes)."""
+    cfg = usage.config
+    if cfg is not None and cfg.savings_plan_commitment is not None:
+        return cfg.savings_plan_commitment, "costwise.yaml", []
+    if not read_from_aws:
+        return None, None, []
+    if usage.session is None:
+        return None, None, ["--read-savings-plans reads AWS: it does nothing with --demo or --metrics-file"]
+    from costwise.errors import AwsError
+    from costwise.sources import aws
+
+    try:
+        client = usage.session.client("savingsplans", "us-east-1")  # a global API, served from us-east-1
+        commitment = aws.database_savings_plan_commitment(client)
+    except AwsError as exc:
+        return None, None, [f"existing Savings Plans not read ({exc}); set savings_plan.commitment_per_hour in costwise.yaml"]
+    except Exception as exc:  # botocore's errors, classified
+        return None, None, [f"existing Savings Plans not read ({aws.describe_error(exc, 'DescribeSavingsPlans')}); "
+                            "set savings_plan.commitment_per_hour in costwise.yaml"]
+    return (commitment, "AWS (DescribeSavingsPlans)", []) if commitment > 0 else (None, None, [])
 
 
 def estimate(opts: SourceOptions, pricing: Path | None = None, budget: float | None = None, progress=None) -> "Report":
@@ -116,7 +141,9 @@ def estimate(opts: SourceOptions, pricing: Path | None = None, budget: float | N
     usage = read_usage(opts, progress)
     cfg = usage.config
     prices = load_pricing(pricing if pricing is not None else (cfg.pricing if cfg is not None else None))
-    return build_report(usage.history, prices, sizing_settings(cfg), usage.pricing_region, budget=budget)
+    commitment, source, notes = existing_commitment(usage, opts.read_savings_plans)
+    return build_report(usage.history, prices, sizing_settings(cfg), usage.pricing_region, budget=budget,
+                        existing_commitment=commitment, commitment_source=source, notes=notes)
 
 
 def check_history_output(output: Path) -> None:
@@ -151,7 +178,7 @@ def fetch(opts: SourceOptions, output: Path, progress=None) -> "History":
 def whatif(*, engine: str, region: str, storage_gb: float, ecpu_per_second: float | None, requests_per_day: float | None,
            kb_per_request: float, ecpu_per_request: float | None, max_storage_gb: float | None,
            max_ecpu_per_second: float | None, compare_engine: str | None, compare_nodes: bool, replicas: int,
-           pricing: Path | None) -> "WhatIf":
+           pricing: Path | None, savings_plan: bool = False) -> "WhatIf":
     from costwise.analysis.whatif import build_workload, what_if
     from costwise.pricing import load_pricing
 
@@ -159,7 +186,7 @@ def whatif(*, engine: str, region: str, storage_gb: float, ecpu_per_second: floa
     workload = build_workload(storage_gb=storage_gb, ecpu_per_second=ecpu_per_second, requests_per_day=requests_per_day,
                               kb_per_request=kb_per_request, ecpu_per_request=ecpu_per_request,
                               max_storage_gb=max_storage_gb, max_ecpu_per_second=max_ecpu_per_second)
-    return what_if(workload, prices, region, engine, compare_engine, compare_nodes, replicas)
+    return what_if(workload, prices, region, engine, compare_engine, compare_nodes, replicas, savings_plan)
 
 
 def migrate_from_redis(url: str, sample: str, *, tls: bool, peak_factor: float, engine: str | None, region: str,
@@ -196,7 +223,7 @@ def migrate_from_cluster(group_id: str, *, region: str, as_of: str | None, days:
     prices = load_pricing(pricing)
     window = make_window(parse_as_of(as_of), days)
     usage = ClusterSource(AwsSession(profile=profile, endpoint_url=endpoint_url, timeout=timeout), region, group_id, window).read()
-    return from_cluster(usage, prices, region, engine, sizing_settings(None))
+    return from_cluster(usage, prices, region, engine, sizing_settings(None), as_of=window.end)
 
 
 def pricing_listing(regions: list[str] | None, engines: list[str] | None, nodes: bool, pricing: Path | None) -> "PriceListing":

@@ -108,6 +108,7 @@ def whatif(
     compare_engine: Optional[str] = typer.Option(None, "--compare-engine", help="Price the same workload on another engine, side by side."),
     compare_nodes: bool = typer.Option(False, "--compare-nodes", help="Also price the cheapest node-based cluster that holds the workload, and the break-even."),
     replicas: int = typer.Option(1, "--replicas", min=0, max=5, help="With --compare-nodes: replicas per shard (availability)."),
+    savings_plan: bool = typer.Option(False, "--savings-plan", help="Also price it at Database Savings Plan rates (Valkey), as if a commitment covered it fully."),
     output_format: WhatifFormat = typer.Option("table", "--format", help=f"One of: {_choices(WhatifFormat)}."),
     pricing: Optional[Path] = PricingOption,
 ) -> None:
@@ -127,7 +128,7 @@ def whatif(
     result = run.whatif(engine=engine, region=region, storage_gb=storage_gb, ecpu_per_second=ecpu_per_second,
                         requests_per_day=requests_per_day, kb_per_request=kb_per_request, ecpu_per_request=ecpu_per_request,
                         max_storage_gb=max_storage_gb, max_ecpu_per_second=max_ecpu_per_second, compare_engine=compare_engine,
-                        compare_nodes=compare_nodes, replicas=replicas, pricing=pricing)
+                        compare_nodes=compare_nodes, replicas=replicas, pricing=pricing, savings_plan=savings_plan)
     _emit(render("whatif", result, output_format))
     if output_format.value == "table":
         for warning in dict.fromkeys(w for r in result.results for w in r.warnings):

@@ -41,6 +41,7 @@ class Config:
     environments: dict[str, EnvConfig]
     sizing: dict[str, Any] = field(default_factory=dict)
     pricing: Path | None = None
+    savings_plan_commitment: float | None = None  # $/hour of Database Savings Plans already bought
 
     def select(self, names: list[str] | None, all_envs: bool) -> list[EnvConfig]:
         if not self.environments:
@@ -88,7 +89,7 @@ def parse_config(data: Any, path: Path | None) -> Config:
     if data is None:
         data = {}
     _expect(f"{label}: (top level)", data, (dict,), "a mapping")
-    _check_keys(f"{label}: ", data, {"region", "environments", "sizing", "pricing"})
+    _check_keys(f"{label}: ", data, {"region", "environments", "sizing", "pricing", "savings_plan"})
     region = _expect(f"{label}: region", data.get("region", "us-east-1"), (str,), "a region name such as us-east-1")
     envs_raw = data.get("environments", {}) or {}
     _expect(f"{label}: environments", envs_raw, (dict,), "a mapping of environment name to settings")
@@ -123,11 +124,21 @@ def parse_config(data: Any, path: Path | None) -> Config:
         envs[str(name)] = EnvConfig(str(name), cache, engine, env_region, budget, limits)
     sizing = data.get("sizing", {}) or {}
     _expect(f"{label}: sizing", sizing, (dict,), "a mapping")
+    commitment = None
+    plan = data.get("savings_plan")
+    if plan is not None:
+        _expect(f"{label}: savings_plan", plan, (dict,), "a mapping")
+        _check_keys(f"{label}: savings_plan", plan, {"commitment_per_hour"})
+        if plan.get("commitment_per_hour") is not None:
+            commitment = float(_expect(f"{label}: savings_plan.commitment_per_hour", plan["commitment_per_hour"], (int, float),
+                                       "US dollars an hour (your Database Savings Plans' commitment)"))
+            if commitment < 0:
+                raise InputError(f"{label}: savings_plan.commitment_per_hour: must be 0 or more")
     pricing = data.get("pricing")
     if pricing is not None:
         _expect(f"{label}: pricing", pricing, (str,), "a path")
         pricing = (path.parent / pricing) if path is not None else Path(pricing)
-    return Config(path=path, region=region, environments=envs, sizing=dict(sizing), pricing=pricing)
+    return Config(path=path, region=region, environments=envs, sizing=dict(sizing), pricing=pricing, savings_plan_commitment=commitment)
 
 
 def load_config(path: str | Path | None) -> Config:

@@ -34,6 +34,7 @@ class SourceOptions:
     retry_mode: str = "standard"
     max_attempts: int = 8
     timeout: float = 300.0
+    read_savings_plans: bool = False
 
 
 AS_OF_HELP = "End of the window, ISO 8601 UTC (e.g. 2026-11-20T00:00:00Z); default now, floored to the hour."
@@ -64,6 +65,7 @@ _DECLARATIONS = {
     "retry_mode": typer.Option("standard", "--retry-mode", help="botocore retry mode: standard or adaptive."),
     "max_attempts": typer.Option(8, "--max-attempts", min=1, max=30, help="botocore attempts per call, retries included."),
     "timeout": timeout_option(),
+    "read_savings_plans": typer.Option(False, "--read-savings-plans", help="Read the account's active Database Savings Plans (savingsplans:DescribeSavingsPlans) to show net cost; or set savings_plan.commitment_per_hour in costwise.yaml."),
 }
 assert set(_DECLARATIONS) == {f.name for f in fields(SourceOptions)}
 

@@ -147,6 +147,7 @@ class ClusterShape:
     node_type: str
     nodes: list[ClusterNode]
     notes: tuple[str, ...] = ()
+    engine_version: str | None = None  # from DescribeCacheClusters (the group does not report it)
 
     @property
     def primaries(self) -> list[str]:

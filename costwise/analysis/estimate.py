@@ -11,11 +11,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from statistics import NormalDist
+
 import numpy as np
 
 from costwise.errors import CostwiseError
 from costwise.fmt import iso_utc, money
-from costwise.model.cost import Cost, cost_of_hours
+from costwise.model.commitment import CommitmentAdvice, net_cost, recommend_commitment
+from costwise.model.cost import Cost, cost_of_hours, hourly_bill
 from costwise.model.forecast import Projection, project_month
 from costwise.model.settings import SizingSettings
 from costwise.model.sizing import ACTION_ORDER, LimitAdvice, recommend_limits
@@ -30,6 +33,7 @@ class EnvironmentResult:
     settings: SizingSettings = field(default_factory=SizingSettings)
     hours_per_month: float = 730.0
     bytes_per_gb: float = float(2**30)  # replaced by the rates' unit once priced
+    savings_plan_eligible: bool = False  # a Database Savings Plan can cover it (serverless Valkey)
     hours_with_data: int = 0
     usage: dict[str, dict[str, float | None]] | None = None
     window_cost: Cost | None = None
@@ -57,7 +61,7 @@ class EnvironmentResult:
         """The projection as a monthly rate: what budgets are compared with."""
         if self.projection is None:
             return None
-        return monthly_rate(self.projection, self.settings.horizon_hours, self.hours_per_month)
+        return {**monthly_rate(self.projection, self.settings.horizon_hours, self.hours_per_month), "eligible": self.savings_plan_eligible}
 
     @property
     def over_budget(self) -> bool:
@@ -139,6 +143,8 @@ class Report:
     settings: SizingSettings = field(default_factory=SizingSettings)
     hours_per_month: float = 730.0
     budget: float | None = None
+    savings_plan: "SavingsPlanView | None" = None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def window_start(self) -> datetime:
@@ -206,7 +212,9 @@ class Report:
                 "projected_month": self.total_month(),
                 "budget": self.budget,
                 "over_budget": self.over_budget,
+                "savings_plan": self.savings_plan.to_dict() if self.savings_plan else None,
             },
+            "notes": list(self.notes),
         }
 
 
@@ -279,7 +287,6 @@ def analyze_environment(env: EnvHistory, prices: PriceBook, settings: SizingSett
 
 def alternatives(result: EnvironmentResult, prices: PriceBook, rates) -> dict[str, Any]:
     """What the same usage would cost on node-based ElastiCache, and on Valkey for Redis OSS caches."""
-    from costwise.model.cost import hourly_bill
     from costwise.model.nodes import compare_with_nodes
 
     out: dict[str, Any] = {}
@@ -310,6 +317,76 @@ def alternatives(result: EnvironmentResult, prices: PriceBook, rates) -> dict[st
     return out
 
 
+@dataclass
+class SavingsPlanView:
+    """Database Savings Plan advice for the eligible (serverless Valkey) caches of a report, monthly."""
+
+    advice: CommitmentAdvice
+    environments: list[str]
+    existing_commitment: float | None = None  # $/hour already bought
+    existing_source: str | None = None
+    net_month: float | None = None  # the eligible caches' bill with that commitment
+    allocation: dict[str, float] = field(default_factory=dict)  # env -> its share of net_month
+
+    NOTE = ("a Savings Plan is shared by every eligible database service in the account: the net cost "
+            "per cache is an allocation, in proportion to each cache's on-demand cost")
+
+    @property
+    def additional_commitment(self) -> float:
+        return max(self.advice.commitment_per_hour - (self.existing_commitment or 0.0), 0.0)
+
+    def to_dict(self) -> dict[str, Any]:
+        a = self.advice
+        return {
+            "discount": a.discount,
+            "eligible_on_demand_month": a.eligible_on_demand,
+            "recommended_commitment_per_hour": a.commitment_per_hour,
+            "savings_month": {"expected": a.savings_expected, "low": a.savings_low, "high": a.savings_high},
+            "break_even_utilisation": a.break_even_utilisation,
+            "environments": list(self.environments),
+            "existing": (
+                {"commitment_per_hour": self.existing_commitment, "source": self.existing_source, "net_month": self.net_month,
+                 "on_demand_month": a.eligible_on_demand, "additional_commitment_per_hour": self.additional_commitment,
+                 "allocation": dict(self.allocation), "note": self.NOTE}
+                if self.existing_commitment is not None else None
+            ),
+        }
+
+
+def savings_plan_view(envs: list[EnvironmentResult], prices: PriceBook, settings: SizingSettings,
+                      existing: float | None = None, existing_source: str | None = None) -> SavingsPlanView | None:
+    """Sum the eligible caches' projected hours at on-demand and plan rates; advise a commitment."""
+    on_demand, at_plan, lows, highs, names, shares = None, 0.0, 0.0, 0.0, [], {}
+    for env in envs:
+        if env.error or env.projection is None or env.history.engine != "valkey":
+            continue
+        plan_rates = prices.savings_plan_rates(env.history.region, "valkey")
+        if plan_rates is None:
+            continue
+        rates = prices.rates(env.history.region, "valkey")
+        p = env.projection
+        hourly = sum(hourly_bill(p.storage_gb, p.ecpu_per_hour, rates))
+        on_demand = hourly if on_demand is None else on_demand + hourly
+        at_plan += float(sum(part.sum() for part in hourly_bill(p.storage_gb, p.ecpu_per_hour, plan_rates)))
+        lows, highs = lows + p.low, highs + p.high
+        env.savings_plan_eligible = True
+        names.append(env.env)
+        shares[env.env] = float(hourly.sum())
+    if on_demand is None or on_demand.sum() <= 0:
+        return None
+    total = float(on_demand.sum())
+    discount = 1 - at_plan / total
+    z = NormalDist().inv_cdf((1 + settings.interval) / 2)
+    log_sigma = float(np.log(highs / lows) / (2 * z)) if lows > 0 and highs > lows else 0.0
+    to_month = prices.hours_per_month / settings.horizon_hours
+    advice = recommend_commitment(on_demand, discount, log_sigma).scaled(to_month)
+    view = SavingsPlanView(advice, names, existing, existing_source)
+    if existing is not None:
+        view.net_month = float(net_cost(on_demand, existing, discount).sum()) * to_month
+        view.allocation = {name: view.net_month * share / total for name, share in shares.items()}
+    return view
+
+
 def build_report(
     history: History,
     prices: PriceBook,
@@ -317,6 +394,9 @@ def build_report(
     pricing_region: str,
     generated_at: datetime | None = None,
     budget: float | None = None,
+    existing_commitment: float | None = None,
+    commitment_source: str | None = None,
+    notes: list[str] | None = None,
 ) -> Report:
     envs = [analyze_environment(env, prices, settings, history.window) for env in history.environments]
     return Report(
@@ -330,4 +410,6 @@ def build_report(
         settings=settings,
         hours_per_month=prices.hours_per_month,
         budget=budget,
+        savings_plan=savings_plan_view(envs, prices, settings, existing_commitment, commitment_source),
+        notes=list(notes or []),
     )

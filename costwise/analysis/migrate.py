@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from costwise.analysis.estimate import EnvironmentResult, analyze_environment
 from costwise.model.cost import Ceiling, Cost, ceiling_cost, steady_month_cost
+from costwise.model.extended_support import SHARE, support_band
 from costwise.model.migrate import estimate_from_sample, sample_from_info, serverless_frame_from_nodes
 from costwise.model.settings import SizingSettings
 from costwise.pricing import PriceBook, normalize_engine
@@ -78,9 +79,12 @@ class ClusterToday:
     nodes: int
     primaries: int
     replicas: int
-    hourly: float | None
+    hourly: float | None  # on demand, Extended Support included
     monthly: float | None
     price_confidence: str | None
+    engine_version: str | None = None
+    extended_support: str | None = None  # the year band's label, when it pays one
+    extended_support_monthly: float | None = None  # the surcharge's part of `monthly`
 
 
 @dataclass
@@ -100,10 +104,19 @@ class ClusterMigration:
             return None
         return self.serverless.projected_month["total"] - self.cluster.monthly
 
+    @property
+    def saving_from_extended_support(self) -> float | None:
+        """How much of moving's monthly saving is the Extended Support surcharge left behind."""
+        diff = self.serverless_minus_cluster
+        if diff is None or not self.cluster.extended_support_monthly or diff >= 0:
+            return None
+        return min(self.cluster.extended_support_monthly, -diff)
+
     def to_dict(self) -> dict[str, Any]:
         cluster = asdict(self.cluster)
         if self.serverless_minus_cluster is not None:
             cluster["serverless_minus_cluster"] = self.serverless_minus_cluster
+            cluster["saving_from_extended_support"] = self.saving_from_extended_support
         return {
             "from": self.kind,
             "replication_group": self.replication_group,
@@ -144,7 +157,8 @@ def from_redis(sample_read: ServerSample, server: str, prices: PriceBook, region
     )
 
 
-def from_cluster(usage: ClusterUsage, prices: PriceBook, region: str, engine: str | None, settings: SizingSettings) -> ClusterMigration:
+def from_cluster(usage: ClusterUsage, prices: PriceBook, region: str, engine: str | None, settings: SizingSettings,
+                 as_of=None) -> ClusterMigration:
     shape, window = usage.shape, usage.window
     frame, weight = serverless_frame_from_nodes(usage.node_frames, shape)
     cluster_engine = normalize_engine(shape.engine)
@@ -159,14 +173,27 @@ def from_cluster(usage: ClusterUsage, prices: PriceBook, region: str, engine: st
     if node is None:
         notes.append(f"no price for {shape.node_type} ({cluster_engine}, {region}) in {prices.path}: today's cost unknown")
     count = len(shape.nodes)
+    band = support_band(cluster_engine, shape.engine_version, as_of or usage.window.end)
+    if shape.engine_version is None and cluster_engine == "redis-oss":
+        notes.append("engine version not readable (elasticache:DescribeCacheClusters): Extended Support not counted")
+    surcharge = 0.0
+    if band is not None and node is not None:
+        surcharge = node.surcharge(band.band)
+        if not surcharge:
+            surcharge = node.hourly * SHARE[band.band]
+            notes.append(f"no Extended Support price for {shape.node_type} in {prices.path}: {SHARE[band.band]:.0%} of on demand assumed")
+    hours = prices.hours_per_month
     today = ClusterToday(
         engine=cluster_engine,
         node_type=shape.node_type,
         nodes=count,
         primaries=len(shape.primaries),
         replicas=len(shape.replicas),
-        hourly=node.hourly * count if node else None,
-        monthly=node.hourly * count * prices.hours_per_month if node else None,
+        hourly=(node.hourly + surcharge) * count if node else None,
+        monthly=(node.hourly + surcharge) * count * hours if node else None,
         price_confidence=node.confidence if node else None,
+        engine_version=shape.engine_version,
+        extended_support=band.label if band is not None else None,
+        extended_support_monthly=surcharge * count * hours if band is not None and node else None,
     )
     return ClusterMigration(shape.replication_group, region, today, result, notes)

@@ -35,6 +35,7 @@ class WhatIfResult:
     low_confidence_rates: bool
     warnings: list[str] = field(default_factory=list)
     nodes: object = None  # NodeComparison, with --compare-nodes
+    savings_plan: Cost | None = None  # with --savings-plan: the bill at Database Savings Plan rates
 
     def to_dict(self) -> dict:
         data = {
@@ -52,6 +53,9 @@ class WhatIfResult:
         }
         if self.nodes is not None:
             data["nodes"] = self.nodes.to_dict()
+        if self.savings_plan is not None:
+            data["savings_plan"] = {"cost": self.savings_plan.to_dict(), "discount": 1 - self.savings_plan.total / self.cost.total,
+                                    "assumes": "a commitment this workload uses fully every hour"}
         return data
 
 
@@ -149,9 +153,17 @@ class WhatIf:
 
 
 def what_if(workload: Workload, prices: PriceBook, region: str, engine: str, compare_engine: str | None = None,
-            compare_nodes: bool = False, replicas: int = 1) -> WhatIf:
+            compare_nodes: bool = False, replicas: int = 1, savings_plan: bool = False) -> WhatIf:
     engines = [normalize_engine(engine)] + ([normalize_engine(compare_engine)] if compare_engine is not None else [])
     results = [price_workload(workload, prices, region, e) for e in engines]
+    if savings_plan:
+        for result in results:
+            plan_rates = prices.savings_plan_rates(region, result.engine)
+            if plan_rates is None:
+                why = "cover Valkey only" if result.engine != "valkey" else f"have no rates for {region} in {prices.path}"
+                result.warnings.append(f"--savings-plan: Database Savings Plans {why}")
+            elif result.cost.total > 0:
+                result.savings_plan = steady_month_cost(workload.storage_gb, workload.ecpu_per_second, plan_rates)
     if compare_nodes:
         from costwise.model.nodes import NodeAssumptions, compare_with_nodes
 

@@ -67,7 +67,10 @@ def estimate(report) -> list:
     table.add_section()
     table.add_row("total", _money(report.total_window().total), _money(totals["total"]),
                   f"{_money(totals['low'])}–{_money(totals['high'])}", "", "", "", style="bold")
-    return [table, *notes]
+    from costwise.render.view import savings_plan_lines
+
+    extra = [_t(f"→ {line}") for line in savings_plan_lines(report)] + [_t(f"⚠ {note}") for note in report.notes]
+    return [table, *notes, *extra]
 
 
 def whatif(result) -> list:
@@ -122,9 +125,14 @@ def migrate(result) -> list:
     table.add_row("Window on serverless", f"{money(sl.window_cost.total)} for {sl.hours_with_data} hours")
     table.add_row(f"{horizon_label(sl.settings.horizon_hours).capitalize()} on serverless",
                   f"{money(p.cost.total)} ({money(p.low)}–{money(p.high)}, {interval_label(sl.settings.interval)})", style="bold")
+    if cluster.extended_support:
+        table.add_row("Extended Support", _t(f"{money(cluster.extended_support_monthly)} a month of today's cost ({cluster.extended_support}, "
+                                             f"engine {cluster.engine_version})"))
     diff = result.serverless_minus_cluster
     if diff is not None:
         table.add_row("Difference", f"{money(abs(diff))} a month {'more' if diff > 0 else 'less'} on serverless")
+    if result.saving_from_extended_support:
+        table.add_row("...of which", f"{money(result.saving_from_extended_support)} is the Extended Support surcharge left behind")
     table.add_row("Starting limits", f"{sl.advice.storage.recommended:,} GB, {sl.advice.ecpu.recommended:,} ECPU/s")
     usage = sl.usage
     table.add_row("Stored (primaries)", f"mean {usage['storage_gb']['mean']:,.2f} GB, max {usage['storage_gb']['max']:,.2f} GB")

@@ -114,6 +114,8 @@ def summary_view(report: Report) -> dict[str, Any]:
         ),
         "over_budget": report.over_budget,
         "budget": money(report.budget) if report.budget is not None else None,
+        "savings_plan": savings_plan_lines(report),
+        "notes": list(report.notes),
         "environments": len(report.environments),
         "failed": [e.env for e in report.failed],
     }
@@ -157,3 +159,30 @@ def mermaid_costs(report: Report) -> str | None:
         f"    line [{projected}]\n"
         "```"
     )
+
+
+def savings_plan_lines(report: Report) -> list[str]:
+    """The Database Savings Plan advice, in sentences: for the table, Markdown and HTML alike."""
+    view = report.savings_plan
+    if view is None:
+        return []
+    a = view.advice
+    who = ", ".join(view.environments)
+    interval = f"{report.interval:.0%} range"
+    if a.commitment_per_hour <= 0:
+        lines = [f"Database Savings Plan (Valkey: {who}): no commitment pays off for this usage "
+                 f"({a.discount:.0%} off, but a committed dollar is lost in every hour that does not use it)"]
+    else:
+        low = (f"still saves {money(a.savings_low)}" if a.savings_low >= 0 else f"would lose {money(-a.savings_low)}")
+        lines = [
+            f"Database Savings Plan (Valkey: {who}): commit ${a.commitment_per_hour:,.3f}/hour ({a.discount:.0%} off; it pays off "
+            f"when at least {a.break_even_utilisation:.0%} of it is used) to save about {money(a.savings_expected)} a month "
+            f"({money(a.savings_low)} to {money(a.savings_high)} across the {interval}); at the range's low end it {low}"
+        ]
+    if view.existing_commitment is not None:
+        lines.append(
+            f"With the ${view.existing_commitment:,.3f}/hour already committed ({view.existing_source}): {money(view.net_month)} a month "
+            f"instead of {money(a.eligible_on_demand)} on demand; recommended additional commitment ${view.additional_commitment:,.3f}/hour. "
+            f"Note: {view.NOTE}"
+        )
+    return lines

@@ -18,6 +18,9 @@ def _rows(result: WhatIfResult) -> list[tuple[str, str]]:
     ]
     if ceiling is not None:
         rows.append(("Worst case at limits", f"{money(ceiling.total)} (storage {money(ceiling.storage)}, ECPU {money(ceiling.ecpu)})"))
+    if result.savings_plan is not None:
+        off = 1 - result.savings_plan.total / result.cost.total
+        rows.append(("With a Savings Plan / month", f"{money(result.savings_plan.total)} ({off:.0%} off, a commitment used fully)"))
     nodes = result.nodes
     if nodes is not None:
         setup = nodes.setup

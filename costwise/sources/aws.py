@@ -197,6 +197,22 @@ def get_metric_data(
     return results
 
 
+def database_savings_plan_commitment(client) -> float:
+    """The hourly commitment of the account's active Database Savings Plans (savingsplans:DescribeSavingsPlans)."""
+    total = 0.0
+    token = None
+    while True:
+        kwargs: dict[str, Any] = {"states": ["active"], "filters": [{"name": "savings-plan-type", "values": ["Database"]}]}
+        if token:
+            kwargs["nextToken"] = token
+        response = client.describe_savings_plans(**kwargs)
+        for plan in field_of(response, "savingsPlans", "DescribeSavingsPlans"):
+            total += float(plan.get("commitment") or 0.0)
+        token = response.get("nextToken")
+        if not token:
+            return total
+
+
 def get_products(client, service_code: str, filters: list[dict[str, str]]) -> list[str]:
     """Every PriceList entry (a JSON string each) matching the filters, across pages."""
     items: list[str] = []

@@ -6,7 +6,7 @@ it is the model's (costwise.model.migrate). AWS access goes through costwise.sou
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from costwise.errors import AwsError
 from costwise.sources import aws
@@ -90,6 +90,7 @@ class ClusterSource:
             raise AwsError(f"replication group {group_id!r} not found in {region}")
         shape = cluster_shape(groups[0])
         node_ids = list(dict.fromkeys(n.cluster_id for n in shape.nodes))
+        shape = replace(shape, engine_version=self._engine_version(client, node_ids[0]) if node_ids else None)
         queries = build_queries(node_ids, NODE_METRICS, dimension="CacheClusterId")
         batches = plan_batches(queries, window.hours)
         cw = self.session.client("cloudwatch", region)
@@ -102,3 +103,12 @@ class ClusterSource:
         if not with_data:
             raise AwsError(f"replication group {group_id!r}: no CloudWatch metrics for its nodes in the window")
         return ClusterUsage(shape, with_data, window, got.calls)
+
+    @staticmethod
+    def _engine_version(client, cluster_id: str) -> str | None:
+        """The engine version (for Extended Support), from one member: None when it cannot be read."""
+        try:
+            clusters = aws.field_of(client.describe_cache_clusters(CacheClusterId=cluster_id), "CacheClusters", "DescribeCacheClusters")
+            return str(clusters[0].get("EngineVersion")) if clusters and clusters[0].get("EngineVersion") else None
+        except Exception:  # denied or unknown: the estimate goes on, and says it could not tell
+            return None
