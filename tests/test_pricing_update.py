@@ -19,7 +19,7 @@ from tests.helpers import PRICING_FIXTURE
 PUBLISHED = "2026-11-20T00:00:00Z"
 
 
-def product(sku, usagetype, region, family, usd, unit, *, engine=None, memory=None, vcpu=None, reserved_zero=False):
+def product(sku, usagetype, region, family, usd, unit, *, engine=None, memory=None, vcpu=None, reserved_zero=False, reserved=()):
     attributes = {"servicecode": "AmazonElastiCache", "usagetype": usagetype, "regionCode": region, "locationType": "AWS Region"}
     if engine:
         attributes["cacheEngine"] = engine
@@ -30,11 +30,20 @@ def product(sku, usagetype, region, family, usd, unit, *, engine=None, memory=No
     if reserved_zero:
         dims[f"{sku}.JRTCKXETXF.2TG2D8R56U"] = {"rateCode": "x", "description": "Valkey, cache.t4g.micro reserved instance applied",
                                                 "unit": "Hrs", "pricePerUnit": {"USD": "0.0000000000"}, "appliesTo": []}
+    terms = {"OnDemand": {f"{sku}.JRTCKXETXF": {"offerTermCode": "JRTCKXETXF", "sku": sku, "effectiveDate": PUBLISHED,
+                                                 "priceDimensions": dims}}}
+    # reserved terms as the Price List writes them: an upfront fee (Quantity) and an hourly rate (Hrs)
+    for i, (length, option, upfront, hourly) in enumerate(reserved):
+        code = f"{sku}.RES{i}"
+        terms.setdefault("Reserved", {})[code] = {
+            "offerTermCode": f"RES{i}", "sku": sku, "effectiveDate": PUBLISHED,
+            "termAttributes": {"LeaseContractLength": length, "OfferingClass": "standard", "PurchaseOption": option},
+            "priceDimensions": {f"{code}.UP": {"unit": "Quantity", "pricePerUnit": {"USD": upfront}, "description": "Upfront Fee"},
+                                f"{code}.HR": {"unit": "Hrs", "pricePerUnit": {"USD": hourly}, "description": "hourly"}}}
     return json.dumps({
         "product": {"productFamily": family, "attributes": attributes, "sku": sku},
         "serviceCode": "AmazonElastiCache",
-        "terms": {"OnDemand": {f"{sku}.JRTCKXETXF": {"offerTermCode": "JRTCKXETXF", "sku": sku, "effectiveDate": PUBLISHED,
-                                                      "priceDimensions": dims}}},
+        "terms": terms,
         "version": "20261120000000",
         "publicationDate": PUBLISHED,
     })
@@ -52,9 +61,12 @@ PAGES = {
     ],
     ("us-east-1", NODE): [
         [product("BBB1", "NodeUsage:cache.t4g.micro", "us-east-1", NODE, "0.0128000000", "Hrs", engine="Valkey", memory="0.5 GiB", vcpu=2, reserved_zero=True),
-         product("BBB2", "ExtendedSupport:cache.r7g.large", "us-east-1", NODE, "0.1000000000", "Hrs", engine="Redis"),
+         product("BBB2", "ExtendedSupportYr1_Yr2-NodeUsage:cache.m5.large", "us-east-1", NODE, "0.1248000000", "Hrs", engine="Redis"),
+         product("BBB5", "SyncDurability-NodeUsage:cache.r7g.large", "us-east-1", NODE, "0.0500000000", "Hrs", engine="Valkey",
+                 memory="13.07 GiB", vcpu=2),
          product("BBB3", "NodeUsage:cache.t4g.micro", "us-east-1", NODE, "0.0160000000", "Hrs", engine="Redis", memory="0.5 GiB", vcpu=2),
-         product("BBB4", "NodeUsage:cache.m5.large", "us-east-1", NODE, "0.1560000000", "Hrs", engine="Redis", memory="6.38 GiB", vcpu=2)],
+         product("BBB4", "NodeUsage:cache.m5.large", "us-east-1", NODE, "0.1560000000", "Hrs", engine="Redis", memory="6.38 GiB", vcpu=2,
+                 reserved=[("1yr", "No Upfront", "0", "0.1060000000"), ("3yr", "All Upfront", "1850", "0")])],
     ],
     ("us-west-2", SL): [
         [product("CCC1", "USW2-CachedData:Valkey", "us-west-2", SL, "0.0900000000", "GB-Hours"),
@@ -79,31 +91,80 @@ def _responses():
             yield response, expected
 
 
+def _offering(offering_id="sp-db-1yr", payment="No Upfront", seconds=31536000):
+    return {"offeringId": offering_id, "paymentOption": payment, "planType": "Database", "durationSeconds": seconds,
+            "currency": "USD", "planDescription": "1 year No Upfront Database Savings Plan"}
+
+
+def _plan_rate(usage_type, rate, unit, region="us-east-1", **offering):
+    return {"savingsPlanOffering": _offering(**offering), "rate": rate, "unit": unit, "productType": "ElastiCache",
+            "serviceCode": "AmazonElastiCache", "usageType": usage_type, "operation": "", "properties": [{"name": "region", "value": region}]}
+
+
+# DescribeSavingsPlansOfferingRates, two pages: Valkey serverless storage and ECPU, a Valkey node, a
+# 3-year offer (not the launch offer: skipped) and one usage type costwise does not know (reported)
+PLAN_PAGES = [
+    [_plan_rate("CachedData:Valkey", "0.0588", "GB-Hours"),
+     _plan_rate("USW2-CachedData:Valkey", "0.0630", "GB-Hours", region="us-west-2"),
+     _plan_rate("CachedData:Valkey", "0.0500", "GB-Hours", offering_id="sp-3yr", seconds=94608000)],
+    [_plan_rate("ElastiCacheProcessingUnits:Valkey", "0.0000000015890", "ElastiCacheProcessingUnit"),
+     _plan_rate("NodeUsage:cache.r7g.large", "0.1489", "Hrs"),
+     _plan_rate("DataTransfer-Out-Bytes", "0.01", "GB-Hours")],
+]
+
+
+def _plan_responses():
+    for i, page in enumerate(PLAN_PAGES):
+        response = {"searchResults": page}
+        if i + 1 < len(PLAN_PAGES):
+            response["nextToken"] = f"plans-{i + 1}"
+        expected = {"savingsPlanTypes": ["Database"], "products": ["ElastiCache"], "maxResults": 1000,
+                    "filters": [{"name": "region", "values": ["us-east-1", "us-west-2"]}]}
+        if i:
+            expected["nextToken"] = f"plans-{i}"
+        yield response, expected
+
+
 class StubSession:
-    def __init__(self, client):
-        self._client = client
+    def __init__(self, clients):
+        self._clients = clients
 
     def client(self, service, region):
-        assert (service, region) == ("pricing", "us-east-1")
-        return self._client
+        assert region == "us-east-1"  # the pricing and savingsplans APIs both answer from us-east-1
+        return self._clients[service]
 
 
 def test_stubbed_pages_are_parsed(aws_env):
     client = boto3.client("pricing", region_name="us-east-1")
-    stub = Stubber(client)
+    plans = boto3.client("savingsplans", region_name="us-east-1")
+    stub, plan_stub = Stubber(client), Stubber(plans)
     for response, expected in _responses():
         stub.add_response("get_products", response, expected)
-    with stub:
-        parsed = fetch_price_list(StubSession(client), ["us-east-1", "us-west-2"])
+    for response, expected in _plan_responses():
+        plan_stub.add_response("describe_savings_plans_offering_rates", response, expected)
+    with stub, plan_stub:
+        parsed = fetch_price_list(StubSession({"pricing": client, "savingsplans": plans}), ["us-east-1", "us-west-2"])
     stub.assert_no_pending_responses()  # every page, NextToken included, was asked for
+    plan_stub.assert_no_pending_responses()
+    plan = {(r.region, r.field, r.node_type): r.value for r in parsed.rates if r.field.startswith("savings_plan")}
+    # per single ECPU in the API too: 0.000000001589 x 1e6 = $0.001589 per million (30% off 0.00227)
+    assert plan == {("us-east-1", "savings_plan_storage_per_gb_hour", None): 0.0588,
+                    ("us-west-2", "savings_plan_storage_per_gb_hour", None): 0.063,
+                    ("us-east-1", "savings_plan_ecpu_per_million", None): pytest.approx(0.001589),
+                    ("us-east-1", "savings_plan_node", "cache.r7g.large"): 0.1489}
+    assert any("3" not in s and "not the 1-year, no-upfront offer" in s for s in parsed.skipped)
+    assert any("DataTransfer-Out-Bytes" in u for u in parsed.unreadable)
     got = {(r.region, r.engine, r.field, r.node_type): r.value for r in parsed.rates}
     assert got[("us-east-1", "valkey", "storage_per_gb_hour", None)] == 0.084
     # per single ECPU in the Price List: 0.0000000023 x 1e6 = $0.0023 per million
     assert got[("us-east-1", "valkey", "ecpu_per_million", None)] == pytest.approx(0.0023)
     assert got[("us-west-2", "valkey", "storage_per_gb_hour", None)] == 0.09  # USW2- prefix understood
     assert got[("us-east-1", "valkey", "node", "cache.t4g.micro")] == 0.0128  # the $0 reserved rate ignored
-    assert len(parsed.skipped) == 1 and "BBB2" in parsed.skipped[0]  # extended support
-    assert len(parsed.unreadable) == 1 and "AAA5" in parsed.unreadable[0]  # reported, not guessed
+    assert any("AAA5" in u for u in parsed.unreadable)  # reported, not guessed
+    assert any("BBB5" in s and "SyncDurability" in s for s in parsed.skipped)
+    # the Extended Support SKU is the m5's surcharge, not skipped and not a node price
+    support = [r for r in parsed.rates if r.field == "extended_support"]
+    assert [(r.node_type, r.band) for r in support] == [("cache.m5.large", "yr1_yr2")]
 
 
 def test_merge_keeps_untouched_entries_and_records_sources():
@@ -119,8 +180,15 @@ def test_merge_keeps_untouched_entries_and_records_sources():
     assert entry == {"value": 0.084, "source": "AWS Price List API, SKU AAA1", "as_of": "2026-11-26", "confidence": "high"}
     assert data["regions"]["eu-west-1"] == raw["regions"]["eu-west-1"]  # not asked for: untouched
     assert data["regions"]["us-east-1"]["memcached"] == raw["regions"]["us-east-1"]["memcached"]  # engine not asked for
-    # a family the refresh does not read (m5) is kept as the file had it, Extended Support included
-    assert data["regions"]["us-east-1"]["redis-oss"]["nodes"]["cache.m5.large"] == raw["regions"]["us-east-1"]["redis-oss"]["nodes"]["cache.m5.large"]
+    # m5 (what Redis OSS 5 clusters run on) is refreshed: the Price List's price and reserved terms,
+    # the years 1-2 surcharge from its Extended Support SKU, the file's year-3 surcharge kept
+    m5 = data["regions"]["us-east-1"]["redis-oss"]["nodes"]["cache.m5.large"]
+    assert m5["hourly"] == 0.156 and m5["extended_support"]["yr1_yr2"] == 0.1248
+    assert m5["extended_support"]["yr3"] == raw["regions"]["us-east-1"]["redis-oss"]["nodes"]["cache.m5.large"]["extended_support"]["yr3"]
+    assert m5["reserved"] == [{"term_years": 1, "payment": "no-upfront", "upfront": 0.0, "hourly": 0.106},
+                              {"term_years": 3, "payment": "all-upfront", "upfront": 1850.0, "hourly": 0.0}]
+    # the SyncDurability add-on never becomes the r7g's price
+    assert data["regions"]["us-east-1"]["valkey"]["nodes"]["cache.r7g.large"]["hourly"] == 0.1752
 
 
 def test_update_round_trip_through_the_cli(run, aws_env, monkeypatch, tmp_path):
@@ -129,10 +197,14 @@ def test_update_round_trip_through_the_cli(run, aws_env, monkeypatch, tmp_path):
     responses = list(_responses())
     served = []
 
+    plan_pages = [response for response, _ in _plan_responses()]
+
     def fake(self, operation_name, params):
         if operation_name == "GetProducts":
             served.append(params)
             return responses[len(served) - 1][0]
+        if operation_name == "DescribeSavingsPlansOfferingRates":
+            return plan_pages[1 if params.get("nextToken") else 0]
         raise AssertionError(f"unexpected call {operation_name}")
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", fake)
@@ -146,7 +218,9 @@ def test_update_round_trip_through_the_cli(run, aws_env, monkeypatch, tmp_path):
     served.clear()
     code, out, err = run("pricing", "update", "--region", "us-east-1", "--region", "us-west-2", "--output", str(target), "--write")
     assert code == 0, err
-    assert load_pricing(target).rates("us-east-1", "valkey").storage_per_gb_hour == 0.084
+    book = load_pricing(target)
+    assert book.rates("us-east-1", "valkey").storage_per_gb_hour == 0.084
+    assert book.savings_plan_rates("us-east-1", "valkey").storage_per_gb_hour == 0.0588
 
     code, out, err = run("whatif", "--storage-gb", "1", "--ecpu-per-second", "1000", "--pricing", str(target), "--format", "json")
     assert code == 0, err

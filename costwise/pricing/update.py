@@ -12,11 +12,13 @@ from datetime import date
 from typing import Any
 
 from costwise.pricing.book import RATE_FIELDS
-from costwise.pricing.pricelist import ParseResult, parse_price_list
+from costwise.pricing.pricelist import ParseResult, parse_price_list, parse_savings_plan_rates
 
 SERVICE_CODE = "AmazonElastiCache"
 PRODUCT_FAMILIES = ("ElastiCache Serverless", "Cache Instance")
-NODE_FAMILIES = ("t4g", "m7g", "r7g")  # the node types costwise compares against
+# the node families costwise compares against (m8g, r8g, c8gn: Valkey only), and those Redis OSS 4/5
+# clusters still run on (for their Extended Support surcharge)
+NODE_FAMILIES = ("t4g", "m7g", "r7g", "m8g", "r8g", "c8gn", "m5", "r5", "m6g", "r6g")
 PRICE_LIST_REGIONS = ("us-east-1", "eu-central-1", "ap-south-1")  # where the pricing API lives
 
 
@@ -43,7 +45,33 @@ def fetch_price_list(session, regions: list[str], api_region: str = "us-east-1")
                 items.extend(aws.get_products(client, SERVICE_CODE, filters))
             except Exception as exc:
                 raise aws.describe_error(exc, f"GetProducts ({region}, {family})") from None
-    return parse_price_list(items)
+    parsed = parse_price_list(items)
+    fetch_savings_plan_rates(session, regions, parsed)
+    return parsed
+
+
+def fetch_savings_plan_rates(session, regions: list[str], parsed: ParseResult) -> None:
+    """Database Savings Plan rates for ElastiCache (savingsplans:DescribeSavingsPlansOfferingRates),
+    every page, added to `parsed`."""
+    from costwise.sources import aws
+
+    client = session.client("savingsplans", "us-east-1")  # a global API, served from us-east-1
+    token = None
+    results: list[dict] = []
+    while True:
+        kwargs: dict[str, Any] = {"savingsPlanTypes": ["Database"], "products": ["ElastiCache"], "maxResults": 1000,
+                                  "filters": [{"name": "region", "values": list(regions)}]}
+        if token:
+            kwargs["nextToken"] = token
+        try:
+            response = client.describe_savings_plans_offering_rates(**kwargs)
+            results.extend(aws.field_of(response, "searchResults", "DescribeSavingsPlansOfferingRates"))
+        except Exception as exc:
+            raise aws.describe_error(exc, "DescribeSavingsPlansOfferingRates") from None
+        token = response.get("nextToken")
+        if not token:
+            break
+    parse_savings_plan_rates(results, parsed)
 
 
 def _family(node_type: str) -> str:
@@ -57,12 +85,39 @@ def merge_rates(raw: dict, parsed: ParseResult, regions: list[str], engines: lis
     changes: list[Change] = []
     notes: list[str] = []
     stamp = today.isoformat()
-    for rate in parsed.rates:
+    # nodes first: their surcharges and plan rates attach to them
+    for rate in sorted(parsed.rates, key=lambda r: r.field != "node"):
         if rate.region not in regions or rate.engine not in engines:
             continue
         engine_entry = data.setdefault("regions", {}).setdefault(rate.region, {}).setdefault(rate.engine, {})
         where = f"regions.{rate.region}.{rate.engine}"
         source = f"AWS Price List API, SKU {rate.sku}"
+        if rate.field in ("extended_support", "savings_plan_node"):
+            node = engine_entry.get("nodes", {}).get(rate.node_type)
+            if node is None:
+                if _family(rate.node_type) in NODE_FAMILIES:
+                    notes.append(f"{rate.sku} {rate.node_type}: a {rate.field.replace('_', ' ')} price but no on-demand price; not used")
+                continue
+            if rate.field == "extended_support":
+                old = (node.get("extended_support") or {}).get(rate.band)
+                node.setdefault("extended_support", {})[rate.band] = rate.value
+                path = f"{where}.nodes.{rate.node_type}.extended_support.{rate.band}"
+            else:
+                old = node.get("savings_plan_hourly")
+                node["savings_plan_hourly"] = rate.value
+                path = f"{where}.nodes.{rate.node_type}.savings_plan_hourly"
+            if old != rate.value:
+                changes.append(Change(path, old, rate.value))
+            continue
+        if rate.field.startswith("savings_plan_"):
+            field = rate.field[len("savings_plan_"):]
+            plan = engine_entry.setdefault("savings_plan", {})
+            entry = plan.get(field)
+            old = entry.get("value") if isinstance(entry, dict) else entry
+            plan[field] = {"value": rate.value, "source": f"AWS Savings Plans API, offering {rate.sku}", "as_of": stamp, "confidence": "high"}
+            if old != rate.value:
+                changes.append(Change(f"{where}.savings_plan.{field}", old, rate.value))
+            continue
         if rate.field == "node":
             if _family(rate.node_type) not in NODE_FAMILIES:
                 continue
@@ -70,9 +125,18 @@ def merge_rates(raw: dict, parsed: ParseResult, regions: list[str], engines: lis
                 notes.append(f"{rate.sku} {rate.node_type}: no memory or vCPU in the Price List; not used")
                 continue
             nodes = engine_entry.setdefault("nodes", {})
-            old = nodes.get(rate.node_type, {}).get("hourly")
-            nodes[rate.node_type] = {"hourly": rate.value, "memory_gib": rate.memory_gib, "vcpu": rate.vcpu,
-                                     "source": source, "as_of": stamp, "confidence": "high"}
+            previous = nodes.get(rate.node_type, {})
+            old = previous.get("hourly")
+            node = {"hourly": rate.value, "memory_gib": rate.memory_gib, "vcpu": rate.vcpu,
+                    "source": source, "as_of": stamp, "confidence": "high"}
+            # what this SKU does not carry (a plan rate, surcharges) is kept; its reserved terms replace the old
+            for kept in ("savings_plan_hourly", "extended_support", "reserved", "reserved_source"):
+                if kept in previous:
+                    node[kept] = previous[kept]
+            if rate.reserved:
+                node["reserved"] = [dict(o) for o in rate.reserved]
+                node["reserved_source"] = source
+            nodes[rate.node_type] = node
             if old != rate.value:
                 changes.append(Change(f"{where}.nodes.{rate.node_type}.hourly", old, rate.value))
             continue
