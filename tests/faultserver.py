@@ -52,10 +52,12 @@ def serverless_caches_xml(caches: list[dict]) -> bytes:
 class FaultServer:
     """faults: operation -> "hang" | "garbage" | "truncate"; caches: what DescribeServerlessCaches lists."""
 
-    def __init__(self, upstream: str | None = None, caches: list[dict] | None = None, faults: dict[str, str] | None = None):
+    def __init__(self, upstream: str | None = None, caches: list[dict] | None = None, faults: dict[str, str] | None = None,
+                 canned: dict[str, bytes] | None = None):
         self.upstream = urlsplit(upstream) if upstream else None
         self.caches = caches or []
         self.faults = faults or {}
+        self.canned = canned or {}  # operation -> a query-protocol XML body to answer with
         self.seen: list[str] = []
         server = self
 
@@ -78,6 +80,9 @@ class FaultServer:
                 if fault == "garbage":
                     self._reply(200, {"Content-Type": self.headers.get("Content-Type", "text/plain"),
                                       "smithy-protocol": "rpc-v2-cbor"}, b"\xff<<not an AWS response>>\x00")
+                    return
+                if operation in server.canned:
+                    self._reply(200, {"Content-Type": "text/xml"}, server.canned[operation])
                     return
                 if operation == "DescribeServerlessCaches":
                     self._reply(200, {"Content-Type": "text/xml"}, serverless_caches_xml(server.caches))
@@ -119,3 +124,12 @@ class FaultServer:
     def __exit__(self, *exc) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def cache_cluster_xml(cluster_id: str, engine: str, version: str, node_type: str) -> bytes:
+    """DescribeCacheClusters for one member, as the query protocol answers it."""
+    return ('<DescribeCacheClustersResponse xmlns="http://elasticache.amazonaws.com/doc/2015-02-02/"><DescribeCacheClustersResult>'
+            f"<CacheClusters><CacheCluster><CacheClusterId>{cluster_id}</CacheClusterId><Engine>{engine}</Engine>"
+            f"<EngineVersion>{version}</EngineVersion><CacheNodeType>{node_type}</CacheNodeType></CacheCluster></CacheClusters>"
+            "</DescribeCacheClustersResult><ResponseMetadata><RequestId>fault-2</RequestId></ResponseMetadata>"
+            "</DescribeCacheClustersResponse>").encode()

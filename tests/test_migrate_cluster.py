@@ -77,3 +77,46 @@ def test_cluster_shape_without_current_role():
     assert shape.primaries == ["big-0001-001", "big-0002-001"]
     assert shape.replicas == ["big-0001-002", "big-0002-002"]
     assert shape.engine == "valkey" and len(shape.notes) == 2
+
+
+def test_extended_support_is_part_of_todays_cost(run, moto):
+    from tests.faultserver import FaultServer, cache_cluster_xml
+
+    ec = boto3.client("elasticache", region_name="us-east-1", endpoint_url=moto)
+    ec.create_replication_group(ReplicationGroupId="old", ReplicationGroupDescription="redis 5", Engine="redis",
+                                CacheNodeType="cache.m5.large", NumNodeGroups=1, ReplicasPerNodeGroup=1)
+    cw = boto3.client("cloudwatch", region_name="us-east-1", endpoint_url=moto)
+    gib = 2**30
+    put_node_hourly(cw, "old-001", START, 48, bytes=2 * gib, get=1.8e6, set=0.9e6, net_in=0.8e9, net_out=1.2e9, repl=0.5e9)
+    put_node_hourly(cw, "old-002", START, 48, bytes=2 * gib, get=1.8e6, set=0.0, net_in=0.7e9, net_out=0.5e9)
+    # moto does not list a group's members in DescribeCacheClusters: the fault server answers it (Redis OSS 5.0.6)
+    with FaultServer(moto, canned={"DescribeCacheClusters": cache_cluster_xml("old-001", "redis", "5.0.6", "cache.m5.large")}) as server:
+        code, out, err = run("migrate", "--from-cluster", "old", "--engine", "valkey", "--as-of", "2026-11-20T00:00:00Z",
+                             "--days", "2", "--endpoint-url", server.url, "--format", "json")
+    assert code == 0, err
+    cluster = json.loads(out)["cluster"]
+    # 2026-11-20 is in years 1-2 of Redis OSS 5's Extended Support (since 2026-02-01): 80% of on demand,
+    # the fixture's 0.1248 $/h on cache.m5.large (0.156 $/h). Today: 2 x (0.156 + 0.1248) x 730 = 409.968,
+    # of which 2 x 0.1248 x 730 = 182.208 is the surcharge
+    assert cluster["engine_version"] == "5.0.6"
+    assert cluster["extended_support"].startswith("Redis OSS 5 Extended Support, years 1-2")
+    assert cluster["monthly"] == pytest.approx(409.968)
+    assert cluster["extended_support_monthly"] == pytest.approx(182.208)
+    # serverless (122.202 + 7.45695 = 129.659, as in the r7g test above) saves 280.31 a month, 182.21 of it the surcharge
+    assert cluster["serverless_minus_cluster"] == pytest.approx(129.659 - 409.968, rel=1e-3)
+    assert cluster["saving_from_extended_support"] == pytest.approx(182.208)
+
+
+def test_extended_support_year_bands():
+    from datetime import date
+
+    from costwise.model.extended_support import support_band
+
+    assert support_band("redis-oss", "5.0.6", date(2026, 1, 31)) is None  # before it started
+    assert support_band("redis-oss", "4.0.10", date(2026, 2, 1)).band == "yr1_yr2"
+    assert support_band("redis-oss", "5.0.6", date(2028, 1, 31)).band == "yr1_yr2"
+    assert support_band("redis-oss", "5.0.6", date(2028, 2, 1)).band == "yr3"
+    assert support_band("redis-oss", "6.2.6", date(2026, 11, 20)) is None  # Redis OSS 6 from 2027-02-01
+    assert support_band("redis-oss", "6.2.6", date(2027, 2, 1)).band == "yr1_yr2"
+    assert support_band("redis-oss", "7.1", date(2028, 1, 1)) is None
+    assert support_band("valkey", "5.0", date(2027, 1, 1)) is None
