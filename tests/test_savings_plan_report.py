@@ -86,3 +86,20 @@ def test_whatif_savings_plan_price(cli):
     plan = json.loads(result.stdout)["savings_plan"]
     assert plan["cost"]["total"] == pytest.approx(0.2 * 0.05859 * 730 + 304.16667 * 0.001589, rel=1e-5)
     assert plan["discount"] == pytest.approx(0.30, abs=1e-6)
+
+
+def test_existing_plans_are_read_from_every_page(aws_env):
+    import boto3
+    from botocore.stub import Stubber
+
+    from costwise.sources.aws import database_savings_plan_commitment
+
+    client = boto3.client("savingsplans", region_name="us-east-1")
+    stub = Stubber(client)
+    expected = {"states": ["active"], "filters": [{"name": "savings-plan-type", "values": ["Database"]}]}
+    stub.add_response("describe_savings_plans", {"savingsPlans": [{"savingsPlanId": "a", "commitment": "0.75"}], "nextToken": "2"}, expected)
+    stub.add_response("describe_savings_plans", {"savingsPlans": [{"savingsPlanId": "b", "commitment": "0.50"}]}, {**expected, "nextToken": "2"})
+    with stub:
+        # two active Database plans, one a page: 0.75 + 0.50 = 1.25 $/h
+        assert database_savings_plan_commitment(client) == pytest.approx(1.25)
+    stub.assert_no_pending_responses()
