@@ -27,14 +27,20 @@ END = datetime(2026, 11, 20, tzinfo=timezone.utc)
 START = END - timedelta(days=2)
 
 
-def test_from_cluster_against_moto(run, moto):
+def _two_node_group(moto: str, group: str, node_type: str) -> None:
+    """A Redis group of a primary and a replica in moto, with 48 hours of metrics per node: 2 GB each;
+    the primary 1.8 M GETs and 0.9 M SETs an hour, the replica 1.8 M GETs; 0.5 GB an hour replicated."""
     ec = boto3.client("elasticache", region_name="us-east-1", endpoint_url=moto)
-    ec.create_replication_group(ReplicationGroupId="shop", ReplicationGroupDescription="shop cache", Engine="redis",
-                                CacheNodeType="cache.r7g.large", NumNodeGroups=1, ReplicasPerNodeGroup=1)
+    ec.create_replication_group(ReplicationGroupId=group, ReplicationGroupDescription=f"{group} cache", Engine="redis",
+                                CacheNodeType=node_type, NumNodeGroups=1, ReplicasPerNodeGroup=1)
     cw = boto3.client("cloudwatch", region_name="us-east-1", endpoint_url=moto)
     gib = 2**30
-    put_node_hourly(cw, "shop-001", START, 48, bytes=2 * gib, get=1.8e6, set=0.9e6, net_in=0.8e9, net_out=1.2e9, repl=0.5e9)
-    put_node_hourly(cw, "shop-002", START, 48, bytes=2 * gib, get=1.8e6, set=0.0, net_in=0.7e9, net_out=0.5e9)
+    put_node_hourly(cw, f"{group}-001", START, 48, bytes=2 * gib, get=1.8e6, set=0.9e6, net_in=0.8e9, net_out=1.2e9, repl=0.5e9)
+    put_node_hourly(cw, f"{group}-002", START, 48, bytes=2 * gib, get=1.8e6, set=0.0, net_in=0.7e9, net_out=0.5e9)
+
+
+def test_from_cluster_against_moto(run, moto):
+    _two_node_group(moto, "shop", "cache.r7g.large")
     code, out, err = run("migrate", "--from-cluster", "shop", "--engine", "valkey", "--as-of", "2026-11-20T00:00:00Z", "--days", "2",
                          "--endpoint-url", moto, "--format", "json")
     assert code == 0, err
@@ -82,13 +88,7 @@ def test_cluster_shape_without_current_role():
 def test_extended_support_is_part_of_todays_cost(run, moto):
     from tests.faultserver import FaultServer, cache_cluster_xml
 
-    ec = boto3.client("elasticache", region_name="us-east-1", endpoint_url=moto)
-    ec.create_replication_group(ReplicationGroupId="old", ReplicationGroupDescription="redis 5", Engine="redis",
-                                CacheNodeType="cache.m5.large", NumNodeGroups=1, ReplicasPerNodeGroup=1)
-    cw = boto3.client("cloudwatch", region_name="us-east-1", endpoint_url=moto)
-    gib = 2**30
-    put_node_hourly(cw, "old-001", START, 48, bytes=2 * gib, get=1.8e6, set=0.9e6, net_in=0.8e9, net_out=1.2e9, repl=0.5e9)
-    put_node_hourly(cw, "old-002", START, 48, bytes=2 * gib, get=1.8e6, set=0.0, net_in=0.7e9, net_out=0.5e9)
+    _two_node_group(moto, "old", "cache.m5.large")
     # moto does not list a group's members in DescribeCacheClusters: the fault server answers it (Redis OSS 5.0.6)
     with FaultServer(moto, canned={"DescribeCacheClusters": cache_cluster_xml("old-001", "redis", "5.0.6", "cache.m5.large")}) as server:
         code, out, err = run("migrate", "--from-cluster", "old", "--engine", "valkey", "--as-of", "2026-11-20T00:00:00Z",
