@@ -131,8 +131,10 @@ def existing_commitment(usage: Usage, read_from_aws: bool) -> tuple[float | None
     return (commitment, "AWS (DescribeSavingsPlans)", []) if commitment > 0 else (None, None, [])
 
 
-def estimate(opts: SourceOptions, pricing: Path | None = None, budget: float | None = None, progress=None) -> "Report":
-    """estimate and report: cost over the window, the projection, limit advice, per environment."""
+def estimate(opts: SourceOptions, pricing: Path | None = None, budget: float | None = None, progress=None,
+             iac: Path | None = None) -> "Report":
+    """estimate and report: cost over the window, the projection, limit advice, per environment;
+    with `iac`, the advice as changes to that infrastructure code (report.suggestion)."""
     from costwise.analysis.estimate import build_report
     from costwise.pricing import load_pricing
 
@@ -142,8 +144,25 @@ def estimate(opts: SourceOptions, pricing: Path | None = None, budget: float | N
     cfg = usage.config
     prices = load_pricing(pricing if pricing is not None else (cfg.pricing if cfg is not None else None))
     commitment, source, notes = existing_commitment(usage, opts.read_savings_plans)
-    return build_report(usage.history, prices, sizing_settings(cfg), usage.pricing_region, budget=budget,
-                        existing_commitment=commitment, commitment_source=source, notes=notes)
+    files = None
+    if iac is not None:  # read before the analysis: a bad file is bad input, found early
+        from costwise.iac import read_iac
+
+        files = read_iac(iac, cfg.cdk_keys if cfg is not None else None)
+    report = build_report(usage.history, prices, sizing_settings(cfg), usage.pricing_region, budget=budget,
+                          existing_commitment=commitment, commitment_source=source, notes=notes)
+    if files is not None:
+        from costwise.analysis.suggest import suggest
+
+        report.suggestion = suggest(report, files)
+    return report
+
+
+def suggest(opts: SourceOptions, iac: Path, pricing: Path | None = None, progress=None):
+    """`costwise suggest`: the recommended limits as changes to the infrastructure code at `iac`."""
+    report = estimate(opts, pricing, progress=progress, iac=iac)
+    report.suggestion.failed = [(e.env, e.error) for e in report.failed]
+    return report.suggestion
 
 
 def check_history_output(output: Path) -> None:
@@ -264,3 +283,63 @@ def pricing_update(*, regions: list[str] | None, engines: list[str] | None, outp
     validate_pricing(data, target)  # never write a file costwise itself would refuse
     return PricingUpdate(target, chosen_regions, dump_pricing(data), changes, notes, list(parsed.unreadable), len(parsed.skipped))
 
+
+
+@dataclass
+class ApplyPlan:
+    """`costwise apply`: the ModifyServerlessCache request for one environment, and its effect."""
+
+    env: str
+    cache: str
+    region: str
+    request: dict
+    storage_gb: int
+    ecpu_per_second: int
+    current: dict
+    ceiling_before: float | None
+    ceiling_after: float | None
+    sent: bool = False
+
+
+def apply_limits(opts: SourceOptions, pricing: Path | None = None, send: bool = False, progress=None) -> ApplyPlan:
+    """Set one environment's recommended maximums: a dry run unless `send`."""
+    from costwise.analysis.estimate import build_report
+    from costwise.pricing import load_pricing
+    from costwise.sources import aws
+
+    if opts.cache is None and len(opts.env or []) != 1:
+        raise InputError("apply changes one cache at a time: give exactly one --env (or --cache)")
+    usage = read_usage(opts, progress)
+    cfg = usage.config
+    prices = load_pricing(pricing if pricing is not None else (cfg.pricing if cfg is not None else None))
+    report = build_report(usage.history, prices, sizing_settings(cfg), usage.pricing_region)
+    env = report.environments[0]
+    if env.error:
+        raise CostwiseError(f"{env.env}: {env.error}")
+    if env.history.limits.source != "aws":
+        raise CostwiseError(f"{env.env}: the live limits could not be read (DescribeServerlessCaches); not changing a cache blind")
+    advice = env.advice
+    gb, ecpu = int(advice.storage.recommended), int(advice.ecpu.recommended)
+    seen_gb = (env.usage or {}).get("storage_gb", {}).get("max") or 0.0
+    seen_ecpu = (env.usage or {}).get("ecpu_per_second", {}).get("max") or 0.0
+    if gb < seen_gb or ecpu < seen_ecpu:
+        raise InputError(f"{env.env}: refusing: {gb} GB / {ecpu:,} ECPU/s is below the peak seen ({seen_gb:,.2f} GB / {seen_ecpu:,.0f} ECPU/s)")
+    limits = env.history.limits
+    storage = {"Maximum": gb, "Unit": "GB"}
+    throughput = {"Maximum": ecpu}
+    if limits.min_storage_gb:
+        storage["Minimum"] = int(limits.min_storage_gb)
+    if limits.min_ecpu_per_second:
+        throughput["Minimum"] = int(limits.min_ecpu_per_second)
+    request = {"ServerlessCacheName": env.history.cache, "CacheUsageLimits": {"DataStorage": storage, "ECPUPerSecond": throughput}}
+    plan = ApplyPlan(env.env, env.history.cache, env.history.region, request, gb, ecpu,
+                     {"max_storage_gb": limits.max_storage_gb, "max_ecpu_per_second": limits.max_ecpu_per_second},
+                     advice.ceiling_current.total, advice.ceiling_recommended.total)
+    if send:
+        client = usage.session.client("elasticache", env.history.region)
+        try:
+            aws.modify_serverless_cache(client, request)
+        except Exception as exc:
+            raise aws.describe_error(exc, "ModifyServerlessCache") from None
+        plan.sent = True
+    return plan

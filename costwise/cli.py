@@ -37,6 +37,7 @@ ReportFormat = format_enum("report")
 WhatifFormat = format_enum("whatif")
 MigrateFormat = format_enum("migrate")
 PricingFormat = format_enum("pricing")
+SuggestFormat = format_enum("suggest")
 
 PricingOption = typer.Option(None, "--pricing", help=PRICING_HELP, metavar="PATH")
 FORMAT_BY_SUFFIX = {".html": "html", ".htm": "html", ".md": "markdown", ".json": "json"}
@@ -63,6 +64,10 @@ def _emit(rendered, output: Optional[Path] = None) -> None:
     """Text goes to stdout or (atomically) to --output; terminal renderables to the console."""
     if isinstance(rendered, str):
         if output is None:
+            if sys.stdout.isatty():  # a person reads it: no control character from a file or name reaches the screen
+                from costwise.fmt import printable
+
+                rendered = "".join(printable(line) + "\n" for line in rendered.splitlines())
             sys.stdout.write(rendered)
         else:
             from costwise.atomic import atomic_write_text
@@ -195,6 +200,7 @@ def report(
     output_format: Optional[ReportFormat] = typer.Option(None, "--format", help=f"One of: {_choices(ReportFormat)} (default: from --output's suffix, else markdown)."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here (atomically; - is stdout) instead of stdout.", metavar="FILE"),
     budget: Optional[float] = typer.Option(None, "--budget", min=0, help="Monthly budget in USD for the total."),
+    iac: Optional[Path] = typer.Option(None, "--iac", help="Also show the advice as changes to this infrastructure code (file or folder: CDK, Terraform, CloudFormation).", metavar="PATH"),
     fail_on_budget: bool = typer.Option(False, "--fail-on-budget", help="Exit with code 3 when a projection exceeds its budget (per-environment `budget:` or --budget)."),
     pricing: Optional[Path] = PricingOption,
     source: SourceOptions = SourceOptions(),
@@ -219,7 +225,7 @@ def report(
     fmt = output_format.value if output_format else FORMAT_BY_SUFFIX.get(output.suffix.lower() if output else "", "markdown")
     if output is not None and output.is_dir():
         raise InputError(f"{output}: is a folder; give a file name")
-    result = run.estimate(source, pricing, budget=budget, progress=_progress(source, fmt == "json" and to_stdout))
+    result = run.estimate(source, pricing, budget=budget, progress=_progress(source, fmt == "json" and to_stdout), iac=iac)
     _emit(render("report", result, fmt), output)
     if not to_stdout:
         _say(f"wrote {fmt} report to {output}")
@@ -231,6 +237,77 @@ def report(
             raise typer.Exit(3)
     if result.failed:
         raise typer.Exit(1)
+
+
+@app.command()
+@with_source_options()
+def suggest(
+    iac: Path = typer.Option(..., "--iac", help="Infrastructure code: a file or a folder (CDK Python dict, Terraform, CloudFormation JSON/YAML).", metavar="PATH"),
+    output_format: SuggestFormat = typer.Option("diff", "--format", help=f"One of: {_choices(SuggestFormat)}."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the patch here (atomically) instead of stdout.", metavar="FILE"),
+    pricing: Optional[Path] = PricingOption,
+    source: SourceOptions = SourceOptions(),
+) -> None:
+    """The recommended limits as a patch to your infrastructure code: `git apply` takes it.
+
+    Only the limit numbers change; formatting and comments stay. Environments match by name (CDK
+    keys) or cache name (Terraform `name`, CloudFormation `ServerlessCacheName`); drift between the
+    code and the live cache is said, and alarms at 75% of each limit come as a snippet.
+
+    Examples:
+
+    * `costwise suggest --iac infra/ --env prod > limits.patch && git apply limits.patch`
+
+    * `costwise suggest --iac stack.py --demo --format json`
+    """
+    from costwise import app as run
+    from costwise.render import render
+
+    result = run.suggest(source, iac, pricing, progress=_progress(source, output_format.value == "json"))
+    _emit(render("suggest", result, output_format), output)
+    for env, paths in result.matched.items():
+        _say(f"{env}: limits found in {', '.join(paths)}")
+    for line in result.unmatched_envs:
+        _say(f"{line}: no limits for it in the code given")
+    for line in result.unmatched_sites:
+        _say(f"not matched: {line}")
+    for line in result.drift:
+        _say(f"drift: {line}")
+    if output_format.value == "diff":
+        for shape, snippet in result.alarms.items():
+            _say(f"alarms ({shape}), to add beside the limits:")
+            for line in snippet.splitlines():
+                _say(f"  {line}")
+    if not result.changes:
+        _say("no changes: every limit in the code is what costwise recommends")
+    for env, error in result.failed:
+        _say(f"costwise: {env}: {error}")
+    if result.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+@with_source_options(exclude=("metrics_file", "demo"))
+def apply(
+    yes: bool = typer.Option(False, "--yes", help="Send the change. Without it this is a dry run that shows the request."),
+    pricing: Optional[Path] = PricingOption,
+    source: SourceOptions = SourceOptions(),
+) -> None:
+    """Set one environment's recommended limits on the live cache (ModifyServerlessCache).
+
+    A dry run by default: shows the request and the worst-case bill before and after. `--yes` sends
+    it. Refuses a maximum below the peak it has seen. Needs elasticache:ModifyServerlessCache (not in
+    the read-only policy). Give exactly one --env (or --cache).
+    """
+    from costwise import app as run
+    from costwise.render.table import apply_plan
+
+    plan = run.apply_limits(source, pricing, send=yes, progress=_progress(source, False))
+    _emit(apply_plan(plan))
+    if plan.sent:
+        _say(f"sent: {plan.cache} now has {plan.storage_gb} GB and {plan.ecpu_per_second:,} ECPU/s as its maximums")
+    else:
+        _say("dry run: nothing changed; add --yes to send it")
 
 
 @app.command()

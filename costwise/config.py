@@ -42,6 +42,7 @@ class Config:
     sizing: dict[str, Any] = field(default_factory=dict)
     pricing: Path | None = None
     savings_plan_commitment: float | None = None  # $/hour of Database Savings Plans already bought
+    cdk_keys: dict[str, str] | None = None  # the CDK dict's key names for the limits (costwise suggest)
 
     def select(self, names: list[str] | None, all_envs: bool) -> list[EnvConfig]:
         if not self.environments:
@@ -89,7 +90,7 @@ def parse_config(data: Any, path: Path | None) -> Config:
     if data is None:
         data = {}
     _expect(f"{label}: (top level)", data, (dict,), "a mapping")
-    _check_keys(f"{label}: ", data, {"region", "environments", "sizing", "pricing", "savings_plan"})
+    _check_keys(f"{label}: ", data, {"region", "environments", "sizing", "pricing", "savings_plan", "iac"})
     region = _expect(f"{label}: region", data.get("region", "us-east-1"), (str,), "a region name such as us-east-1")
     envs_raw = data.get("environments", {}) or {}
     _expect(f"{label}: environments", envs_raw, (dict,), "a mapping of environment name to settings")
@@ -134,11 +135,25 @@ def parse_config(data: Any, path: Path | None) -> Config:
                                        "US dollars an hour (your Database Savings Plans' commitment)"))
             if commitment < 0:
                 raise InputError(f"{label}: savings_plan.commitment_per_hour: must be 0 or more")
+    cdk_keys = None
+    iac = data.get("iac")
+    if iac is not None:
+        _expect(f"{label}: iac", iac, (dict,), "a mapping")
+        _check_keys(f"{label}: iac", iac, {"cdk_keys"})
+        keys = iac.get("cdk_keys") or {}
+        _expect(f"{label}: iac.cdk_keys", keys, (dict,), "a mapping of max_storage_gb / max_ecpu_per_second to your dict's key names")
+        _check_keys(f"{label}: iac.cdk_keys", keys, {"max_storage_gb", "max_ecpu_per_second"})
+        for name, key in keys.items():
+            _expect(f"{label}: iac.cdk_keys.{name}", key, (str,), "a key name")
+        from costwise.iac import DEFAULT_CDK_KEYS
+
+        cdk_keys = {**DEFAULT_CDK_KEYS, **keys}
     pricing = data.get("pricing")
     if pricing is not None:
         _expect(f"{label}: pricing", pricing, (str,), "a path")
         pricing = (path.parent / pricing) if path is not None else Path(pricing)
-    return Config(path=path, region=region, environments=envs, sizing=dict(sizing), pricing=pricing, savings_plan_commitment=commitment)
+    return Config(path=path, region=region, environments=envs, sizing=dict(sizing), pricing=pricing, savings_plan_commitment=commitment,
+                  cdk_keys=cdk_keys)
 
 
 def load_config(path: str | Path | None) -> Config:

@@ -145,6 +145,7 @@ class Report:
     budget: float | None = None
     savings_plan: "SavingsPlanView | None" = None
     notes: list[str] = field(default_factory=list)
+    suggestion: Any = None  # with --iac: costwise.analysis.suggest.Suggestion
 
     @property
     def window_start(self) -> datetime:
@@ -214,6 +215,7 @@ class Report:
                 "over_budget": self.over_budget,
                 "savings_plan": self.savings_plan.to_dict() if self.savings_plan else None,
             },
+            **({"iac": self.suggestion.to_dict()} if self.suggestion is not None else {}),
             "notes": list(self.notes),
         }
 

@@ -22,6 +22,7 @@ FORMAT_MODULES = {
     "json": "costwise.render.jsonout",
     "markdown": "costwise.render.markdown",
     "html": "costwise.render.html",
+    "diff": "costwise.render.diff",
 }
 
 
@@ -30,6 +31,7 @@ class OutputFormat(str, Enum):
     json = "json"
     markdown = "markdown"
     html = "html"
+    diff = "diff"
 
 
 @lru_cache(maxsize=None)

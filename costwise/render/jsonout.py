@@ -11,4 +11,4 @@ def _dump(result: Any) -> str:
     return to_json(result.to_dict())
 
 
-estimate = report = whatif = migrate = pricing = _dump
+estimate = report = whatif = migrate = pricing = suggest = _dump

@@ -12,10 +12,12 @@ def report(result) -> str:
     from markupsafe import Markup
 
     from costwise.render.templating import environment
-    from costwise.render.view import mermaid_costs, report_view
+    from costwise.render.view import markdown_suggestions, mermaid_costs, report_view
 
     chart = mermaid_costs(result)
-    return environment("markdown").get_template("report.md.j2").render(**report_view(result), mermaid=Markup(chart) if chart else None)
+    suggestions = markdown_suggestions(result)
+    return environment("markdown").get_template("report.md.j2").render(**report_view(result), mermaid=Markup(chart) if chart else None,
+                                                                       suggestions=Markup(suggestions) if suggestions else None)
 
 
 estimate = report

@@ -174,3 +174,22 @@ def pricing_changes(update) -> list:
     for change in update.changes:
         table.add_row(_t(change.path), "—" if change.old is None else f"{change.old:g}", f"{change.new:g}")
     return [table]
+
+
+def apply_plan(plan) -> list:
+    """`costwise apply`: the request, and the worst-case bill before and after."""
+    import json
+
+    from rich.table import Table
+
+    table = Table(title=_t(f"{plan.env}: ModifyServerlessCache on {plan.cache} ({plan.region})"), title_justify="left", show_header=False)
+    table.add_column("")
+    table.add_column("")
+    table.add_row("Max storage", _t(f"{_limit(plan.current['max_storage_gb'], plan.storage_gb)} GB"))
+    table.add_row("Max ECPU/s", _t(_limit(plan.current["max_ecpu_per_second"], plan.ecpu_per_second)))
+    table.add_row("Worst-case bill", f"{money(plan.ceiling_before)} a month now, {money(plan.ceiling_after)} after")
+    # the request itself, whole and unwrapped, to read or to copy
+    from rich.text import Text
+
+    # json.dumps escapes every control character itself: the text is safe as it is
+    return [table, _t("ModifyServerlessCache request:"), Text(json.dumps(plan.request, indent=2))]

@@ -134,6 +134,7 @@ def report_view(report: Report, charts: dict[str, str] | None = None) -> dict[st
         "source": report.source,
         "summary": summary_view(report),
         "environments": [environment_view(e, charts.get(e.env)) for e in report.environments],
+        "suggestion": suggestion_view(report),
     }
 
 
@@ -186,3 +187,55 @@ def savings_plan_lines(report: Report) -> list[str]:
             f"Note: {view.NOTE}"
         )
     return lines
+
+
+FIELD_WORDS = {"max_storage_gb": ("max storage", "GB"), "max_ecpu_per_second": ("max ECPU/s", "ECPU/s")}
+
+
+def suggestion_view(report: Report) -> dict[str, Any] | None:
+    """The `--iac` changes for the templates: plain strings (the templates escape them)."""
+    s = report.suggestion
+    if s is None:
+        return None
+    changes = []
+    for c in s.changes:
+        what, unit = FIELD_WORDS[c.field]
+        changes.append({"env": c.env, "where": f"{c.file} line {c.line}", "what": f"{what} {c.current:,.0f} → {c.recommended:,} {unit}",
+                        "reason": c.reason, "new_line": c.new_line})
+    return {"changes": changes, "diff": s.diff, "drift": list(s.drift), "unmatched": list(s.unmatched_sites)}
+
+
+def markdown_suggestions(report: Report) -> str | None:
+    """GitHub suggestion blocks, one per change: the description escaped, the code line raw in a
+    fence longer than any backtick run inside it (so a line cannot close it)."""
+    from costwise.fmt import printable
+    from costwise.render import md_escape
+
+    view = suggestion_view(report)
+    if not view or not (view["changes"] or view["drift"]):
+        return None
+    out = ["### Suggested changes to the infrastructure code", ""]
+    by_line: dict[tuple[str, str], list[dict]] = {}
+    for c in view["changes"]:
+        by_line.setdefault((c["where"], c["new_line"]), []).append(c)
+    for (where, new_line), group in by_line.items():  # one suggestion block a line, all its changes in it
+        line = printable(new_line)
+        longest = max((len(part) for part in _backtick_runs(line)), default=0)
+        fence = "`" * max(3, longest + 1)
+        out += [f"- **{md_escape(c['env'])}** `{md_escape(where)}`: {md_escape(c['what'])}: {md_escape(c['reason'])}" for c in group]
+        out += ["", f"{fence}suggestion", line, fence, ""]
+    out += [f"- drift: {md_escape(d)}" for d in view["drift"]]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _backtick_runs(text: str) -> list[str]:
+    runs, current = [], ""
+    for ch in text:
+        if ch == "`":
+            current += ch
+        elif current:
+            runs.append(current)
+            current = ""
+    if current:
+        runs.append(current)
+    return runs

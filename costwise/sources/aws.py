@@ -213,6 +213,11 @@ def database_savings_plan_commitment(client) -> float:
             return total
 
 
+def modify_serverless_cache(client, request: dict[str, Any]) -> dict[str, Any]:
+    """The one write costwise makes, and only from `costwise apply --yes`: ModifyServerlessCache."""
+    return client.modify_serverless_cache(**request)
+
+
 def get_products(client, service_code: str, filters: list[dict[str, str]]) -> list[str]:
     """Every PriceList entry (a JSON string each) matching the filters, across pages."""
     items: list[str] = []
