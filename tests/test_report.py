@@ -233,3 +233,15 @@ def test_horizon_and_interval_reach_every_label_and_budgets_stay_monthly(run, tm
         assert not any(label in out for label in ("730 h", "730 hours", "80% range")), fmt
     code, out, err = run("estimate", "--demo", "--config", str(config))
     assert "168 h" in out and "90% range" in out and "730 h" not in out
+
+
+def test_the_example_config_is_valid():
+    from costwise.config import dataclass_from_mapping, load_config
+    from costwise.model.settings import SizingSettings
+    from tests.helpers import REPO
+
+    config = load_config(REPO / "examples" / "costwise.yaml")
+    assert list(config.environments) == ["prod", "staging", "dev"]
+    assert config.savings_plan_commitment == 0.25
+    assert config.cdk_keys == {"max_storage_gb": "redis_max_storage_gb", "max_ecpu_per_second": "redis_max_ecpu"}
+    assert dataclass_from_mapping(SizingSettings, config.sizing, "sizing").headroom == 0.20
