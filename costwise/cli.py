@@ -6,7 +6,6 @@ reported); 2 bad input; 3 over budget with --fail-on-budget; 130 interrupted.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -16,6 +15,7 @@ import typer
 from costwise import __version__
 from costwise.errors import CostwiseError, InputError
 from costwise.options import AS_OF_HELP, DAYS_HELP, ENDPOINT_HELP, PRICING_HELP, SourceOptions, timeout_option, with_source_options
+from costwise.output import emit
 from costwise.render import format_enum
 
 app = typer.Typer(
@@ -58,27 +58,6 @@ def _root(
 
 def _choices(enum) -> str:
     return ", ".join(member.value for member in enum)
-
-
-def _emit(rendered, output: Optional[Path] = None) -> None:
-    """Text goes to stdout or (atomically) to --output; terminal renderables to the console."""
-    if isinstance(rendered, str):
-        if output is None:
-            if sys.stdout.isatty():  # a person reads it: no control character from a file or name reaches the screen
-                from costwise.fmt import printable
-
-                rendered = "".join(printable(line) + "\n" for line in rendered.splitlines())
-            sys.stdout.write(rendered)
-        else:
-            from costwise.atomic import atomic_write_text
-
-            atomic_write_text(output, rendered)
-        return
-    from rich.console import Console
-
-    console = Console()
-    for item in rendered:
-        console.print(item)
 
 
 def _say(message: str) -> None:
@@ -134,7 +113,7 @@ def whatif(
                         requests_per_day=requests_per_day, kb_per_request=kb_per_request, ecpu_per_request=ecpu_per_request,
                         max_storage_gb=max_storage_gb, max_ecpu_per_second=max_ecpu_per_second, compare_engine=compare_engine,
                         compare_nodes=compare_nodes, replicas=replicas, pricing=pricing, savings_plan=savings_plan)
-    _emit(render("whatif", result, output_format))
+    emit(render("whatif", result, output_format))
     if output_format.value == "table":
         for warning in dict.fromkeys(w for r in result.results for w in r.warnings):
             _say(f"warning: {warning}")
@@ -165,7 +144,7 @@ def estimate(
     from costwise.render import render
 
     result = run.estimate(source, pricing, progress=_progress(source, output_format.value == "json"))
-    _emit(render("estimate", result, output_format))
+    emit(render("estimate", result, output_format))
     _report_failures(result)
     if result.failed:
         raise typer.Exit(1)
@@ -226,7 +205,7 @@ def report(
     if output is not None and output.is_dir():
         raise InputError(f"{output}: is a folder; give a file name")
     result = run.estimate(source, pricing, budget=budget, progress=_progress(source, fmt == "json" and to_stdout), iac=iac)
-    _emit(render("report", result, fmt), output)
+    emit(render("report", result, fmt), output)
     if not to_stdout:
         _say(f"wrote {fmt} report to {output}")
     _report_failures(result)
@@ -262,26 +241,12 @@ def suggest(
     """
     from costwise import app as run
     from costwise.render import render
+    from costwise.render.table import suggest_notes
 
     result = run.suggest(source, iac, pricing, progress=_progress(source, output_format.value == "json"))
-    _emit(render("suggest", result, output_format), output)
-    for env, paths in result.matched.items():
-        _say(f"{env}: limits found in {', '.join(paths)}")
-    for line in result.unmatched_envs:
-        _say(f"{line}: no limits for it in the code given")
-    for line in result.unmatched_sites:
-        _say(f"not matched: {line}")
-    for line in result.drift:
-        _say(f"drift: {line}")
-    if output_format.value == "diff":
-        for shape, snippet in result.alarms.items():
-            _say(f"alarms ({shape}), to add beside the limits:")
-            for line in snippet.splitlines():
-                _say(f"  {line}")
-    if not result.changes:
-        _say("no changes: every limit in the code is what costwise recommends")
-    for env, error in result.failed:
-        _say(f"costwise: {env}: {error}")
+    emit(render("suggest", result, output_format), output)
+    for line in suggest_notes(result, with_alarms=output_format.value == "diff"):
+        _say(line)
     if result.failed:
         raise typer.Exit(1)
 
@@ -303,7 +268,7 @@ def apply(
     from costwise.render.table import apply_plan
 
     plan = run.apply_limits(source, pricing, send=yes, progress=_progress(source, False))
-    _emit(apply_plan(plan))
+    emit(apply_plan(plan))
     if plan.sent:
         _say(f"sent: {plan.cache} now has {plan.storage_gb} GB and {plan.ecpu_per_second:,} ECPU/s as its maximums")
     else:
@@ -350,7 +315,7 @@ def migrate(
     else:
         result = run.migrate_from_cluster(from_cluster, region=region, as_of=as_of, days=days, endpoint_url=endpoint_url,
                                           profile=profile, engine=engine, pricing=pricing, timeout=timeout)
-    _emit(render("migrate", result, output_format))
+    emit(render("migrate", result, output_format))
 
 
 pricing_app = typer.Typer(help="Show the prices in use, or refresh them from the AWS Price List API.", no_args_is_help=True)
@@ -369,7 +334,7 @@ def pricing_show(
     from costwise import app as run
     from costwise.render import render
 
-    _emit(render("pricing", run.pricing_listing(region, engine, nodes, pricing), output_format))
+    emit(render("pricing", run.pricing_listing(region, engine, nodes, pricing), output_format))
 
 
 @pricing_app.command("update")
@@ -390,59 +355,18 @@ def pricing_update(
     it cannot interpret instead of guessing, and shows what changed. Dry run unless --write.
     """
     from costwise import app as run
-    from costwise.render.table import pricing_changes
+    from costwise.render.table import pricing_changes, update_notes
 
     update = run.pricing_update(regions=region, engines=engine, output=output, pricing=pricing, api_region=api_region,
                                 endpoint_url=endpoint_url, profile=profile, timeout=timeout)
-    for line in update.unreadable:
-        _say(f"not interpreted: {line}")
-    for line in update.notes:
-        _say(f"note: {line}")
-    if update.skipped:
-        _say(f"skipped {update.skipped} SKUs (extended-support surcharges)")
+    for line in update_notes(update):
+        _say(line)
     if update.changes:
-        _emit(pricing_changes(update))
+        emit(pricing_changes(update))
     else:
         _say(f"no rate changes for {', '.join(update.regions)}")
     if write:
-        _emit(update.text, update.target)
+        emit(update.text, update.target)
         _say(f"wrote {update.target}")
     elif update.changes:
         _say(f"dry run: nothing written; add --write to save {update.target}")
-
-
-INTERRUPTED = 130
-
-
-def _is_usage_error(exc: Exception) -> bool:
-    # typer vendors its own click: its UsageError is recognised by shape, not by class
-    return isinstance(getattr(exc, "exit_code", None), int) and callable(getattr(exc, "format_message", None))
-
-
-def main() -> None:
-    """Console entry point: user errors become one line on stderr and an exit code."""
-    try:
-        code = app(standalone_mode=False)  # errors come here, to be one line each
-    except CostwiseError as exc:
-        _say(f"costwise: error: {exc}")
-        sys.exit(exc.exit_code)
-    except (KeyboardInterrupt, typer.Abort):
-        _say("costwise: interrupted")
-        sys.exit(INTERRUPTED)
-    except BrokenPipeError:  # `costwise ... | head`: the reader left; nothing more to say
-        sys.stderr.close()
-        sys.exit(1)
-    except Exception as exc:  # a bug, not a user error: still one line unless asked for more
-        if _is_usage_error(exc):  # an option typer refused: a bad value, a missing option, no command
-            if type(exc).__name__ == "NoArgsIsHelpError":
-                app([*sys.argv[1:], "--help"], standalone_mode=False)
-            else:
-                _say(f"costwise: error: {exc.format_message()} (see --help)")
-            sys.exit(exc.exit_code)
-        if os.environ.get("COSTWISE_DEBUG"):
-            raise
-        _say(f"costwise: internal error: {type(exc).__name__}: {exc} (set COSTWISE_DEBUG=1 for a traceback)")
-        sys.exit(1)
-    if code == INTERRUPTED:  # typer turns Ctrl-C inside a command into exit code 130, silently
-        _say("costwise: interrupted")
-    sys.exit(code or 0)

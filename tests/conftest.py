@@ -91,7 +91,7 @@ def run(capsys, monkeypatch):
     """Run the CLI in this process (so patches of botocore apply): (exit code, stdout, stderr)."""
 
     def _run(*args: str):
-        from costwise.cli import main
+        from costwise.__main__ import main
 
         monkeypatch.setattr(sys, "argv", ["costwise", *args])
         monkeypatch.delenv("COSTWISE_DEBUG", raising=False)

@@ -193,3 +193,27 @@ def apply_plan(plan) -> list:
 
     # json.dumps escapes every control character itself: the text is safe as it is
     return [table, _t("ModifyServerlessCache request:"), Text(json.dumps(plan.request, indent=2))]
+
+
+def update_notes(update) -> list[str]:
+    """`pricing update`'s lines for stderr: what could not be read, and what was left out."""
+    lines = [f"not interpreted: {line}" for line in update.unreadable] + [f"note: {line}" for line in update.notes]
+    if update.skipped:
+        lines.append(f"skipped {update.skipped} SKUs (add-ons and offers costwise does not price)")
+    return lines
+
+
+def suggest_notes(result, with_alarms: bool) -> list[str]:
+    """`suggest`'s lines for stderr: what matched, what did not, drift, the alarms, failures."""
+    lines = [f"{env}: limits found in {', '.join(paths)}" for env, paths in result.matched.items()]
+    lines += [f"{env}: no limits for it in the code given" for env in result.unmatched_envs]
+    lines += [f"not matched: {line}" for line in result.unmatched_sites]
+    lines += [f"drift: {line}" for line in result.drift]
+    if with_alarms:
+        for shape, snippet in result.alarms.items():
+            lines.append(f"alarms ({shape}), to add beside the limits:")
+            lines += [f"  {line}" for line in snippet.splitlines()]
+    if not result.changes:
+        lines.append("no changes: every limit in the code is what costwise recommends")
+    lines += [f"costwise: {env}: {error}" for env, error in result.failed]
+    return lines
