@@ -13,7 +13,7 @@ from typing import List, Optional
 import typer
 
 from costwise import __version__
-from costwise.errors import CostwiseError, InputError
+from costwise.errors import InputError
 from costwise.options import AS_OF_HELP, DAYS_HELP, ENDPOINT_HELP, PRICING_HELP, SourceOptions, timeout_option, with_source_options
 from costwise.output import emit
 from costwise.render import format_enum
