@@ -150,7 +150,8 @@ def estimate(opts: SourceOptions, pricing: Path | None = None, budget: float | N
 
         files = read_iac(iac, cfg.cdk_keys if cfg is not None else None)
     report = build_report(usage.history, prices, sizing_settings(cfg), usage.pricing_region, budget=budget,
-                          existing_commitment=commitment, commitment_source=source, notes=notes)
+                          existing_commitment=commitment, commitment_source=source, notes=notes,
+                          detail_limit=cfg.report_detail if cfg is not None else 25)
     if files is not None:
         from costwise.analysis.suggest import suggest
 

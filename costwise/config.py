@@ -43,6 +43,7 @@ class Config:
     pricing: Path | None = None
     savings_plan_commitment: float | None = None  # $/hour of Database Savings Plans already bought
     cdk_keys: dict[str, str] | None = None  # the CDK dict's key names for the limits (costwise suggest)
+    report_detail: int = 25  # environments shown in full in Markdown and HTML reports (the rest: the table)
 
     def select(self, names: list[str] | None, all_envs: bool) -> list[EnvConfig]:
         if not self.environments:
@@ -90,7 +91,7 @@ def parse_config(data: Any, path: Path | None) -> Config:
     if data is None:
         data = {}
     _expect(f"{label}: (top level)", data, (dict,), "a mapping")
-    _check_keys(f"{label}: ", data, {"region", "environments", "sizing", "pricing", "savings_plan", "iac"})
+    _check_keys(f"{label}: ", data, {"region", "environments", "sizing", "pricing", "savings_plan", "iac", "report"})
     region = _expect(f"{label}: region", data.get("region", "us-east-1"), (str,), "a region name such as us-east-1")
     envs_raw = data.get("environments", {}) or {}
     _expect(f"{label}: environments", envs_raw, (dict,), "a mapping of environment name to settings")
@@ -135,6 +136,15 @@ def parse_config(data: Any, path: Path | None) -> Config:
                                        "US dollars an hour (your Database Savings Plans' commitment)"))
             if commitment < 0:
                 raise InputError(f"{label}: savings_plan.commitment_per_hour: must be 0 or more")
+    report_detail = 25
+    report_settings = data.get("report")
+    if report_settings is not None:
+        _expect(f"{label}: report", report_settings, (dict,), "a mapping")
+        _check_keys(f"{label}: report", report_settings, {"detail"})
+        if report_settings.get("detail") is not None:
+            report_detail = _expect(f"{label}: report.detail", report_settings["detail"], (int,), "a whole number of environments")
+            if not 0 <= report_detail <= 10_000:
+                raise InputError(f"{label}: report.detail: 0..10,000 environments shown in full")
     cdk_keys = None
     iac = data.get("iac")
     if iac is not None:
@@ -153,7 +163,7 @@ def parse_config(data: Any, path: Path | None) -> Config:
         _expect(f"{label}: pricing", pricing, (str,), "a path")
         pricing = (path.parent / pricing) if path is not None else Path(pricing)
     return Config(path=path, region=region, environments=envs, sizing=dict(sizing), pricing=pricing, savings_plan_commitment=commitment,
-                  cdk_keys=cdk_keys)
+                  cdk_keys=cdk_keys, report_detail=report_detail)
 
 
 def load_config(path: str | Path | None) -> Config:

@@ -145,6 +145,7 @@ class Report:
     budget: float | None = None
     savings_plan: "SavingsPlanView | None" = None
     notes: list[str] = field(default_factory=list)
+    detail_limit: int = 25  # environments shown in full (charts included) in Markdown and HTML
     suggestion: Any = None  # with --iac: costwise.analysis.suggest.Suggestion
 
     @property
@@ -399,6 +400,7 @@ def build_report(
     existing_commitment: float | None = None,
     commitment_source: str | None = None,
     notes: list[str] | None = None,
+    detail_limit: int = 25,
 ) -> Report:
     envs = [analyze_environment(env, prices, settings, history.window) for env in history.environments]
     return Report(
@@ -414,4 +416,5 @@ def build_report(
         budget=budget,
         savings_plan=savings_plan_view(envs, prices, settings, existing_commitment, commitment_source),
         notes=list(notes or []),
+        detail_limit=detail_limit,
     )

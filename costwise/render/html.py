@@ -10,8 +10,12 @@ def report(result) -> str:
     from costwise.render.templating import environment
     from costwise.render.view import report_view
 
+    from costwise.render.view import detail_environments
+
     charts = {}
-    for env in result.ok:
+    for env in detail_environments(result):
+        if env.error:
+            continue
         svg = environment_chart(env)
         if svg:
             charts[env.env] = Markup(svg)

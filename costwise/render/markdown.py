@@ -12,12 +12,28 @@ def report(result) -> str:
     from markupsafe import Markup
 
     from costwise.render.templating import environment
-    from costwise.render.view import markdown_suggestions, mermaid_costs, report_view
+    from costwise.render.view import MARKDOWN_LIMIT, markdown_suggestions, mermaid_costs, report_view
 
     chart = mermaid_costs(result)
     suggestions = markdown_suggestions(result)
-    return environment("markdown").get_template("report.md.j2").render(**report_view(result), mermaid=Markup(chart) if chart else None,
-                                                                       suggestions=Markup(suggestions) if suggestions else None)
+    template = environment("markdown").get_template("report.md.j2")
+
+    def page(rows: int | None) -> str:
+        return template.render(**report_view(result, table_limit=rows), mermaid=Markup(chart) if chart else None,
+                               suggestions=Markup(suggestions) if suggestions else None)
+
+    text = page(None)
+    if len(text) <= MARKDOWN_LIMIT:
+        return text
+    # too long for a PR comment: as many table rows as fit (by priority), the rest in one summary row
+    low, high = 0, len(result.environments)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(page(middle)) <= MARKDOWN_LIMIT:
+            low = middle
+        else:
+            high = middle - 1
+    return page(low)
 
 
 estimate = report

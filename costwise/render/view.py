@@ -8,6 +8,7 @@ from typing import Any
 from costwise.fmt import money
 from costwise.render import horizon_label, interval_label
 from costwise.analysis.estimate import EnvironmentResult, Report
+from costwise.model.sizing import ACTION_ORDER
 
 ACTION_WORDS = {
     "raise": "Raise limits",
@@ -121,8 +122,44 @@ def summary_view(report: Report) -> dict[str, Any]:
     }
 
 
-def report_view(report: Report, charts: dict[str, str] | None = None) -> dict[str, Any]:
+MERMAID_BARS = 12
+MARKDOWN_LIMIT = 60_000  # characters: GitHub refuses a PR comment over 65,536
+
+
+def priority(report: Report) -> list[EnvironmentResult]:
+    """Environments by what needs attention: failures, then raise, set, lower, keep; the costliest first."""
+    def key(env: EnvironmentResult):
+        if env.error:
+            return (0, 0.0)
+        rank = 1 + ACTION_ORDER.index(env.advice.action) if env.advice else 9
+        return (rank, -(env.projection.cost.total if env.projection else 0.0))
+
+    return sorted(report.environments, key=key)
+
+
+def detail_environments(report: Report) -> list[EnvironmentResult]:
+    """The environments shown in full (with charts in HTML): all of a small report, else the
+    report's detail limit of those that need action or cost the most."""
+    if len(report.environments) <= report.detail_limit:
+        return list(report.environments)
+    return priority(report)[: report.detail_limit]
+
+
+def report_view(report: Report, charts: dict[str, str] | None = None, table_limit: int | None = None) -> dict[str, Any]:
+    """The templates' view. The table lists every environment (or the first `table_limit` by
+    priority, the rest summarised); full detail is kept to detail_environments()."""
     charts = charts or {}
+    detail = detail_environments(report)
+    ordered = report.environments if len(report.environments) <= report.detail_limit else priority(report)
+    rows = ordered if table_limit is None else ordered[:table_limit]
+    left_out = [e for e in ordered[len(rows):]]
+    left_cost = sum(e.projection.cost.total for e in left_out if e.projection)
+    omitted = {
+        "rows": len(left_out),
+        "rows_cost": money(left_cost),
+        "detail": len(report.environments) - len(detail),
+        "where": "every cache is in the JSON report (costwise report --format json) and the HTML report's table",
+    }
     return {
         "title": "ElastiCache Serverless cost report",
         "as_of": f"{report.as_of:%Y-%m-%d %H:%M} UTC",
@@ -133,7 +170,9 @@ def report_view(report: Report, charts: dict[str, str] | None = None) -> dict[st
         "pricing_region": report.pricing_region,
         "source": report.source,
         "summary": summary_view(report),
-        "environments": [environment_view(e, charts.get(e.env)) for e in report.environments],
+        "environments": [environment_view(e) for e in rows],
+        "detail": [environment_view(e, charts.get(e.env)) for e in detail],
+        "omitted": omitted,
         "suggestion": suggestion_view(report),
     }
 
@@ -146,6 +185,10 @@ def mermaid_costs(report: Report) -> str | None:
     ok = [e for e in report.ok if e.projection and e.window_cost]
     if not ok:
         return None
+    costliest = len(ok) > MERMAID_BARS
+    if costliest:  # a chart of hundreds of bars says nothing: the costliest, in the report's order
+        keep = {id(e) for e in sorted(ok, key=lambda e: -e.projection.cost.total)[:MERMAID_BARS]}
+        ok = [e for e in ok if id(e) in keep]
     names = ", ".join(f'"{_MERMAID_SAFE.sub("_", e.env)[:24]}"' for e in ok)
     window = ", ".join(f"{e.window_cost.total:.2f}" for e in ok)
     projected = ", ".join(f"{e.projection.cost.total:.2f}" for e in ok)
@@ -153,7 +196,7 @@ def mermaid_costs(report: Report) -> str | None:
     return (
         "```mermaid\n"
         "xychart-beta\n"
-        f'    title "Cost per environment (USD): bars = window, line = next {report.horizon_hours:,} h"\n'
+        f'    title "Cost per environment (USD{", the " + str(MERMAID_BARS) + " costliest" if costliest else ""}): bars = window, line = next {report.horizon_hours:,} h"\n'
         f"    x-axis [{names}]\n"
         f'    y-axis "USD" 0 --> {top:.0f}\n'
         f"    bar [{window}]\n"

@@ -1,0 +1,54 @@
+"""Reports that scale (issue 13, in part): a fleet's Markdown fits a PR comment, HTML details only
+the caches that need action or cost the most, JSON keeps everything."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+from costwise.sources.history_file import save_history
+from costwise.usage import CurrentLimits, EnvHistory, History, Window, empty_frame
+
+GIB = 2**30
+END = datetime(2026, 11, 20, tzinfo=timezone.utc)
+
+
+def _fleet(path, caches: int) -> None:
+    """`caches` flat caches over two days, each a little bigger than the last (so cost orders them);
+    every fortieth (ten of 400) with a 1 GB storage limit its 2.5 GB peaks exceed (action: raise)."""
+    window = Window(END - timedelta(days=2), END)
+    envs = []
+    for i in range(caches):
+        frame = empty_frame(window)
+        frame["storage_avg_bytes"] = (1 + i / 100) * GIB
+        frame["storage_max_bytes"] = (1 + i / 100) * 1.25 * GIB
+        frame["ecpu_sum"] = 3.6e6
+        frame["ecpu_max_minute"] = 6e4
+        frame["throttled_sum"] = 0.0
+        limits = CurrentLimits(max_storage_gb=1 if i % 40 == 0 else 100, max_ecpu_per_second=5000, source="file")
+        envs.append(EnvHistory(env=f"team-{i:04d}", cache=f"cache-{i:04d}", engine="valkey", region="us-east-1", limits=limits, frame=frame))
+    save_history(History(window, envs, "cloudwatch"), path)
+
+
+def test_a_fleet_report_stays_readable(cli, tmp_path):
+    history = tmp_path / "fleet.csv"
+    _fleet(history, 400)
+    markdown = cli("report", "--metrics-file", str(history), "--format", "markdown")
+    assert markdown.returncode == 0, markdown.stderr
+    text = markdown.stdout
+    assert len(text) <= 60_000  # a PR comment takes 65,536
+    assert "more |" in text and "every cache is in the JSON report" in text
+    # full detail for the default 25: the ten that must raise a limit come first, then the costliest
+    sections = [line for line in text.splitlines() if line.startswith("### team-")]
+    assert len(sections) == 25
+    assert sections[:10] == [f"### team-{i:04d} (cache-{i:04d}, valkey, us-east-1)" for i in range(360, -1, -40)]
+    assert [line[4:13] for line in sections[10:12]] == ["team-0399", "team-0398"]
+    html = cli("report", "--metrics-file", str(history), "--format", "html").stdout
+    assert html.count("<svg") == 25 and html.count("<tr>") >= 400  # every cache in the table, 25 charts
+    data = json.loads(cli("report", "--metrics-file", str(history), "--format", "json").stdout)
+    assert len(data["environments"]) == 400
+
+
+def test_a_small_report_is_unchanged(cli):
+    text = cli("report", "--demo").stdout
+    assert "more |" not in text and [line[4:11] for line in text.splitlines() if line.startswith("### ")] == ["dev (st", "staging", "prod (s"]
