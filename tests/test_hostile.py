@@ -249,6 +249,9 @@ def test_redis_passwords_are_never_printed():
     ("environments:\n  dev: {cache: x}\nsizing:\n  headroom: .inf\n", "sizing.headroom: expected a finite number"),
     ("environments:\n  dev:\n    cache: x\n    limits: {max_storage_gb: .nan}\n", "max_storage_gb: expected a finite number"),
     ("environments:\n  dev:\n    cache: x\n    limits: {max_ecpu_per_second: 1.0e+308}\n", "1e+308 ECPU/s is outside"),
+    ("environments:\n  dev: {cache: x}\nreport: {detail: -1}\n", "report.detail: 0..10,000"),
+    ("environments:\n  dev: {cache: x}\nreport: {detail: 2.5}\n", "report.detail: expected a whole number"),
+    ("environments:\n  dev: {cache: x}\nreport: {details: 3}\n", "details"),
 ])
 def test_config_values_that_would_mislead_are_refused(tmp_path, config, needle):
     path = tmp_path / "costwise.yaml"

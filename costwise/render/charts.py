@@ -11,6 +11,8 @@ from costwise.render import interval_label
 from costwise.usage import busiest_ecpu_per_second, mean_ecpu_per_second
 
 _SVG_START = re.compile(r"^.*?(<svg\b)", re.S)
+_PATH_DATA = re.compile(r'\sd="[^"]*"')
+_EXCESS_DECIMALS = re.compile(r"(\.\d)\d+")
 
 
 def _pyplot():
@@ -68,6 +70,9 @@ def environment_chart(env: EnvironmentResult) -> str | None:
     fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": "costwise"})
     plt.close(fig)
     svg = _SVG_START.sub(r"\1", buffer.getvalue(), count=1)
+    # path coordinates to a tenth of a point (matplotlib writes six decimals): the hourly lines are
+    # most of a chart's bytes, and a tenth of a point is below what any screen or printer shows
+    svg = _PATH_DATA.sub(lambda m: _EXCESS_DECIMALS.sub(r"\1", m.group(0)), svg)
     # scale with the page: drop the fixed size, keep the viewBox
     svg = re.sub(r'<svg([^>]*?) width="[^"]+" height="[^"]+"', r'<svg\1 width="100%" role="img"', svg, count=1)
     title = f"{printable(env.env)}: hourly storage and ECPU/s with limits and projection"

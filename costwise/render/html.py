@@ -8,9 +8,7 @@ def report(result) -> str:
 
     from costwise.render.charts import environment_chart
     from costwise.render.templating import environment
-    from costwise.render.view import report_view
-
-    from costwise.render.view import detail_environments
+    from costwise.render.view import detail_environments, report_view
 
     charts = {}
     for env in detail_environments(result):
