@@ -87,7 +87,7 @@ def read_usage(opts: SourceOptions, progress=None) -> Usage:
 
     from costwise.sources.aws import RETRY_MODES, AwsSession
     from costwise.sources.cloudwatch import CloudWatchSource
-    from costwise.usage import make_window
+    from costwise.usage import History, make_window
 
     if opts.retry_mode not in RETRY_MODES:
         raise InputError(f"--retry-mode: choose {' or '.join(RETRY_MODES)}")
@@ -97,10 +97,19 @@ def read_usage(opts: SourceOptions, progress=None) -> Usage:
     region = opts.region or cfg.region
     session = AwsSession(profile=opts.profile, endpoint_url=opts.endpoint_url, retry_mode=opts.retry_mode,
                          max_attempts=opts.max_attempts, timeout=opts.timeout)
-    source = CloudWatchSource(selected, region, make_window(parse_as_of(opts.as_of), opts.days), session,
+    window = make_window(parse_as_of(opts.as_of), opts.days)
+    source = CloudWatchSource(selected, region, window, session,
                               on_page=progress.page if progress else None, on_plan=progress.plan if progress else None)
+    # accounts: in costwise.yaml add every cache of those accounts, unless --env or --cache picked some
+    accounts = cfg.accounts if opts.cache is None and not opts.env else ()
     try:
-        history = source.read()
+        history = source.read() if selected else History(window, [], "cloudwatch")
+        if accounts:
+            from costwise.sources.accounts import AccountsSource
+
+            more = AccountsSource(accounts, window, session, on_page=progress.page if progress else None).read()
+            history.environments.extend(more.environments)
+            history.api_calls += more.api_calls
     finally:
         if progress is not None:
             progress.close()

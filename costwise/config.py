@@ -7,6 +7,7 @@ would make a CI budget check pass that should fail.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,20 @@ class EnvConfig:
 
 
 @dataclass(frozen=True)
+class AccountConfig:
+    """Another AWS account read through a role: every serverless cache in its regions."""
+
+    name: str
+    role_arn: str
+    regions: tuple[str, ...]
+    external_id: str | None = None
+
+
+ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
+REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None
     region: str
@@ -44,8 +59,11 @@ class Config:
     savings_plan_commitment: float | None = None  # $/hour of Database Savings Plans already bought
     cdk_keys: dict[str, str] | None = None  # the CDK dict's key names for the limits (costwise suggest)
     report_detail: int = 25  # environments shown in full in Markdown and HTML reports (the rest: the table)
+    accounts: tuple[AccountConfig, ...] = ()
 
     def select(self, names: list[str] | None, all_envs: bool) -> list[EnvConfig]:
+        if not self.environments and self.accounts and not names:
+            return []  # the caches come from the accounts
         if not self.environments:
             raise InputError(f"{self.path}: environments: none defined")
         if all_envs or not names:
@@ -91,7 +109,7 @@ def parse_config(data: Any, path: Path | None) -> Config:
     if data is None:
         data = {}
     _expect(f"{label}: (top level)", data, (dict,), "a mapping")
-    _check_keys(f"{label}: ", data, {"region", "environments", "sizing", "pricing", "savings_plan", "iac", "report"})
+    _check_keys(f"{label}: ", data, {"region", "environments", "sizing", "pricing", "savings_plan", "iac", "report", "accounts"})
     region = _expect(f"{label}: region", data.get("region", "us-east-1"), (str,), "a region name such as us-east-1")
     envs_raw = data.get("environments", {}) or {}
     _expect(f"{label}: environments", envs_raw, (dict,), "a mapping of environment name to settings")
@@ -163,7 +181,37 @@ def parse_config(data: Any, path: Path | None) -> Config:
         _expect(f"{label}: pricing", pricing, (str,), "a path")
         pricing = (path.parent / pricing) if path is not None else Path(pricing)
     return Config(path=path, region=region, environments=envs, sizing=dict(sizing), pricing=pricing, savings_plan_commitment=commitment,
-                  cdk_keys=cdk_keys, report_detail=report_detail)
+                  cdk_keys=cdk_keys, report_detail=report_detail, accounts=_accounts(label, data.get("accounts"), region))
+
+
+def _accounts(label: str, data: Any, default_region: str) -> tuple[AccountConfig, ...]:
+    if data is None:
+        return ()
+    _expect(f"{label}: accounts", data, (dict,), "a mapping of account name to role_arn, regions, external_id")
+    accounts = []
+    for name, account in data.items():
+        where = f"{label}: accounts.{printable(str(name))[:60]}"
+        _expect(where, account, (dict,), "a mapping")
+        _check_keys(where, account, {"role_arn", "regions", "external_id"})
+        if "role_arn" not in account:
+            raise InputError(f"{where}.role_arn: missing (the read-only role costwise assumes in that account)")
+        role_arn = _expect(f"{where}.role_arn", account["role_arn"], (str,), "an IAM role ARN")
+        if not ROLE_ARN.fullmatch(role_arn):
+            raise InputError(f"{where}.role_arn: not an IAM role ARN (arn:aws:iam::123456789012:role/NAME), got {shorten(role_arn)}")
+        regions = account.get("regions", [default_region])
+        _expect(f"{where}.regions", regions, (list,), "a list of region names")
+        if not regions:
+            raise InputError(f"{where}.regions: empty (name at least one region)")
+        for region in regions:
+            if not isinstance(region, str) or not REGION.fullmatch(region):
+                raise InputError(f"{where}.regions: {shorten(region)} is not a region name such as us-east-1")
+        external_id = account.get("external_id")
+        if external_id is not None:
+            _expect(f"{where}.external_id", external_id, (str,), "a string")
+            if not 2 <= len(external_id) <= 1224:
+                raise InputError(f"{where}.external_id: 2 to 1,224 characters")
+        accounts.append(AccountConfig(str(name), role_arn, tuple(dict.fromkeys(regions)), external_id))
+    return tuple(accounts)
 
 
 def load_config(path: str | Path | None) -> Config:

@@ -30,6 +30,11 @@ def operation_of(path: str, headers, body: bytes) -> str:
         return "?"
 
 
+ACCESS_DENIED_XML = (b'<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+                     b"<Code>AccessDenied</Code><Message>User is not authorized to perform: sts:AssumeRole</Message></Error>"
+                     b"<RequestId>fault-3</RequestId></ErrorResponse>")
+
+
 def serverless_caches_xml(caches: list[dict]) -> bytes:
     """DescribeServerlessCaches as the query protocol answers it."""
     members = []
@@ -53,11 +58,12 @@ class FaultServer:
     """faults: operation -> "hang" | "garbage" | "truncate"; caches: what DescribeServerlessCaches lists."""
 
     def __init__(self, upstream: str | None = None, caches: list[dict] | None = None, faults: dict[str, str] | None = None,
-                 canned: dict[str, bytes] | None = None):
+                 canned: dict[str, bytes] | None = None, denied_roles: tuple[str, ...] = ()):
         self.upstream = urlsplit(upstream) if upstream else None
         self.caches = caches or []
         self.faults = faults or {}
         self.canned = canned or {}  # operation -> a query-protocol XML body to answer with
+        self.denied_roles = set(denied_roles)  # AssumeRole of these answers AccessDenied, as IAM would
         self.seen: list[str] = []
         server = self
 
@@ -80,6 +86,9 @@ class FaultServer:
                 if fault == "garbage":
                     self._reply(200, {"Content-Type": self.headers.get("Content-Type", "text/plain"),
                                       "smithy-protocol": "rpc-v2-cbor"}, b"\xff<<not an AWS response>>\x00")
+                    return
+                if operation == "AssumeRole" and parse_qs(body.decode()).get("RoleArn", [""])[0] in server.denied_roles:
+                    self._reply(403, {"Content-Type": "text/xml"}, ACCESS_DENIED_XML)
                     return
                 if operation in server.canned:
                     self._reply(200, {"Content-Type": "text/xml"}, server.canned[operation])

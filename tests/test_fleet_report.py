@@ -43,6 +43,9 @@ def test_a_fleet_report_stays_readable(cli, tmp_path):
     assert len(sections) == 25
     assert sections[:10] == [f"### team-{i:04d} (cache-{i:04d}, valkey, us-east-1)" for i in range(360, -1, -40)]
     assert [line[4:13] for line in sections[10:12]] == ["team-0399", "team-0398"]
+    # sentences that name caches name ten, then count: all 400 are Valkey, so all are in the plan
+    plan = next(line for line in text.splitlines() if "Database Savings Plan (Valkey:" in line)
+    assert "team-0009, and 390 more)" in plan and len(plan) < 1000
     html = cli("report", "--metrics-file", str(history), "--format", "html").stdout
     assert html.count("<svg") == 25 and html.count("<tr>") >= 400  # every cache in the table, 25 charts
     data = json.loads(cli("report", "--metrics-file", str(history), "--format", "json").stdout)
@@ -52,3 +55,15 @@ def test_a_fleet_report_stays_readable(cli, tmp_path):
 def test_a_small_report_is_unchanged(cli):
     text = cli("report", "--demo").stdout
     assert "more |" not in text and [line[4:11] for line in text.splitlines() if line.startswith("### ")] == ["dev (st", "staging", "prod (s"]
+
+
+def test_markdown_fits_even_when_every_cache_asks_for_detail(cli, tmp_path):
+    history = tmp_path / "fleet.csv"
+    _fleet(history, 400)
+    config = tmp_path / "costwise.yaml"
+    config.write_text("report: {detail: 10000}\n")
+    text = cli("report", "--metrics-file", str(history), "--config", str(config), "--format", "markdown").stdout
+    sections = [line for line in text.splitlines() if line.startswith("### team-")]
+    # 400 sections of ~1 KB cannot fit in 60,000 characters: fewer, chosen by priority (the ten raise first)
+    assert len(text) <= 60_000 and 10 < len(sections) < 400
+    assert sections[0].startswith("### team-0360") and sections[10].startswith("### team-0399")

@@ -18,22 +18,34 @@ def report(result) -> str:
     suggestions = markdown_suggestions(result)
     template = environment("markdown").get_template("report.md.j2")
 
-    def page(rows: int | None) -> str:
-        return template.render(**report_view(result, table_limit=rows), mermaid=Markup(chart) if chart else None,
+    def page(rows: int | None, report=result) -> str:
+        return template.render(**report_view(report, table_limit=rows), mermaid=Markup(chart) if chart else None,
                                suggestions=Markup(suggestions) if suggestions else None)
+
+    def most(fits, high: int) -> int:
+        """The largest n in 0..high with fits(n) (fits is monotone), by bisection."""
+        low = 0
+        while low < high:
+            middle = (low + high + 1) // 2
+            low, high = (middle, high) if fits(middle) else (low, middle - 1)
+        return low
 
     text = page(None)
     if len(text) <= MARKDOWN_LIMIT:
         return text
     # too long for a PR comment: as many table rows as fit (by priority), the rest in one summary row
-    low, high = 0, len(result.environments)
-    while low < high:
-        middle = (low + high + 1) // 2
-        if len(page(middle)) <= MARKDOWN_LIMIT:
-            low = middle
-        else:
-            high = middle - 1
-    return page(low)
+    rows = most(lambda n: len(page(n)) <= MARKDOWN_LIMIT, len(result.environments))
+    text = page(rows)
+    if len(text) > MARKDOWN_LIMIT and result.detail_limit:
+        # not even the detail sections fit with no rows: fewer of them
+        from dataclasses import replace
+
+        detail = most(lambda n: len(page(0, replace(result, detail_limit=n))) <= MARKDOWN_LIMIT, result.detail_limit)
+        text = page(0, replace(result, detail_limit=detail))
+    if len(text) > MARKDOWN_LIMIT:  # the fixed parts alone (e.g. long suggestions): cut at a line
+        note = "\n\n_(cut to fit a PR comment: every cache is in the JSON report, `--format json`)_\n"
+        text = text[: text.rfind("\n", 0, MARKDOWN_LIMIT - len(note))] + note
+    return text
 
 
 estimate = report

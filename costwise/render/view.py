@@ -113,13 +113,24 @@ def summary_view(report: Report) -> dict[str, Any]:
             if top
             else None
         ),
-        "over_budget": report.over_budget,
+        "over_budget": first_names(report.over_budget),
+        "total_over_budget": "total" in report.over_budget,
         "budget": money(report.budget) if report.budget is not None else None,
         "savings_plan": savings_plan_lines(report),
         "notes": list(report.notes),
         "environments": len(report.environments),
-        "failed": [e.env for e in report.failed],
+        "failed": first_names([e.env for e in report.failed]),
     }
+
+
+NAMES_SHOWN = 10
+
+
+def first_names(names: list[str], limit: int = NAMES_SHOWN) -> list[str]:
+    """A list of environment names a sentence can hold: the first `limit`, then how many more
+    (a fleet's summary must not grow with the fleet; the table and JSON name them all)."""
+    names = list(names)
+    return names if len(names) <= limit else [*names[:limit], f"and {len(names) - limit:,} more"]
 
 
 MERMAID_BARS = 12
@@ -211,7 +222,7 @@ def savings_plan_lines(report: Report) -> list[str]:
     if view is None:
         return []
     a = view.advice
-    who = ", ".join(view.environments)
+    who = ", ".join(first_names(view.environments))
     interval = f"{report.interval:.0%} range"
     if a.commitment_per_hour <= 0:
         lines = [f"Database Savings Plan (Valkey: {who}): no commitment pays off for this usage "

@@ -1,6 +1,7 @@
 """The one module that talks to AWS. Everything else gets plain dicts and lists from here.
 
-Only read calls: DescribeServerlessCaches, GetMetricData, DescribeReplicationGroups, GetProducts.
+Only read calls: DescribeServerlessCaches, GetMetricData, DescribeReplicationGroups, GetProducts, and
+STS AssumeRole for the accounts in costwise.yaml.
 Retries are botocore's own (standard or adaptive mode); this module never loops on an error by
 itself. Every call has a connect and a read timeout, and the whole run a deadline (`--timeout`):
 past it no further attempt is sent. A response without the field the call always returns is an
@@ -92,13 +93,32 @@ class AwsSession:
     retry_mode: str = "standard"
     max_attempts: int = 8
     timeout: float = DEFAULT_TIMEOUT
+    credentials: dict | None = None  # temporary credentials from AssumeRole, else the profile's
     _clients: dict = field(default_factory=dict)
     _deadline: float = 0.0
 
     def __post_init__(self) -> None:
         import time
 
-        self._deadline = time.monotonic() + self.timeout
+        if not self._deadline:
+            self._deadline = time.monotonic() + self.timeout
+
+    def assume_role(self, role_arn: str, region: str, external_id: str | None = None) -> "AwsSession":
+        """A session with the role's temporary credentials (STS AssumeRole, one hour), sharing this
+        run's deadline. Raises AwsError naming the role."""
+        from dataclasses import replace
+
+        request = {"RoleArn": role_arn, "RoleSessionName": "costwise", "DurationSeconds": 3600}
+        if external_id is not None:
+            request["ExternalId"] = external_id
+        try:
+            answer = self.client("sts", region).assume_role(**request)
+            granted = answer["Credentials"]  # a KeyError is a garbled answer, described below
+            credentials = {"aws_access_key_id": granted["AccessKeyId"], "aws_secret_access_key": granted["SecretAccessKey"],
+                           "aws_session_token": granted["SessionToken"]}
+        except Exception as exc:
+            raise describe_error(exc, f"AssumeRole {role_arn}") from None
+        return replace(self, profile=None, credentials=credentials, _clients={}, _deadline=self._deadline)
 
     def _before_send(self, request=None, **kwargs) -> None:
         import time
@@ -120,7 +140,7 @@ class AwsSession:
                 user_agent_extra="costwise",
             )
             try:
-                session = boto3.session.Session(profile_name=self.profile, region_name=region)
+                session = boto3.session.Session(profile_name=self.profile, region_name=region, **(self.credentials or {}))
                 # endpoint_url None lets botocore honour AWS_ENDPOINT_URL(_<SERVICE>) by itself.
                 client = session.client(service, region_name=region, endpoint_url=self.endpoint_url, config=config)
             except bex.BotoCoreError as exc:

@@ -71,7 +71,9 @@ def collect_history(
     session: aws.AwsSession,
     on_page: Callable[[int], None] | None = None,
     on_plan: Callable[[int], None] | None = None,
+    described_by_region: dict[str, dict] | None = None,
 ) -> History:
+    """`described_by_region`: DescribeServerlessCaches already read (by region), not asked again."""
     by_region: dict[str, list[EnvConfig]] = defaultdict(list)
     for env in envs:
         by_region[env.region or default_region].append(env)
@@ -80,7 +82,10 @@ def collect_history(
     calls = 0
     planned: list[tuple[str, list[EnvHistory], list, list]] = []
     for region, region_envs in by_region.items():
-        described, why = _describe_region(session, region)
+        if described_by_region is not None and region in described_by_region:
+            described, why = described_by_region[region], None
+        else:
+            described, why = _describe_region(session, region)
         readable: list[EnvHistory] = []
         for env in region_envs:
             hist = EnvHistory(env=env.name, cache=env.cache, engine=env.engine, region=region, budget=env.budget)

@@ -1,0 +1,86 @@
+"""Every serverless cache in other AWS accounts, read through a role assumed in each (`accounts:` in
+costwise.yaml).
+
+Per account: STS AssumeRole, then per region DescribeServerlessCaches lists the caches and
+`collect_history` reads them with the same minimal GetMetricData plan as configured environments.
+Account-regions are read concurrently by a small pool (each has its own clients; botocore's retries,
+standard or adaptive, keep each within GetMetricData's per-account-region quota). An account whose
+role cannot be assumed, or a region that cannot be listed, becomes one environment carrying that
+error; the rest complete.
+
+Environments are named ACCOUNT/REGION/CACHE, so the same cache name in two accounts stays two rows.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Callable
+
+from costwise.config import AccountConfig, EnvConfig
+from costwise.errors import AwsError
+from costwise.sources import aws
+from costwise.sources.cloudwatch import collect_history
+from costwise.usage import EnvHistory, History, Window
+
+WORKERS = 4  # account-regions read at once: 2 cores, and each read mostly waits on the network
+
+
+def _failed(name: str, region: str, error: str) -> EnvHistory:
+    return EnvHistory(env=name, cache="", engine=None, region=region, error=error)
+
+
+def _read_account_region(account: AccountConfig, region: str, session: aws.AwsSession, window: Window,
+                         on_page: Callable[[int], None] | None) -> tuple[list[EnvHistory], int]:
+    try:
+        described = aws.describe_serverless_caches(session.client("elasticache", region))
+    except Exception as exc:
+        return [_failed(f"{account.name}/{region}", region, str(aws.describe_error(exc, f"DescribeServerlessCaches in {region}")))], 0
+    envs = [EnvConfig(name=f"{account.name}/{region}/{cache}", cache=cache, region=region) for cache in sorted(described)]
+    if not envs:
+        return [], 0
+    history = collect_history(envs, region, window, session, on_page, described_by_region={region: described})
+    return history.environments, history.api_calls
+
+
+def collect_accounts(accounts: tuple[AccountConfig, ...], window: Window, session: aws.AwsSession,
+                     on_page: Callable[[int], None] | None = None) -> History:
+    """All caches of all accounts' regions, in account then region order."""
+    work: list[tuple[AccountConfig, str, aws.AwsSession]] = []
+    failed: dict[str, EnvHistory] = {}
+    for account in accounts:
+        try:
+            assumed = session.assume_role(account.role_arn, account.regions[0], account.external_id)
+        except AwsError as exc:
+            failed[account.name] = _failed(account.name, account.regions[0], f"account {account.name}: {exc}")
+            continue
+        work.extend((account, region, assumed) for region in account.regions)
+    with ThreadPoolExecutor(max_workers=max(1, min(WORKERS, len(work)))) as pool:
+        futures = [pool.submit(_read_account_region, account, region, assumed, window, on_page) for account, region, assumed in work]
+        results = [future.result() for future in futures]
+    environments: list[EnvHistory] = []
+    calls = 0
+    done = iter(results)
+    for account in accounts:
+        if account.name in failed:
+            environments.append(failed[account.name])
+            continue
+        for _region in account.regions:
+            envs, region_calls = next(done)
+            environments.extend(envs)
+            calls += region_calls
+    return History(window=window, environments=environments, source="cloudwatch", api_calls=calls)
+
+
+@dataclass
+class AccountsSource:
+    """The caches of the accounts in costwise.yaml, read live over a window."""
+
+    accounts: tuple[AccountConfig, ...]
+    window: Window
+    session: aws.AwsSession
+    on_page: Callable[[int], None] | None = None
+    label: str = "cloudwatch"
+
+    def read(self) -> History:
+        return collect_accounts(self.accounts, self.window, self.session, self.on_page)

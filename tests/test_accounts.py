@@ -1,0 +1,57 @@
+"""Fleets across accounts (issue 13): `accounts:` in costwise.yaml, each read through a role it
+assumes (moto's STS and CloudWatch behind the fault server, which lists the serverless caches and
+denies one role)."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+
+from tests.awsfakes import put_hourly
+from tests.faultserver import FaultServer
+from tests.test_hostile import AS_OF, GIB, START, costwise
+
+SHOP = "arn:aws:iam::123456789012:role/costwise-read"
+BOOKS = "arn:aws:iam::222222222222:role/costwise-read"
+PAYMENTS = "arn:aws:iam::333333333333:role/costwise-read"
+
+
+def _row(gib: float) -> dict:
+    return {"storage_avg": gib * GIB, "storage_max": gib * GIB, "ecpu_sum": 3.6e6, "ecpu_max_minute": 6e4, "throttled": 0.0}
+
+
+def test_each_account_is_read_through_its_role_and_a_denied_one_fails_alone(moto, tmp_path):
+    # the shop account's metrics under the default credentials (moto's account 123456789012); the
+    # books account's under credentials from its own role, so only that role can read them
+    put_hourly(boto3.client("cloudwatch", region_name="us-east-1", endpoint_url=moto), "web-cache", START, [_row(1)] * 48)
+    granted = boto3.client("sts", region_name="us-east-1", endpoint_url=moto).assume_role(RoleArn=BOOKS, RoleSessionName="test")["Credentials"]
+    books = boto3.client("cloudwatch", region_name="us-east-1", endpoint_url=moto, aws_access_key_id=granted["AccessKeyId"],
+                         aws_secret_access_key=granted["SecretAccessKey"], aws_session_token=granted["SessionToken"])
+    put_hourly(books, "web-cache", START, [_row(3)] * 48)
+    config = tmp_path / "costwise.yaml"
+    config.write_text(f"accounts:\n  shop: {{role_arn: '{SHOP}'}}\n  books: {{role_arn: '{BOOKS}', external_id: ext-1234}}\n"
+                      f"  payments: {{role_arn: '{PAYMENTS}', regions: [us-east-1]}}\n")
+    with FaultServer(moto, caches=[{"name": "web-cache"}], denied_roles=(PAYMENTS,)) as fault:
+        result = costwise("estimate", "--config", str(config), "--endpoint-url", fault.url, "--as-of", AS_OF, "--days", "2", "--format", "json")
+    assert result.code == 1, result.err  # one account failed; the others are complete
+    envs = {e["env"]: e for e in json.loads(result.out)["environments"]}
+    assert list(envs) == ["shop/us-east-1/web-cache", "books/us-east-1/web-cache", "payments"]
+    shop, book = envs["shop/us-east-1/web-cache"], envs["books/us-east-1/web-cache"]
+    assert shop["error"] is None and book["error"] is None
+    # 3 GB all window in books vs 1 GB in shop; ECPU identical: the storage costs are 3:1
+    assert abs(book["cost"]["window"]["storage"] / shop["cost"]["window"]["storage"] - 3) < 1e-6
+    assert "AssumeRole" in envs["payments"]["error"] and "access denied" in envs["payments"]["error"]
+    assert any(line.startswith("costwise: payments: account payments: AssumeRole") for line in result.lines()), result.err
+    # each region listed once (not again by the metric read), one role assumed per account
+    assert fault.seen.count("AssumeRole") == 3 and fault.seen.count("DescribeServerlessCaches") == 2
+
+
+def test_account_entries_are_checked(tmp_path):
+    config = tmp_path / "costwise.yaml"
+    for body, needle in [("accounts:\n  a: {role_arn: 'arn:aws:iam::12:role/x'}\n", "accounts.a.role_arn: not an IAM role ARN"),
+                         ("accounts:\n  a: {role_arn: 'arn:aws:iam::123456789012:role/x', regions: [mars-1]}\n", "'mars-1' is not a region"),
+                         ("accounts:\n  a: {role: x}\n", "accounts.a.role: unknown key")]:
+        config.write_text(body)
+        result = costwise("estimate", "--config", str(config))
+        assert result.code == 2 and len(result.lines()) == 1 and needle in result.err and str(config) in result.err, result.err
