@@ -100,14 +100,14 @@ def read_usage(opts: SourceOptions, progress=None) -> Usage:
     window = make_window(parse_as_of(opts.as_of), opts.days)
     source = CloudWatchSource(selected, region, window, session,
                               on_page=progress.page if progress else None, on_plan=progress.plan if progress else None)
-    # accounts: in costwise.yaml add every cache of those accounts, unless --env or --cache picked some
-    accounts = cfg.accounts if opts.cache is None and not opts.env else ()
+    # accounts: and organization: in costwise.yaml add every cache of those accounts, unless --env or --cache picked some
+    fleet = opts.cache is None and not opts.env and (cfg.accounts or cfg.organization)
     try:
         history = source.read() if selected else History(window, [], "cloudwatch")
-        if accounts:
+        if fleet:
             from costwise.sources.accounts import AccountsSource
 
-            more = AccountsSource(accounts, window, session, on_page=progress.page if progress else None).read()
+            more = AccountsSource(cfg.accounts, window, session, cfg.organization, on_page=progress.page if progress else None).read()
             history.environments.extend(more.environments)
             history.api_calls += more.api_calls
     finally:

@@ -45,6 +45,16 @@ class AccountConfig:
     external_id: str | None = None
 
 
+@dataclass(frozen=True)
+class OrganizationConfig:
+    """Every active member account of the AWS Organization, read through the same-named role in each."""
+
+    role_name: str
+    regions: tuple[str, ...]
+    external_id: str | None = None
+
+
+ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}")
 ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
 REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 
@@ -60,9 +70,10 @@ class Config:
     cdk_keys: dict[str, str] | None = None  # the CDK dict's key names for the limits (costwise suggest)
     report_detail: int = 25  # environments shown in full in Markdown and HTML reports (the rest: the table)
     accounts: tuple[AccountConfig, ...] = ()
+    organization: OrganizationConfig | None = None
 
     def select(self, names: list[str] | None, all_envs: bool) -> list[EnvConfig]:
-        if not self.environments and self.accounts and not names:
+        if not self.environments and (self.accounts or self.organization) and not names:
             return []  # the caches come from the accounts
         if not self.environments:
             raise InputError(f"{self.path}: environments: none defined")
@@ -109,7 +120,7 @@ def parse_config(data: Any, path: Path | None) -> Config:
     if data is None:
         data = {}
     _expect(f"{label}: (top level)", data, (dict,), "a mapping")
-    _check_keys(f"{label}: ", data, {"region", "environments", "sizing", "pricing", "savings_plan", "iac", "report", "accounts"})
+    _check_keys(f"{label}: ", data, {"region", "environments", "sizing", "pricing", "savings_plan", "iac", "report", "accounts", "organization"})
     region = _expect(f"{label}: region", data.get("region", "us-east-1"), (str,), "a region name such as us-east-1")
     envs_raw = data.get("environments", {}) or {}
     _expect(f"{label}: environments", envs_raw, (dict,), "a mapping of environment name to settings")
@@ -181,7 +192,42 @@ def parse_config(data: Any, path: Path | None) -> Config:
         _expect(f"{label}: pricing", pricing, (str,), "a path")
         pricing = (path.parent / pricing) if path is not None else Path(pricing)
     return Config(path=path, region=region, environments=envs, sizing=dict(sizing), pricing=pricing, savings_plan_commitment=commitment,
-                  cdk_keys=cdk_keys, report_detail=report_detail, accounts=_accounts(label, data.get("accounts"), region))
+                  cdk_keys=cdk_keys, report_detail=report_detail, accounts=_accounts(label, data.get("accounts"), region),
+                  organization=_organization(label, data.get("organization"), region))
+
+
+def _regions(where: str, account: dict, default_region: str) -> tuple[str, ...]:
+    regions = account.get("regions", [default_region])
+    _expect(f"{where}.regions", regions, (list,), "a list of region names")
+    if not regions:
+        raise InputError(f"{where}.regions: empty (name at least one region)")
+    for region in regions:
+        if not isinstance(region, str) or not REGION.fullmatch(region):
+            raise InputError(f"{where}.regions: {shorten(region)} is not a region name such as us-east-1")
+    return tuple(dict.fromkeys(regions))
+
+
+def _external_id(where: str, account: dict) -> str | None:
+    external_id = account.get("external_id")
+    if external_id is not None:
+        _expect(f"{where}.external_id", external_id, (str,), "a string")
+        if not 2 <= len(external_id) <= 1224:
+            raise InputError(f"{where}.external_id: 2 to 1,224 characters")
+    return external_id
+
+
+def _organization(label: str, data: Any, default_region: str) -> OrganizationConfig | None:
+    if data is None:
+        return None
+    where = f"{label}: organization"
+    _expect(where, data, (dict,), "a mapping with role_name, regions, external_id")
+    _check_keys(where, data, {"role_name", "regions", "external_id"})
+    if "role_name" not in data:
+        raise InputError(f"{where}.role_name: missing (the read-only role costwise assumes in every member account)")
+    role_name = _expect(f"{where}.role_name", data["role_name"], (str,), "a role name")
+    if not ROLE_NAME.fullmatch(role_name):
+        raise InputError(f"{where}.role_name: not an IAM role name (letters, digits and +=,.@_-, up to 64), got {shorten(role_name)}")
+    return OrganizationConfig(role_name, _regions(where, data, default_region), _external_id(where, data))
 
 
 def _accounts(label: str, data: Any, default_region: str) -> tuple[AccountConfig, ...]:
@@ -198,19 +244,7 @@ def _accounts(label: str, data: Any, default_region: str) -> tuple[AccountConfig
         role_arn = _expect(f"{where}.role_arn", account["role_arn"], (str,), "an IAM role ARN")
         if not ROLE_ARN.fullmatch(role_arn):
             raise InputError(f"{where}.role_arn: not an IAM role ARN (arn:aws:iam::123456789012:role/NAME), got {shorten(role_arn)}")
-        regions = account.get("regions", [default_region])
-        _expect(f"{where}.regions", regions, (list,), "a list of region names")
-        if not regions:
-            raise InputError(f"{where}.regions: empty (name at least one region)")
-        for region in regions:
-            if not isinstance(region, str) or not REGION.fullmatch(region):
-                raise InputError(f"{where}.regions: {shorten(region)} is not a region name such as us-east-1")
-        external_id = account.get("external_id")
-        if external_id is not None:
-            _expect(f"{where}.external_id", external_id, (str,), "a string")
-            if not 2 <= len(external_id) <= 1224:
-                raise InputError(f"{where}.external_id: 2 to 1,224 characters")
-        accounts.append(AccountConfig(str(name), role_arn, tuple(dict.fromkeys(regions)), external_id))
+        accounts.append(AccountConfig(str(name), role_arn, _regions(where, account, default_region), _external_id(where, account)))
     return tuple(accounts)
 
 

@@ -55,3 +55,43 @@ def test_account_entries_are_checked(tmp_path):
         config.write_text(body)
         result = costwise("estimate", "--config", str(config))
         assert result.code == 2 and len(result.lines()) == 1 and needle in result.err and str(config) in result.err, result.err
+
+
+def test_an_organization_is_read_member_by_member(moto, tmp_path):
+    org = boto3.client("organizations", region_name="us-east-1", endpoint_url=moto)
+    org.create_organization(FeatureSet="ALL")
+    finance = org.create_account(Email="finance@example.com", AccountName="finance")["CreateAccountStatus"]["AccountId"]
+    legacy = org.create_account(Email="legacy@example.com", AccountName="legacy")["CreateAccountStatus"]["AccountId"]
+    accounts = {a["Id"]: a["Name"] for a in org.list_accounts()["Accounts"]}
+    assert len(accounts) == 3  # the management account (moto's 123456789012) and two members
+    put_hourly(boto3.client("cloudwatch", region_name="us-east-1", endpoint_url=moto), "web-cache", START, [_row(1)] * 48)
+    granted = boto3.client("sts", region_name="us-east-1", endpoint_url=moto).assume_role(
+        RoleArn=f"arn:aws:iam::{finance}:role/costwise-read", RoleSessionName="test")["Credentials"]
+    put_hourly(boto3.client("cloudwatch", region_name="us-east-1", endpoint_url=moto, aws_access_key_id=granted["AccessKeyId"],
+                            aws_secret_access_key=granted["SecretAccessKey"], aws_session_token=granted["SessionToken"]),
+               "web-cache", START, [_row(2)] * 48)
+    config = tmp_path / "costwise.yaml"
+    config.write_text("organization: {role_name: costwise-read, regions: [us-east-1]}\n")
+    with FaultServer(moto, caches=[{"name": "web-cache"}], denied_roles=(f"arn:aws:iam::{legacy}:role/costwise-read",)) as fault:
+        result = costwise("estimate", "--config", str(config), "--endpoint-url", fault.url, "--as-of", AS_OF, "--days", "2", "--format", "json")
+    assert result.code == 1, result.err
+    envs = {e["env"]: e for e in json.loads(result.out)["environments"]}
+    management = envs[f"{accounts['123456789012']}/us-east-1/web-cache"]
+    member = envs["finance/us-east-1/web-cache"]
+    # 2 GB in finance vs 1 GB in the management account: storage costs 2:1, each read with its own role
+    assert abs(member["cost"]["window"]["storage"] / management["cost"]["window"]["storage"] - 2) < 1e-6
+    assert "access denied" in envs["legacy"]["error"] and f"{legacy}:role/costwise-read" in envs["legacy"]["error"]
+    assert fault.seen.count("ListAccounts") == 1 and fault.seen.count("AssumeRole") == 3
+
+
+def test_an_organization_that_cannot_be_listed_fails_alone(moto, tmp_path):
+    # ListAccounts answers garbage: no member is read; the configured environment still is
+    put_hourly(boto3.client("cloudwatch", region_name="us-east-1", endpoint_url=moto), "web-cache", START, [_row(1)] * 48)
+    config = tmp_path / "costwise.yaml"
+    config.write_text("environments:\n  web: {cache: web-cache}\norganization: {role_name: costwise-read}\n")
+    with FaultServer(moto, caches=[{"name": "web-cache"}], faults={"ListAccounts": "garbage"}) as fault:
+        result = costwise("estimate", "--config", str(config), "--endpoint-url", fault.url, "--as-of", AS_OF, "--days", "2", "--format", "json")
+    assert result.code == 1, result.err
+    envs = {e["env"]: e for e in json.loads(result.out)["environments"]}
+    assert list(envs) == ["web", "organization"] and envs["web"]["error"] is None and envs["web"]["cost"]["window"]["total"] > 0
+    assert envs["organization"]["error"].startswith("organization: Organizations ListAccounts")

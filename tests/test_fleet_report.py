@@ -36,7 +36,7 @@ def test_a_fleet_report_stays_readable(cli, tmp_path):
     markdown = cli("report", "--metrics-file", str(history), "--format", "markdown")
     assert markdown.returncode == 0, markdown.stderr
     text = markdown.stdout
-    assert len(text) <= 60_000  # a PR comment takes 65,536
+    assert len(text) < 60_000  # a PR comment takes 65,536
     assert "more |" in text and "every cache is in the JSON report" in text
     # full detail for the default 25: the ten that must raise a limit come first, then the costliest
     sections = [line for line in text.splitlines() if line.startswith("### team-")]
@@ -65,5 +65,20 @@ def test_markdown_fits_even_when_every_cache_asks_for_detail(cli, tmp_path):
     text = cli("report", "--metrics-file", str(history), "--config", str(config), "--format", "markdown").stdout
     sections = [line for line in text.splitlines() if line.startswith("### team-")]
     # 400 sections of ~1 KB cannot fit in 60,000 characters: fewer, chosen by priority (the ten raise first)
-    assert len(text) <= 60_000 and 10 < len(sections) < 400
+    assert len(text) < 60_000 and 10 < len(sections) < 400
     assert sections[0].startswith("### team-0360") and sections[10].startswith("### team-0399")
+
+
+def test_markdown_that_cannot_shrink_enough_is_cut_at_a_line(monkeypatch):
+    from costwise import app
+    from costwise.options import SourceOptions
+    from costwise.render import markdown, view
+
+    report = app.estimate(SourceOptions(demo=True))
+    full = markdown.report(report)
+    # a limit below the summary and mermaid chart alone: no rows and no detail still do not fit
+    monkeypatch.setattr(view, "MARKDOWN_LIMIT", 400)
+    text = markdown.report(report)
+    assert len(full) > 3000 and len(text) < 400
+    assert text.endswith("every cache is in the JSON report, `--format json`)_\n")
+    assert full.startswith(text[: text.rindex("\n\n_(cut")])  # a prefix of the whole, cut at a line

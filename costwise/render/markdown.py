@@ -31,20 +31,21 @@ def report(result) -> str:
         return low
 
     text = page(None)
-    if len(text) <= MARKDOWN_LIMIT:
+    if len(text) < MARKDOWN_LIMIT:
         return text
     # too long for a PR comment: as many table rows as fit (by priority), the rest in one summary row
-    rows = most(lambda n: len(page(n)) <= MARKDOWN_LIMIT, len(result.environments))
+    rows = most(lambda n: len(page(n)) < MARKDOWN_LIMIT, len(result.environments))
     text = page(rows)
-    if len(text) > MARKDOWN_LIMIT and result.detail_limit:
+    if len(text) >= MARKDOWN_LIMIT and result.detail_limit:
         # not even the detail sections fit with no rows: fewer of them
         from dataclasses import replace
 
-        detail = most(lambda n: len(page(0, replace(result, detail_limit=n))) <= MARKDOWN_LIMIT, result.detail_limit)
+        detail = most(lambda n: len(page(0, replace(result, detail_limit=n))) < MARKDOWN_LIMIT, result.detail_limit)
         text = page(0, replace(result, detail_limit=detail))
-    if len(text) > MARKDOWN_LIMIT:  # the fixed parts alone (e.g. long suggestions): cut at a line
+    if len(text) >= MARKDOWN_LIMIT:  # the fixed parts alone (e.g. long suggestions): cut at a line
         note = "\n\n_(cut to fit a PR comment: every cache is in the JSON report, `--format json`)_\n"
-        text = text[: text.rfind("\n", 0, MARKDOWN_LIMIT - len(note))] + note
+        cut = text.rfind("\n", 0, MARKDOWN_LIMIT - len(note))
+        text = text[: cut if cut > 0 else MARKDOWN_LIMIT - len(note) - 1] + note
     return text
 
 

@@ -9,6 +9,9 @@ role cannot be assumed, or a region that cannot be listed, becomes one environme
 error; the rest complete.
 
 Environments are named ACCOUNT/REGION/CACHE, so the same cache name in two accounts stays two rows.
+
+`organization:` lists the member accounts (Organizations ListAccounts, from the management or a
+delegated administrator account) and reads each active one through the same-named role.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable
 
-from costwise.config import AccountConfig, EnvConfig
+from costwise.config import AccountConfig, EnvConfig, OrganizationConfig
 from costwise.errors import AwsError
 from costwise.sources import aws
 from costwise.sources.cloudwatch import collect_history
@@ -41,6 +44,24 @@ def _read_account_region(account: AccountConfig, region: str, session: aws.AwsSe
         return [], 0
     history = collect_history(envs, region, window, session, on_page, described_by_region={region: described})
     return history.environments, history.api_calls
+
+
+ORGANIZATIONS_REGION = "us-east-1"  # Organizations' one endpoint (aws partition)
+
+
+def member_accounts(organization: OrganizationConfig, session: aws.AwsSession) -> tuple[AccountConfig, ...]:
+    """The active member accounts as AccountConfigs, named by account name (the id where two share a
+    name). Raises AwsError when the accounts cannot be listed."""
+    try:
+        listed = aws.organization_accounts(session.client("organizations", ORGANIZATIONS_REGION))
+        active = [(str(a["Id"]), str(a.get("Name") or a["Id"])) for a in listed if a.get("Status", "ACTIVE") == "ACTIVE"]
+    except Exception as exc:  # an AwsError from field_of passes through describe_error unchanged
+        raise aws.describe_error(exc, "Organizations ListAccounts") from None
+    names = [name for _, name in active]
+    return tuple(AccountConfig(name=name if names.count(name) == 1 else account_id,
+                               role_arn=f"arn:aws:iam::{account_id}:role/{organization.role_name}",
+                               regions=organization.regions, external_id=organization.external_id)
+                 for account_id, name in active)
 
 
 def collect_accounts(accounts: tuple[AccountConfig, ...], window: Window, session: aws.AwsSession,
@@ -74,13 +95,25 @@ def collect_accounts(accounts: tuple[AccountConfig, ...], window: Window, sessio
 
 @dataclass
 class AccountsSource:
-    """The caches of the accounts in costwise.yaml, read live over a window."""
+    """The caches of the accounts (and the Organization's members) in costwise.yaml, read live."""
 
     accounts: tuple[AccountConfig, ...]
     window: Window
     session: aws.AwsSession
+    organization: OrganizationConfig | None = None
     on_page: Callable[[int], None] | None = None
     label: str = "cloudwatch"
 
     def read(self) -> History:
-        return collect_accounts(self.accounts, self.window, self.session, self.on_page)
+        accounts = self.accounts
+        listing_failed = None
+        if self.organization is not None:
+            try:
+                named = {a.role_arn.split(":")[4] for a in accounts}
+                accounts += tuple(a for a in member_accounts(self.organization, self.session) if a.role_arn.split(":")[4] not in named)
+            except AwsError as exc:
+                listing_failed = _failed("organization", ORGANIZATIONS_REGION, f"organization: {exc}")
+        history = collect_accounts(accounts, self.window, self.session, self.on_page)
+        if listing_failed is not None:
+            history.environments.insert(0, listing_failed)
+        return history

@@ -1,7 +1,7 @@
 """The one module that talks to AWS. Everything else gets plain dicts and lists from here.
 
 Only read calls: DescribeServerlessCaches, GetMetricData, DescribeReplicationGroups, GetProducts, and
-STS AssumeRole for the accounts in costwise.yaml.
+STS AssumeRole for the accounts in costwise.yaml, Organizations ListAccounts for `organization:`.
 Retries are botocore's own (standard or adaptive mode); this module never loops on an error by
 itself. Every call has a connect and a read timeout, and the whole run a deadline (`--timeout`):
 past it no further attempt is sent. A response without the field the call always returns is an
@@ -161,6 +161,14 @@ def describe_serverless_caches(client) -> dict[str, dict[str, Any]]:
         for cache in field_of(page, "ServerlessCaches", "DescribeServerlessCaches"):
             caches[cache["ServerlessCacheName"]] = cache
     return caches
+
+
+def organization_accounts(client) -> list[dict[str, Any]]:
+    """The Organization's member accounts (Id, Name, Status), paged."""
+    accounts: list[dict[str, Any]] = []
+    for page in client.get_paginator("list_accounts").paginate():
+        accounts.extend(field_of(page, "Accounts", "ListAccounts"))
+    return accounts
 
 
 def field_of(response: dict, name: str, action: str):
