@@ -58,8 +58,9 @@ class Usage:
     session: object = None  # the AWS session, when AWS was read
 
 
-def read_usage(opts: SourceOptions, progress=None) -> Usage:
-    """Choose the source the options name (demo, a saved file, or CloudWatch) and read it."""
+def read_usage(opts: SourceOptions, progress=None, shard: tuple[int, int] | None = None) -> Usage:
+    """Choose the source the options name (demo, a saved file, or CloudWatch) and read it.
+    `shard` (K, N): only the environments and accounts of shard K of N (`fetch --shard`)."""
     from costwise.config import load_config, single_cache_config
 
     chosen = [name for name, on in (("--demo", opts.demo), ("--metrics-file", opts.metrics_file is not None),
@@ -93,7 +94,9 @@ def read_usage(opts: SourceOptions, progress=None) -> Usage:
         raise InputError(f"--retry-mode: choose {' or '.join(RETRY_MODES)}")
     if opts.cache is not None:
         cfg = single_cache_config(opts.cache, opts.region or (cfg.region if cfg else "us-east-1"), opts.engine)
-    selected = cfg.select(opts.env, opts.all_envs)
+    from costwise.sources import in_shard
+
+    selected = [env for env in cfg.select(opts.env, opts.all_envs) if in_shard(env.name, shard)]
     region = opts.region or cfg.region
     session = AwsSession(profile=opts.profile, endpoint_url=opts.endpoint_url, retry_mode=opts.retry_mode,
                          max_attempts=opts.max_attempts, timeout=opts.timeout)
@@ -107,7 +110,8 @@ def read_usage(opts: SourceOptions, progress=None) -> Usage:
         if fleet:
             from costwise.sources.accounts import AccountsSource
 
-            more = AccountsSource(cfg.accounts, window, session, cfg.organization, on_page=progress.page if progress else None).read()
+            more = AccountsSource(cfg.accounts, window, session, cfg.organization, on_page=progress.page if progress else None,
+                                  shard=shard).read()
             history.environments.extend(more.environments)
             history.api_calls += more.api_calls
     finally:
@@ -194,12 +198,15 @@ def check_history_output(output: Path) -> None:
         raise InputError(f"{output}: folder {output.parent} does not exist")
 
 
-def fetch(opts: SourceOptions, output: Path, progress=None) -> "History":
-    """Read CloudWatch and save the history to `output` (atomically) for offline analysis."""
+def fetch(opts: SourceOptions, output: Path, progress=None, shard: str | None = None) -> "History":
+    """Read CloudWatch and save the history to `output` (atomically) for offline analysis; with
+    `shard` "K/N", only shard K's environments and accounts (N jobs, one folder of files)."""
+    from costwise.sources import parse_shard
     from costwise.sources.history_file import save_history
 
+    parts = parse_shard(shard)
     check_history_output(output)
-    history = read_usage(opts, progress).history
+    history = read_usage(opts, progress, parts).history
     save_history(history, output)
     return history
 

@@ -154,6 +154,7 @@ def estimate(
 @with_source_options(exclude=("metrics_file", "demo"))
 def fetch(
     output: Path = typer.Option(..., "--output", "-o", help="File to write: .csv, or .parquet (needs pyarrow); - writes CSV to stdout.", metavar="FILE"),
+    shard: Optional[str] = typer.Option(None, "--shard", help="Only shard K of N of the environments and accounts (e.g. 2/4): N jobs write N files into one folder, which --metrics-file reads whole.", metavar="K/N"),
     source: SourceOptions = SourceOptions(),
 ) -> None:
     """Save hourly history and current limits to a file, so analysis can run offline (`--metrics-file`).
@@ -162,7 +163,7 @@ def fetch(
     """
     from costwise import app as run
 
-    history = run.fetch(source, output, progress=_progress(source, False))
+    history = run.fetch(source, output, progress=_progress(source, False), shard=shard)
     good = [e for e in history.environments if e.error is None]
     _say(f"wrote {output}: {len(good)} of {len(history.environments)} environments, "
          f"{history.window.hours} hours each, {history.api_calls} GetMetricData calls")

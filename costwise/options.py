@@ -59,7 +59,7 @@ _DECLARATIONS = {
     "days": typer.Option(30, "--days", min=1, max=455, help=DAYS_HELP),
     "endpoint_url": typer.Option(None, "--endpoint-url", help=ENDPOINT_HELP),
     "profile": typer.Option(None, "--profile", help="AWS profile to use."),
-    "metrics_file": typer.Option(None, "--metrics-file", help="Analyse a file saved by `costwise fetch` instead of reading AWS.", metavar="FILE"),
+    "metrics_file": typer.Option(None, "--metrics-file", help="Analyse a file saved by `costwise fetch` (or a folder of them) instead of reading AWS.", metavar="PATH"),
     "demo": typer.Option(False, "--demo", help="Use the bundled 30-day demo history (dev, staging, prod); no AWS account needed."),
     "quiet": typer.Option(False, "--quiet", "-q", help="No progress bar."),
     "retry_mode": typer.Option("standard", "--retry-mode", help="botocore retry mode: standard or adaptive."),

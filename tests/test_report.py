@@ -209,6 +209,27 @@ def test_github_actions_example_is_a_valid_monthly_workflow():
             assert all(o in result.output for o in options), (line, options)
 
 
+def test_fleet_workflow_example_shards_the_fetch_and_reads_the_folder():
+    import yaml
+    from typer.testing import CliRunner
+
+    from costwise.cli import app
+    from tests.helpers import REPO
+
+    workflow = yaml.safe_load((REPO / "examples/github-actions/fleet-cost-report.yml").read_text())
+    shards = workflow["jobs"]["fetch"]["strategy"]["matrix"]["shard"]
+    fetch = next(s["run"] for s in workflow["jobs"]["fetch"]["steps"] if s.get("name") == "Fetch shard")
+    assert f"--shard ${{{{ matrix.shard }}}}/{len(shards)}" in fetch and shards == list(range(1, len(shards) + 1))
+    report = next(s["run"] for s in workflow["jobs"]["report"]["steps"] if s.get("name") == "Cost report")
+    assert workflow["jobs"]["report"]["needs"] == "fetch" and "--metrics-file dataset" in report
+    for line in (fetch + report).splitlines():
+        line = line.strip()
+        if line.startswith("costwise "):
+            args = line.split()[1:]
+            result = CliRunner().invoke(app, [args[0], "--help"])
+            assert result.exit_code == 0 and all(o in result.output for o in args if o.startswith("--")), line
+
+
 def test_horizon_and_interval_reach_every_label_and_budgets_stay_monthly(run, tmp_path):
     config = tmp_path / "costwise.yaml"
     # dev's demo projection is about $6.27 for 730 h (valkey's 0.1 GB floor: 0.1 x 0.0837 x 730 = 6.11

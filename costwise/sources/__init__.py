@@ -25,3 +25,23 @@ class UsageSource(Protocol):
     label: str
 
     def read(self) -> History: ...
+
+
+def parse_shard(text: str | None) -> tuple[int, int] | None:
+    """`--shard K/N` -> (K, N), 1 <= K <= N <= 1000."""
+    from costwise.errors import InputError
+
+    if text is None:
+        return None
+    part, _, total = text.partition("/")
+    if not (part.isdigit() and total.isdigit() and 1 <= int(part) <= int(total) <= 1000):
+        raise InputError(f"--shard: expected K/N with 1 <= K <= N <= 1000 (e.g. 2/4), got {text[:40]!r}")
+    return int(part), int(total)
+
+
+def in_shard(name: str, shard: tuple[int, int] | None) -> bool:
+    """Whether shard K of N reads `name` (an environment or account): a stable hash, the same on
+    every machine and run, so N jobs cover every name exactly once."""
+    import zlib
+
+    return shard is None or zlib.crc32(name.encode("utf-8", "surrogatepass")) % shard[1] == shard[0] - 1

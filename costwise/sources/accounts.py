@@ -22,7 +22,7 @@ from typing import Callable
 
 from costwise.config import AccountConfig, EnvConfig, OrganizationConfig
 from costwise.errors import AwsError
-from costwise.sources import aws
+from costwise.sources import aws, in_shard
 from costwise.sources.cloudwatch import collect_history
 from costwise.usage import EnvHistory, History, Window
 
@@ -102,6 +102,7 @@ class AccountsSource:
     session: aws.AwsSession
     organization: OrganizationConfig | None = None
     on_page: Callable[[int], None] | None = None
+    shard: tuple[int, int] | None = None  # (K, N): only the accounts of shard K (`fetch --shard`)
     label: str = "cloudwatch"
 
     def read(self) -> History:
@@ -113,6 +114,7 @@ class AccountsSource:
                 accounts += tuple(a for a in member_accounts(self.organization, self.session) if a.role_arn.split(":")[4] not in named)
             except AwsError as exc:
                 listing_failed = _failed("organization", ORGANIZATIONS_REGION, f"organization: {exc}")
+        accounts = tuple(a for a in accounts if in_shard(a.name, self.shard))
         history = collect_accounts(accounts, self.window, self.session, self.on_page)
         if listing_failed is not None:
             history.environments.insert(0, listing_failed)

@@ -226,12 +226,41 @@ def _validate_rows(path: Path, table, window: Window, csv: bool) -> None:
         table[column] = values
 
 
+MAX_DATASET_FILES = 10_000
+
+
+def load_dataset(folder: Path) -> History:
+    """Every history file (.parquet, .csv) under `folder`, e.g. one per `fetch --shard K/N` job or
+    per account, as one History. The files must share one window; an environment in two files is
+    bad input (two shards overlapping, or a file copied twice)."""
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".parquet", ".csv") and p.is_file())
+    if not files:
+        raise InputError(f"{folder}: no history files (.parquet or .csv from `costwise fetch`) in this folder")
+    if len(files) > MAX_DATASET_FILES:
+        raise InputError(f"{folder}: {len(files):,} history files is more than costwise reads ({MAX_DATASET_FILES:,})")
+    merged: History | None = None
+    seen: dict[str, Path] = {}
+    for path in files:
+        part = load_history(path)
+        if merged is None:
+            merged = History(part.window, [], f"dataset:{folder}", 0)
+        elif part.window != merged.window:
+            raise InputError(f"{path}: window {iso_utc(part.window.start)} to {iso_utc(part.window.end)} differs from "
+                             f"{files[0].name}'s ({iso_utc(merged.window.start)} to {iso_utc(merged.window.end)}); fetch all parts with one --as-of")
+        for env in part.environments:
+            if env.env in seen:
+                raise InputError(f"{path}: environment {shorten(env.env)} is also in {seen[env.env]}")
+            seen[env.env] = path
+            merged.environments.append(env)
+    return merged
+
+
 class HistoryFileSource:
-    """A history file saved by `costwise fetch`."""
+    """A history file saved by `costwise fetch`, or a folder of them (a dataset)."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.label = f"file:{self.path}"
 
     def read(self) -> History:
-        return load_history(self.path)
+        return load_dataset(self.path) if self.path.is_dir() else load_history(self.path)
