@@ -68,7 +68,13 @@ def read_usage(opts: SourceOptions, progress=None, shard: tuple[int, int] | None
     if len(chosen) > 1:
         raise InputError(f"{' and '.join(chosen)} cannot be used together")
     cfg = None
-    if opts.config is not None or not chosen:
+    if opts.all_regions and (opts.demo or opts.metrics_file is not None or opts.cache is not None):
+        raise InputError("--all-regions reads AWS: not with --demo, --metrics-file or --cache")
+    if opts.all_regions and opts.config is None and not Path("costwise.yaml").is_file():
+        from costwise.config import Config
+
+        cfg = Config(path=None, region=opts.region or "us-east-1", environments={})  # every cache is discovered
+    elif opts.config is not None or not chosen:
         cfg = load_config(opts.config)
     elif Path("costwise.yaml").is_file() and not opts.demo:
         cfg = load_config(None)  # budgets and sizing settings still apply to a saved file
@@ -96,7 +102,8 @@ def read_usage(opts: SourceOptions, progress=None, shard: tuple[int, int] | None
         cfg = single_cache_config(opts.cache, opts.region or (cfg.region if cfg else "us-east-1"), opts.engine)
     from costwise.sources import in_shard
 
-    selected = [env for env in cfg.select(opts.env, opts.all_envs) if in_shard(env.name, shard)]
+    discovering = opts.all_regions and not cfg.environments and not opts.env  # nothing configured: all found
+    selected = [] if discovering else [env for env in cfg.select(opts.env, opts.all_envs) if in_shard(env.name, shard)]
     region = opts.region or cfg.region
     session = AwsSession(profile=opts.profile, endpoint_url=opts.endpoint_url, retry_mode=opts.retry_mode,
                          max_attempts=opts.max_attempts, timeout=opts.timeout)
@@ -104,14 +111,18 @@ def read_usage(opts: SourceOptions, progress=None, shard: tuple[int, int] | None
     source = CloudWatchSource(selected, region, window, session,
                               on_page=progress.page if progress else None, on_plan=progress.plan if progress else None)
     # accounts: and organization: in costwise.yaml add every cache of those accounts, unless --env or --cache picked some
-    fleet = opts.cache is None and not opts.env and (cfg.accounts or cfg.organization)
+    fleet = opts.cache is None and not opts.env and (cfg.accounts or cfg.organization or opts.all_regions)
     try:
         history = source.read() if selected else History(window, [], "cloudwatch")
         if fleet:
+            from costwise.config import AccountConfig
             from costwise.sources.accounts import AccountsSource
 
-            more = AccountsSource(cfg.accounts, window, session, cfg.organization, on_page=progress.page if progress else None,
-                                  shard=shard).read()
+            # --all-regions: this account too, its configured environments not repeated
+            accounts = ((AccountConfig("", None, (region,)),) if opts.all_regions else ()) + cfg.accounts
+            known = frozenset((env.region or region, env.cache) for env in cfg.environments.values())
+            more = AccountsSource(accounts, window, session, cfg.organization, on_page=progress.page if progress else None,
+                                  shard=shard, all_regions=opts.all_regions, known=known).read()
             history.environments.extend(more.environments)
             history.api_calls += more.api_calls
     finally:

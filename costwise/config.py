@@ -39,8 +39,8 @@ class EnvConfig:
 class AccountConfig:
     """Another AWS account read through a role: every serverless cache in its regions."""
 
-    name: str
-    role_arn: str
+    name: str  # "" for the account costwise runs in (no role; rows named REGION/CACHE)
+    role_arn: str | None
     regions: tuple[str, ...]
     external_id: str | None = None
 

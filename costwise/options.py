@@ -35,6 +35,7 @@ class SourceOptions:
     max_attempts: int = 8
     timeout: float = 300.0
     read_savings_plans: bool = False
+    all_regions: bool = False
 
 
 AS_OF_HELP = "End of the window, ISO 8601 UTC (e.g. 2026-11-20T00:00:00Z); default now, floored to the hour."
@@ -66,6 +67,7 @@ _DECLARATIONS = {
     "max_attempts": typer.Option(8, "--max-attempts", min=1, max=30, help="botocore attempts per call, retries included."),
     "timeout": timeout_option(),
     "read_savings_plans": typer.Option(False, "--read-savings-plans", help="Read the account's active Database Savings Plans (savingsplans:DescribeSavingsPlans) to show net cost; or set savings_plan.commitment_per_hour in costwise.yaml."),
+    "all_regions": typer.Option(False, "--all-regions", help="Also every serverless cache in every region enabled for this account (and for each account in costwise.yaml): DescribeRegions, then DescribeServerlessCaches in each."),
 }
 assert set(_DECLARATIONS) == {f.name for f in fields(SourceOptions)}
 

@@ -95,3 +95,29 @@ def test_an_organization_that_cannot_be_listed_fails_alone(moto, tmp_path):
     envs = {e["env"]: e for e in json.loads(result.out)["environments"]}
     assert list(envs) == ["web", "organization"] and envs["web"]["error"] is None and envs["web"]["cost"]["window"]["total"] > 0
     assert envs["organization"]["error"].startswith("organization: Organizations ListAccounts")
+
+
+REGIONS_XML = ('<DescribeRegionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>fault-4</requestId><regionInfo>'
+               + "".join(f"<item><regionName>{r}</regionName><regionEndpoint>ec2.{r}.amazonaws.com</regionEndpoint>"
+                         "<optInStatus>opt-in-not-required</optInStatus></item>" for r in ("us-east-1", "eu-west-1"))
+               + "</regionInfo></DescribeRegionsResponse>").encode()
+
+
+def test_all_regions_discovers_every_cache_without_a_config(moto, tmp_path):
+    for region, gib in (("us-east-1", 1), ("eu-west-1", 4)):
+        put_hourly(boto3.client("cloudwatch", region_name=region, endpoint_url=moto), "web-cache", START, [_row(gib)] * 48)
+    with FaultServer(moto, caches=[{"name": "web-cache"}], canned={"DescribeRegions": REGIONS_XML}) as fault:
+        result = costwise("estimate", "--all-regions", "--endpoint-url", fault.url, "--as-of", AS_OF, "--days", "2", "--format", "json",
+                          cwd=tmp_path)  # no costwise.yaml here
+        assert result.code == 0, result.err
+        envs = {e["env"]: e for e in json.loads(result.out)["environments"]}
+        assert list(envs) == ["eu-west-1/web-cache", "us-east-1/web-cache"]
+        # 4 GB in eu-west-1 vs 1 GB in us-east-1, each at its own region's rate (fixture: $0.0921 vs
+        # $0.0837 per GB-hour): 4 x 0.0921 / 0.0837 = 4.4014
+        ratio = envs["eu-west-1/web-cache"]["cost"]["window"]["storage"] / envs["us-east-1/web-cache"]["cost"]["window"]["storage"]
+        assert abs(ratio - 4 * 0.0921 / 0.0837) < 1e-6
+        # a cache already configured as an environment is not listed twice
+        (tmp_path / "costwise.yaml").write_text("environments:\n  web: {cache: web-cache}\n")
+        again = costwise("estimate", "--all-regions", "--endpoint-url", fault.url, "--as-of", AS_OF, "--days", "2", "--format", "json", cwd=tmp_path)
+    assert [e["env"] for e in json.loads(again.out)["environments"]] == ["web", "eu-west-1/web-cache"]
+    assert fault.seen.count("DescribeRegions") == 2

@@ -34,12 +34,14 @@ def _failed(name: str, region: str, error: str) -> EnvHistory:
 
 
 def _read_account_region(account: AccountConfig, region: str, session: aws.AwsSession, window: Window,
-                         on_page: Callable[[int], None] | None) -> tuple[list[EnvHistory], int]:
+                         on_page: Callable[[int], None] | None, known: frozenset) -> tuple[list[EnvHistory], int]:
+    prefix = f"{account.name}/" if account.name else ""
     try:
         described = aws.describe_serverless_caches(session.client("elasticache", region))
     except Exception as exc:
-        return [_failed(f"{account.name}/{region}", region, str(aws.describe_error(exc, f"DescribeServerlessCaches in {region}")))], 0
-    envs = [EnvConfig(name=f"{account.name}/{region}/{cache}", cache=cache, region=region) for cache in sorted(described)]
+        return [_failed(f"{prefix}{region}", region, str(aws.describe_error(exc, f"DescribeServerlessCaches in {region}")))], 0
+    envs = [EnvConfig(name=f"{prefix}{region}/{cache}", cache=cache, region=region) for cache in sorted(described)
+            if account.name or (region, cache) not in known]
     if not envs:
         return [], 0
     history = collect_history(envs, region, window, session, on_page, described_by_region={region: described})
@@ -65,29 +67,39 @@ def member_accounts(organization: OrganizationConfig, session: aws.AwsSession) -
 
 
 def collect_accounts(accounts: tuple[AccountConfig, ...], window: Window, session: aws.AwsSession,
-                     on_page: Callable[[int], None] | None = None) -> History:
-    """All caches of all accounts' regions, in account then region order."""
-    work: list[tuple[AccountConfig, str, aws.AwsSession]] = []
-    failed: dict[str, EnvHistory] = {}
+                     on_page: Callable[[int], None] | None = None, all_regions: bool = False,
+                     known: frozenset = frozenset()) -> History:
+    """All caches of all accounts' regions (with `all_regions`, every region enabled for each
+    account), in account then region order. `known`: (region, cache) already configured as
+    environments, not repeated for the account costwise runs in."""
+    planned: list[tuple[AccountConfig, list[str] | EnvHistory, aws.AwsSession | None]] = []
     for account in accounts:
+        label = f"account {account.name}" if account.name else "this account"
         try:
-            assumed = session.assume_role(account.role_arn, account.regions[0], account.external_id)
+            assumed = session if account.role_arn is None else session.assume_role(account.role_arn, account.regions[0], account.external_id)
+            if all_regions:
+                try:
+                    regions = aws.enabled_regions(assumed.client("ec2", account.regions[0]))
+                except Exception as exc:
+                    raise aws.describe_error(exc, "DescribeRegions") from None
+            else:
+                regions = list(account.regions)
         except AwsError as exc:
-            failed[account.name] = _failed(account.name, account.regions[0], f"account {account.name}: {exc}")
+            planned.append((account, _failed(account.name or "regions", account.regions[0], f"{label}: {exc}"), None))
             continue
-        work.extend((account, region, assumed) for region in account.regions)
+        planned.append((account, regions, assumed))
+    work = [(account, region, assumed) for account, regions, assumed in planned if isinstance(regions, list) for region in regions]
     with ThreadPoolExecutor(max_workers=max(1, min(WORKERS, len(work)))) as pool:
-        futures = [pool.submit(_read_account_region, account, region, assumed, window, on_page) for account, region, assumed in work]
-        results = [future.result() for future in futures]
+        futures = [pool.submit(_read_account_region, account, region, assumed, window, on_page, known) for account, region, assumed in work]
+        results = iter([future.result() for future in futures])
     environments: list[EnvHistory] = []
     calls = 0
-    done = iter(results)
-    for account in accounts:
-        if account.name in failed:
-            environments.append(failed[account.name])
+    for _account, regions, _assumed in planned:
+        if isinstance(regions, EnvHistory):
+            environments.append(regions)
             continue
-        for _region in account.regions:
-            envs, region_calls = next(done)
+        for _region in regions:
+            envs, region_calls = next(results)
             environments.extend(envs)
             calls += region_calls
     return History(window=window, environments=environments, source="cloudwatch", api_calls=calls)
@@ -103,6 +115,8 @@ class AccountsSource:
     organization: OrganizationConfig | None = None
     on_page: Callable[[int], None] | None = None
     shard: tuple[int, int] | None = None  # (K, N): only the accounts of shard K (`fetch --shard`)
+    all_regions: bool = False  # every enabled region of each account, instead of its configured ones
+    known: frozenset = frozenset()  # (region, cache) of configured environments (this account)
     label: str = "cloudwatch"
 
     def read(self) -> History:
@@ -110,12 +124,12 @@ class AccountsSource:
         listing_failed = None
         if self.organization is not None:
             try:
-                named = {a.role_arn.split(":")[4] for a in accounts}
+                named = {a.role_arn.split(":")[4] for a in accounts if a.role_arn}
                 accounts += tuple(a for a in member_accounts(self.organization, self.session) if a.role_arn.split(":")[4] not in named)
             except AwsError as exc:
                 listing_failed = _failed("organization", ORGANIZATIONS_REGION, f"organization: {exc}")
         accounts = tuple(a for a in accounts if in_shard(a.name, self.shard))
-        history = collect_accounts(accounts, self.window, self.session, self.on_page)
+        history = collect_accounts(accounts, self.window, self.session, self.on_page, self.all_regions, self.known)
         if listing_failed is not None:
             history.environments.insert(0, listing_failed)
         return history

@@ -1,7 +1,8 @@
 """The one module that talks to AWS. Everything else gets plain dicts and lists from here.
 
 Only read calls: DescribeServerlessCaches, GetMetricData, DescribeReplicationGroups, GetProducts, and
-STS AssumeRole for the accounts in costwise.yaml, Organizations ListAccounts for `organization:`.
+STS AssumeRole for the accounts in costwise.yaml, Organizations ListAccounts for `organization:`, EC2
+DescribeRegions for `--all-regions`.
 Retries are botocore's own (standard or adaptive mode); this module never loops on an error by
 itself. Every call has a connect and a read timeout, and the whole run a deadline (`--timeout`):
 past it no further attempt is sent. A response without the field the call always returns is an
@@ -161,6 +162,11 @@ def describe_serverless_caches(client) -> dict[str, dict[str, Any]]:
         for cache in field_of(page, "ServerlessCaches", "DescribeServerlessCaches"):
             caches[cache["ServerlessCacheName"]] = cache
     return caches
+
+
+def enabled_regions(client) -> list[str]:
+    """The regions enabled for the account (EC2 DescribeRegions), sorted."""
+    return sorted(str(r["RegionName"]) for r in field_of(client.describe_regions(AllRegions=False), "Regions", "DescribeRegions"))
 
 
 def organization_accounts(client) -> list[dict[str, Any]]:
