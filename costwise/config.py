@@ -222,12 +222,19 @@ def _organization(label: str, data: Any, default_region: str) -> OrganizationCon
     where = f"{label}: organization"
     _expect(where, data, (dict,), "a mapping with role_name, regions, external_id")
     _check_keys(where, data, {"role_name", "regions", "external_id"})
-    if "role_name" not in data:
-        raise InputError(f"{where}.role_name: missing (the read-only role costwise assumes in every member account)")
-    role_name = _expect(f"{where}.role_name", data["role_name"], (str,), "a role name")
-    if not ROLE_NAME.fullmatch(role_name):
-        raise InputError(f"{where}.role_name: not an IAM role name (letters, digits and +=,.@_-, up to 64), got {shorten(role_name)}")
+    role_name = _matching(where, data, "role_name", ROLE_NAME, "an IAM role name (letters, digits and +=,.@_-, up to 64)",
+                          "the read-only role costwise assumes in every member account")
     return OrganizationConfig(role_name, _regions(where, data, default_region), _external_id(where, data))
+
+
+def _matching(where: str, data: dict, key: str, pattern: "re.Pattern", what: str, purpose: str) -> str:
+    """data[key]: present, a string, and all of it matching `pattern`."""
+    if key not in data:
+        raise InputError(f"{where}.{key}: missing ({purpose})")
+    value = _expect(f"{where}.{key}", data[key], (str,), what)
+    if not pattern.fullmatch(value):
+        raise InputError(f"{where}.{key}: not {what}, got {shorten(value)}")
+    return value
 
 
 def _accounts(label: str, data: Any, default_region: str) -> tuple[AccountConfig, ...]:
@@ -239,11 +246,8 @@ def _accounts(label: str, data: Any, default_region: str) -> tuple[AccountConfig
         where = f"{label}: accounts.{printable(str(name))[:60]}"
         _expect(where, account, (dict,), "a mapping")
         _check_keys(where, account, {"role_arn", "regions", "external_id"})
-        if "role_arn" not in account:
-            raise InputError(f"{where}.role_arn: missing (the read-only role costwise assumes in that account)")
-        role_arn = _expect(f"{where}.role_arn", account["role_arn"], (str,), "an IAM role ARN")
-        if not ROLE_ARN.fullmatch(role_arn):
-            raise InputError(f"{where}.role_arn: not an IAM role ARN (arn:aws:iam::123456789012:role/NAME), got {shorten(role_arn)}")
+        role_arn = _matching(where, account, "role_arn", ROLE_ARN, "an IAM role ARN (arn:aws:iam::123456789012:role/NAME)",
+                             "the read-only role costwise assumes in that account")
         accounts.append(AccountConfig(str(name), role_arn, _regions(where, account, default_region), _external_id(where, account)))
     return tuple(accounts)
 

@@ -51,7 +51,9 @@ def test_account_entries_are_checked(tmp_path):
     config = tmp_path / "costwise.yaml"
     for body, needle in [("accounts:\n  a: {role_arn: 'arn:aws:iam::12:role/x'}\n", "accounts.a.role_arn: not an IAM role ARN"),
                          ("accounts:\n  a: {role_arn: 'arn:aws:iam::123456789012:role/x', regions: [mars-1]}\n", "'mars-1' is not a region"),
-                         ("accounts:\n  a: {role: x}\n", "accounts.a.role: unknown key")]:
+                         ("accounts:\n  a: {role: x}\n", "accounts.a.role: unknown key"),
+                         ("organization: {role_name: 'read only'}\n", "organization.role_name: not an IAM role name"),
+                         ("organization: {regions: [us-east-1]}\n", "organization.role_name: missing")]:
         config.write_text(body)
         result = costwise("estimate", "--config", str(config))
         assert result.code == 2 and len(result.lines()) == 1 and needle in result.err and str(config) in result.err, result.err
