@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
+import sys
+import threading
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
@@ -46,3 +50,80 @@ def start_redis_server(folder: Path, *extra: str) -> tuple[subprocess.Popen, str
         except OSError:
             time.sleep(0.05)
     return proc, f"redis://127.0.0.1:{port}"
+
+
+def redis_server(folder: Path, *extra: str):
+    """For a fixture to `yield from`: a redis-server's URL, stopped afterwards. Without one the test
+    is skipped here, and fails in CI, where .ci/run installs it."""
+    import pytest
+
+    started = start_redis_server(folder, *extra)
+    if started is None:
+        if os.environ.get("CI"):
+            pytest.fail("redis-server is required in CI (.ci/run installs it)")
+        pytest.skip("redis-server not installed")
+    proc, url = started
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+# ---- the CLI in a child process, with its peak memory (test_hostile, test_accounts, test_dataset) ----
+
+GIB = 2**30
+AS_OF = "2026-11-20T00:00:00Z"
+END = datetime(2026, 11, 20, tzinfo=timezone.utc)
+START = END - timedelta(days=2)
+
+
+class Result:
+    def __init__(self, code: int, out: bytes, err: bytes, seconds: float, max_rss_mb: float):
+        self.code, self.out_bytes, self.err_bytes, self.seconds, self.max_rss_mb = code, out, err, seconds, max_rss_mb
+        self.out = out.decode("utf-8", "replace")
+        self.err = err.decode("utf-8", "replace")
+
+    def lines(self) -> list[str]:
+        return [line for line in self.err.splitlines() if line.strip()]
+
+
+def costwise(*args: str, cwd: Path | None = None, timeout: float = 60, env: dict | None = None, stdin=None) -> Result:
+    """Run `python -m costwise` in a child, with its peak RSS: VmHWM polled from /proc (wait4's
+    ru_maxrss would count the forking pytest process too)."""
+    full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
+    full_env.pop("COSTWISE_DEBUG", None)
+    with open(os.devnull, "rb") if stdin is None else stdin as source:
+        proc = subprocess.Popen([sys.executable, "-m", "costwise", *args], cwd=cwd or REPO, env=full_env,
+                                stdin=source, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        chunks: dict[str, bytes] = {}
+        readers = [threading.Thread(target=lambda n, s: chunks.__setitem__(n, s.read()), args=(name, stream), daemon=True)
+                   for name, stream in (("out", proc.stdout), ("err", proc.stderr))]
+        for reader in readers:
+            reader.start()
+        start = time.monotonic()
+        peak_kb = 0
+        while True:
+            peak_kb = max(peak_kb, _high_water_kb(proc.pid))
+            pid, status, _ = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() - start > timeout:
+                proc.kill()
+                pid, status, _ = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.01)
+        seconds = time.monotonic() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        for reader in readers:
+            reader.join(5)
+    return Result(proc.returncode, chunks.get("out", b""), chunks.get("err", b""), seconds, peak_kb / 1024)
+
+
+def _high_water_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0

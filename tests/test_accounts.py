@@ -10,7 +10,7 @@ import boto3
 
 from tests.awsfakes import put_hourly
 from tests.faultserver import FaultServer
-from tests.test_hostile import AS_OF, GIB, START, costwise
+from tests.helpers import AS_OF, GIB, START, costwise
 
 SHOP = "arn:aws:iam::123456789012:role/costwise-read"
 BOOKS = "arn:aws:iam::222222222222:role/costwise-read"

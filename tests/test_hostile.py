@@ -17,7 +17,6 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import boto3
@@ -25,66 +24,7 @@ import pytest
 
 from tests.awsfakes import put_hourly
 from tests.faultserver import FaultServer
-from tests.helpers import REPO, start_redis_server
-
-GIB = 2**30
-AS_OF = "2026-11-20T00:00:00Z"
-END = datetime(2026, 11, 20, tzinfo=timezone.utc)
-START = END - timedelta(days=2)
-
-
-class Result:
-    def __init__(self, code: int, out: bytes, err: bytes, seconds: float, max_rss_mb: float):
-        self.code, self.out_bytes, self.err_bytes, self.seconds, self.max_rss_mb = code, out, err, seconds, max_rss_mb
-        self.out = out.decode("utf-8", "replace")
-        self.err = err.decode("utf-8", "replace")
-
-    def lines(self) -> list[str]:
-        return [line for line in self.err.splitlines() if line.strip()]
-
-
-def costwise(*args: str, cwd: Path | None = None, timeout: float = 60, env: dict | None = None, stdin=None) -> Result:
-    """Run `python -m costwise` in a child, with its peak RSS: VmHWM polled from /proc (wait4's
-    ru_maxrss would count the forking pytest process too)."""
-    full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
-    full_env.pop("COSTWISE_DEBUG", None)
-    with open(os.devnull, "rb") if stdin is None else stdin as source:
-        proc = subprocess.Popen([sys.executable, "-m", "costwise", *args], cwd=cwd or REPO, env=full_env,
-                                stdin=source, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        chunks: dict[str, bytes] = {}
-        readers = [threading.Thread(target=lambda n, s: chunks.__setitem__(n, s.read()), args=(name, stream), daemon=True)
-                   for name, stream in (("out", proc.stdout), ("err", proc.stderr))]
-        for reader in readers:
-            reader.start()
-        start = time.monotonic()
-        peak_kb = 0
-        while True:
-            peak_kb = max(peak_kb, _high_water_kb(proc.pid))
-            pid, status, _ = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() - start > timeout:
-                proc.kill()
-                pid, status, _ = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.01)
-        seconds = time.monotonic() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        for reader in readers:
-            reader.join(5)
-    return Result(proc.returncode, chunks.get("out", b""), chunks.get("err", b""), seconds, peak_kb / 1024)
-
-
-def _high_water_kb(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
+from tests.helpers import AS_OF, END, GIB, REPO, START, Result, costwise, redis_server
 
 def assert_one_line(result: Result, code: int, *needles: str, seconds: float = 30) -> None:
     assert result.code == code, (result.code, result.err)
@@ -381,15 +321,7 @@ def test_a_garbled_price_list_is_an_error_and_writes_nothing(aws_env, tmp_path):
 
 @pytest.fixture
 def redis_without_hello(tmp_path):
-    started = start_redis_server(tmp_path, "--rename-command", "HELLO", "")  # as old servers, or hardened ones
-    if started is None:
-        if os.environ.get("CI"):
-            pytest.fail("redis-server is required in CI (.ci/run installs it)")
-        pytest.skip("redis-server not installed")
-    proc, url = started
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    yield from redis_server(tmp_path, "--rename-command", "HELLO", "")  # as old servers, or hardened ones
 
 
 def test_migrate_speaks_resp2_to_a_server_without_hello(redis_without_hello):

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.helpers import REPO, free_port, start_redis_server
+from tests.helpers import REPO, free_port, redis_server
 
 redis = pytest.importorskip("redis")
 
@@ -21,15 +21,7 @@ def redis_url(tmp_path_factory):
     if url:
         yield url
         return
-    started = start_redis_server(tmp_path_factory.mktemp("redis"))
-    if started is None:
-        if os.environ.get("CI"):
-            pytest.fail("redis-server is required in CI (.ci/run installs and starts it)")
-        pytest.skip("redis-server not installed")
-    proc, url = started
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    yield from redis_server(tmp_path_factory.mktemp("redis"))
 
 
 @pytest.fixture
