@@ -92,6 +92,7 @@ def read_usage(opts: SourceOptions, progress=None, shard: tuple[int, int] | None
         region = DEMO_REGION if opts.demo else opts.region or (history.environments[0].region if history.environments else "us-east-1")
         return Usage(history, cfg, region)
 
+    from costwise.sources import in_shard
     from costwise.sources.aws import RETRY_MODES, AwsSession
     from costwise.sources.cloudwatch import CloudWatchSource
     from costwise.usage import History, make_window
@@ -100,18 +101,16 @@ def read_usage(opts: SourceOptions, progress=None, shard: tuple[int, int] | None
         raise InputError(f"--retry-mode: choose {' or '.join(RETRY_MODES)}")
     if opts.cache is not None:
         cfg = single_cache_config(opts.cache, opts.region or (cfg.region if cfg else "us-east-1"), opts.engine)
-    from costwise.sources import in_shard
-
-    discovering = opts.all_regions and not cfg.environments and not opts.env  # nothing configured: all found
-    selected = [] if discovering else [env for env in cfg.select(opts.env, opts.all_envs) if in_shard(env.name, shard)]
+    # accounts:, organization: and --all-regions add every cache they find, unless --env or --cache picked some
+    fleet = opts.cache is None and not opts.env and bool(cfg.accounts or cfg.organization or opts.all_regions)
+    configured = cfg.select(opts.env, opts.all_envs) if cfg.environments or not fleet else []
+    selected = [env for env in configured if in_shard(env.name, shard)]
     region = opts.region or cfg.region
     session = AwsSession(profile=opts.profile, endpoint_url=opts.endpoint_url, retry_mode=opts.retry_mode,
                          max_attempts=opts.max_attempts, timeout=opts.timeout)
     window = make_window(parse_as_of(opts.as_of), opts.days)
     source = CloudWatchSource(selected, region, window, session,
                               on_page=progress.page if progress else None, on_plan=progress.plan if progress else None)
-    # accounts: and organization: in costwise.yaml add every cache of those accounts, unless --env or --cache picked some
-    fleet = opts.cache is None and not opts.env and (cfg.accounts or cfg.organization or opts.all_regions)
     try:
         history = source.read() if selected else History(window, [], "cloudwatch")
         if fleet:

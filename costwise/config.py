@@ -73,8 +73,6 @@ class Config:
     organization: OrganizationConfig | None = None
 
     def select(self, names: list[str] | None, all_envs: bool) -> list[EnvConfig]:
-        if not self.environments and (self.accounts or self.organization) and not names:
-            return []  # the caches come from the accounts
         if not self.environments:
             raise InputError(f"{self.path}: environments: none defined")
         if all_envs or not names:
