@@ -94,7 +94,7 @@ def read_usage(opts: SourceOptions, progress=None, shard: tuple[int, int] | None
 
     from costwise.sources import in_shard
     from costwise.sources.aws import RETRY_MODES, AwsSession
-    from costwise.sources.cloudwatch import CloudWatchSource
+    from costwise.sources.cloudwatch import CloudWatchSource, FetchPool
     from costwise.usage import History, make_window
 
     if opts.retry_mode not in RETRY_MODES:
@@ -109,8 +109,9 @@ def read_usage(opts: SourceOptions, progress=None, shard: tuple[int, int] | None
     session = AwsSession(profile=opts.profile, endpoint_url=opts.endpoint_url, retry_mode=opts.retry_mode,
                          max_attempts=opts.max_attempts, timeout=opts.timeout)
     window = make_window(parse_as_of(opts.as_of), opts.days)
-    source = CloudWatchSource(selected, region, window, session,
-                              on_page=progress.page if progress else None, on_plan=progress.plan if progress else None)
+    pool = FetchPool(opts.jobs)
+    source = CloudWatchSource(selected, region, window, session, on_page=progress.page if progress else None,
+                              on_plan=progress.plan if progress else None, pool=pool)
     try:
         history = source.read() if selected else History(window, [], "cloudwatch")
         if fleet:
@@ -121,10 +122,11 @@ def read_usage(opts: SourceOptions, progress=None, shard: tuple[int, int] | None
             accounts = ((AccountConfig("", None, (region,)),) if opts.all_regions else ()) + cfg.accounts
             known = frozenset((env.region or region, env.cache) for env in cfg.environments.values())
             more = AccountsSource(accounts, window, session, cfg.organization, on_page=progress.page if progress else None,
-                                  shard=shard, all_regions=opts.all_regions, known=known).read()
+                                  shard=shard, all_regions=opts.all_regions, known=known, pool=pool).read()
             history.environments.extend(more.environments)
             history.api_calls += more.api_calls
     finally:
+        pool.close()
         if progress is not None:
             progress.close()
     return Usage(history, cfg, region, session)
@@ -174,7 +176,8 @@ def estimate(opts: SourceOptions, pricing: Path | None = None, budget: float | N
         files = read_iac(iac, cfg.cdk_keys if cfg is not None else None)
     report = build_report(usage.history, prices, sizing_settings(cfg), usage.pricing_region, budget=budget,
                           existing_commitment=commitment, commitment_source=source, notes=notes,
-                          detail_limit=cfg.report_detail if cfg is not None else 25)
+                          detail_limit=cfg.report_detail if cfg is not None else 25,
+                          group_by=cfg.report_group_by if cfg is not None else "auto")
     if files is not None:
         from costwise.analysis.suggest import suggest
 
@@ -189,13 +192,28 @@ def suggest(opts: SourceOptions, iac: Path, pricing: Path | None = None, progres
     return report.suggestion
 
 
-def check_history_output(output: Path) -> None:
+def is_dataset_output(shown: str) -> bool:
+    """`fetch --output FOLDER/`, the slash written out: a partitioned Parquet dataset (a folder
+    named by mistake, without it, stays an error rather than a surprise)."""
+    return shown.endswith("/")
+
+
+def check_history_output(output: Path, shown: str | None = None) -> None:
     """What `fetch --output` needs, checked before AWS is read rather than after."""
     if str(output) == "-":
         return  # CSV on standard output
     suffix = output.suffix.lower()
+    if is_dataset_output(shown or str(output)):
+        from costwise.sources.history_file import require_parquet
+
+        require_parquet(output)
+        if output.exists() and not output.is_dir():
+            raise InputError(f"{shown}: not a folder")
+        if not (output.parent if str(output.parent) else Path(".")).is_dir():
+            raise InputError(f"{output}: folder {output.parent} does not exist")
+        return
     if output.is_dir():
-        raise InputError(f"{output}: is a folder; give a file name")
+        raise InputError(f"{output}: is a folder; give a file name, or {output}/ for a Parquet dataset partitioned by account and region")
     if suffix not in (".csv", ".parquet") and output.exists() and not output.is_file():
         suffix = ".csv"  # a device or FIFO (/dev/stdout): CSV written into it
     elif suffix not in (".csv", ".parquet"):
@@ -208,16 +226,20 @@ def check_history_output(output: Path) -> None:
         raise InputError(f"{output}: folder {output.parent} does not exist")
 
 
-def fetch(opts: SourceOptions, output: Path, progress=None, shard: str | None = None) -> "History":
+def fetch(opts: SourceOptions, output: Path, progress=None, shard: str | None = None, shown: str | None = None) -> "History":
     """Read CloudWatch and save the history to `output` (atomically) for offline analysis; with
-    `shard` "K/N", only shard K's environments and accounts (N jobs, one folder of files)."""
+    `shard` "K/N", only shard K's environments and accounts (N jobs, one folder of files). An output
+    folder (`shown` ending in / or existing) gets a partitioned dataset, account=/region=."""
     from costwise.sources import parse_shard
-    from costwise.sources.history_file import save_history
+    from costwise.sources.history_file import save_dataset, save_history
 
     parts = parse_shard(shard)
-    check_history_output(output)
+    check_history_output(output, shown)
     history = read_usage(opts, progress, parts).history
-    save_history(history, output)
+    if str(output) != "-" and is_dataset_output(shown or str(output)):
+        save_dataset(history, output, parts)
+    else:
+        save_history(history, output)
     return history
 
 

@@ -153,7 +153,7 @@ def estimate(
 @app.command()
 @with_source_options(exclude=("metrics_file", "demo"))
 def fetch(
-    output: Path = typer.Option(..., "--output", "-o", help="File to write: .csv, or .parquet (needs pyarrow); - writes CSV to stdout.", metavar="FILE"),
+    output: str = typer.Option(..., "--output", "-o", help="File to write: .csv, or .parquet (needs pyarrow); - writes CSV to stdout; FOLDER/ (with the slash) writes a Parquet dataset partitioned account=/region=.", metavar="FILE"),
     shard: Optional[str] = typer.Option(None, "--shard", help="Only shard K of N of the environments and accounts (e.g. 2/4): N jobs write N files into one folder, which --metrics-file reads whole.", metavar="K/N"),
     source: SourceOptions = SourceOptions(),
 ) -> None:
@@ -163,7 +163,7 @@ def fetch(
     """
     from costwise import app as run
 
-    history = run.fetch(source, output, progress=_progress(source, False), shard=shard)
+    history = run.fetch(source, Path(output), progress=_progress(source, False), shard=shard, shown=output)
     good = [e for e in history.environments if e.error is None]
     _say(f"wrote {output}: {len(good)} of {len(history.environments)} environments, "
          f"{history.window.hours} hours each, {history.api_calls} GetMetricData calls")

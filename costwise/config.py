@@ -33,6 +33,10 @@ class EnvConfig:
     region: str | None = None
     budget: float | None = None
     limits: ConfiguredLimits | None = None
+    account: str | None = None  # set for caches found in another account (accounts:, organization:)
+
+
+GROUPINGS = ("auto", "account", "region", "none")
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,7 @@ class Config:
     savings_plan_commitment: float | None = None  # $/hour of Database Savings Plans already bought
     cdk_keys: dict[str, str] | None = None  # the CDK dict's key names for the limits (costwise suggest)
     report_detail: int = 25  # environments shown in full in Markdown and HTML reports (the rest: the table)
+    report_group_by: str = "auto"  # the fleet table's groups: account | region | none | auto
     accounts: tuple[AccountConfig, ...] = ()
     organization: OrganizationConfig | None = None
 
@@ -164,10 +169,15 @@ def parse_config(data: Any, path: Path | None) -> Config:
             if commitment < 0:
                 raise InputError(f"{label}: savings_plan.commitment_per_hour: must be 0 or more")
     report_detail = 25
+    report_group_by = "auto"
     report_settings = data.get("report")
     if report_settings is not None:
         _expect(f"{label}: report", report_settings, (dict,), "a mapping")
-        _check_keys(f"{label}: report", report_settings, {"detail"})
+        _check_keys(f"{label}: report", report_settings, {"detail", "group_by"})
+        if report_settings.get("group_by") is not None:
+            report_group_by = report_settings["group_by"]
+            if report_group_by not in GROUPINGS:
+                raise InputError(f"{label}: report.group_by: choose one of {', '.join(GROUPINGS)}")
         if report_settings.get("detail") is not None:
             report_detail = _expect(f"{label}: report.detail", report_settings["detail"], (int,), "a whole number of environments")
             if not 0 <= report_detail <= 10_000:
@@ -190,7 +200,7 @@ def parse_config(data: Any, path: Path | None) -> Config:
         _expect(f"{label}: pricing", pricing, (str,), "a path")
         pricing = (path.parent / pricing) if path is not None else Path(pricing)
     return Config(path=path, region=region, environments=envs, sizing=dict(sizing), pricing=pricing, savings_plan_commitment=commitment,
-                  cdk_keys=cdk_keys, report_detail=report_detail, accounts=_accounts(label, data.get("accounts"), region),
+                  cdk_keys=cdk_keys, report_detail=report_detail, report_group_by=report_group_by, accounts=_accounts(label, data.get("accounts"), region),
                   organization=_organization(label, data.get("organization"), region))
 
 

@@ -36,6 +36,7 @@ class SourceOptions:
     timeout: float = 300.0
     read_savings_plans: bool = False
     all_regions: bool = False
+    jobs: Optional[int] = None
 
 
 AS_OF_HELP = "End of the window, ISO 8601 UTC (e.g. 2026-11-20T00:00:00Z); default now, floored to the hour."
@@ -68,6 +69,7 @@ _DECLARATIONS = {
     "timeout": timeout_option(),
     "read_savings_plans": typer.Option(False, "--read-savings-plans", help="Read the account's active Database Savings Plans (savingsplans:DescribeSavingsPlans) to show net cost; or set savings_plan.commitment_per_hour in costwise.yaml."),
     "all_regions": typer.Option(False, "--all-regions", help="Also every serverless cache in every region enabled for this account (and for each account in costwise.yaml): DescribeRegions, then DescribeServerlessCaches in each."),
+    "jobs": typer.Option(None, "--jobs", min=1, max=64, help="Processes that fetch and parse GetMetricData pages at once, for fetches of 16 calls or more (default: one per core; 1: none)."),
 }
 assert set(_DECLARATIONS) == {f.name for f in fields(SourceOptions)}
 

@@ -73,6 +73,7 @@ class EnvHistory:
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
     budget: float | None = None
+    account: str | None = None  # the account's name in costwise.yaml (accounts:, organization:); None: this account
 
     def meta(self) -> dict[str, Any]:
         return {
@@ -84,6 +85,7 @@ class EnvHistory:
             "error": self.error,
             "warnings": list(self.warnings),
             "budget": self.budget,
+            "account": self.account,
         }
 
 

@@ -82,3 +82,50 @@ def test_markdown_that_cannot_shrink_enough_is_cut_at_a_line(monkeypatch):
     assert len(full) > 3000 and len(text) < 400
     assert text.endswith("every cache is in the JSON report, `--format json`)_\n")
     assert full.startswith(text[: text.rindex("\n\n_(cut")])  # a prefix of the whole, cut at a line
+
+
+def _two_accounts(path) -> None:
+    """Account "big": three Redis OSS caches of 4 GB; account "small": two Valkey caches of 1 GB."""
+    window = Window(END - timedelta(days=2), END)
+    envs = []
+    for account, engine, gib, count in (("small", "valkey", 1, 2), ("big", "redis-oss", 4, 3)):
+        for i in range(count):
+            frame = empty_frame(window)
+            frame["storage_avg_bytes"] = frame["storage_max_bytes"] = gib * GIB
+            frame["ecpu_sum"], frame["ecpu_max_minute"], frame["throttled_sum"] = 3.6e6, 6e4, 0.0
+            envs.append(EnvHistory(env=f"{account}/us-east-1/c{i}", cache=f"c{i}", engine=engine, region="us-east-1",
+                                   limits=CurrentLimits(100, 5000, source="file"), frame=frame, account=account))
+    save_history(History(window, envs, "cloudwatch"), path)
+
+
+def test_the_fleet_table_groups_by_account_and_shows_the_savings_on_offer(cli, tmp_path):
+    history = tmp_path / "accounts.csv"
+    _two_accounts(history)
+    data = json.loads(cli("report", "--metrics-file", str(history), "--format", "json").stdout)
+    envs = {e["env"]: e for e in data["environments"]}
+    assert {e["account"] for e in envs.values()} == {"big", "small"}
+    scale = 730 / data["horizon_hours"]
+    plan = data["totals"]["savings_plan"]
+    for env in envs.values():
+        offer = env["savings_available"]
+        assert offer["month"] == max(offer["options"].values()) and offer["options"][offer["by"]] == offer["month"]
+        if env["engine"] == "redis-oss":  # the same usage on Valkey, as a monthly rate
+            assert abs(offer["options"]["Valkey"] - env["alternatives"]["valkey"]["saving"] * scale) < 1e-9
+    # the plan's expected saving is shared out in proportion to each eligible cache's on-demand cost
+    shared = sum(e["savings_available"]["options"].get("Savings Plan", 0.0) for e in envs.values())
+    assert plan["environments"] and abs(shared - plan["savings_month"]["expected"]) < 1e-6
+    text = cli("report", "--metrics-file", str(history), "--format", "markdown").stdout
+    headings = [line.split("**")[1] for line in text.splitlines() if line.startswith("| **account")]
+    assert headings == ["account big", "account small"]  # three 4 GB caches cost more than two of 1 GB
+    big = next(line for line in text.splitlines() if line.startswith("| **account big**"))
+    assert "(3 caches)" in big
+    row = next(line for line in text.splitlines() if line.startswith("| big/us-east-1/c0 |"))
+    offer = envs["big/us-east-1/c0"]["savings_available"]
+    assert row.rstrip(" |").endswith(f"({offer['by']})")
+    # report.group_by: none takes the headings away
+    (tmp_path / "costwise.yaml").write_text("report:\n  group_by: none\n")
+    flat = cli("report", "--metrics-file", str(history), "--format", "markdown", "--config", str(tmp_path / "costwise.yaml")).stdout
+    assert "| **account" not in flat and "| big/us-east-1/c0 |" in flat
+    (tmp_path / "costwise.yaml").write_text("report:\n  group_by: team\n")
+    bad = cli("report", "--metrics-file", str(history), "--config", str(tmp_path / "costwise.yaml"))
+    assert bad.returncode == 2 and "report.group_by: choose one of auto, account, region, none" in bad.stderr

@@ -134,7 +134,7 @@ def _stub_elasticache(monkeypatch, live_storage: int, expect_modify: dict | None
         stub.add_response("modify_serverless_cache", {"ServerlessCache": {"ServerlessCacheName": "prod-cache"}}, expect_modify)
     stub.activate()
     original = AwsSession.client
-    monkeypatch.setattr(AwsSession, "client", lambda self, service, region: client if service == "elasticache" else original(self, service, region))
+    monkeypatch.setattr(AwsSession, "client", lambda self, service, region, **kw: client if service == "elasticache" else original(self, service, region, **kw))
     return stub
 
 

@@ -45,7 +45,7 @@ def test_markdown_escapes_names_and_shows_failures():
     assert "cache\\|&lt;b&gt;bold&lt;/b&gt;" in md
     # table rows keep their column count despite the pipe in the name
     row = next(line for line in md.splitlines() if line.startswith("| &lt;script"))
-    assert len(re.findall(r"(?<!\\)\|", row)) == 7
+    assert len(re.findall(r"(?<!\\)\|", row)) == 8  # 7 columns
     assert "serverless cache 'gone-cache' not found in us-east-1" in md
     assert "**Could not read:** broken" in md
     # the good environment is complete: 1 GB x 0.0837 x 720 + 3.6e6 x 720 / 1e6 x 0.00227 = 60.264 + 5.88384

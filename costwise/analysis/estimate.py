@@ -146,6 +146,7 @@ class Report:
     savings_plan: "SavingsPlanView | None" = None
     notes: list[str] = field(default_factory=list)
     detail_limit: int = 25  # environments shown in full (charts included) in Markdown and HTML
+    group_by: str = "auto"  # the fleet table's groups: account | region | none | auto (see grouping())
     suggestion: Any = None  # with --iac: costwise.analysis.suggest.Suggestion
 
     @property
@@ -199,7 +200,45 @@ class Report:
             return None
         return min(candidates, key=lambda e: (ACTION_ORDER.index(e.advice.action), -(e.projection.cost.total if e.projection else 0)))
 
+    def savings_available(self) -> dict[str, dict[str, Any]]:
+        """Per environment, the largest monthly saving on offer and what it takes: its share of the
+        recommended Savings Plan's expected saving (in proportion to its on-demand cost), the same
+        usage on Valkey (Redis OSS caches), or node-based ElastiCache where that is cheaper. The
+        options exclude each other (a cache moved to nodes leaves the plan), so they are not added."""
+        plan = self.savings_plan
+        scale = self.hours_per_month / self.horizon_hours
+        out: dict[str, dict[str, Any]] = {}
+        for env in self.ok:
+            options: dict[str, float] = {}
+            month = env.projected_month
+            if plan is not None and env.env in plan.environments and plan.advice.eligible_on_demand > 0 and month:
+                share = plan.advice.savings_expected * month["total"] / plan.advice.eligible_on_demand
+                if share > 0:
+                    options["Savings Plan"] = share
+            valkey = env.alternatives.get("valkey")
+            if valkey and valkey["saving"] > 0:
+                options["Valkey"] = valkey["saving"] * scale
+            nodes = env.alternatives.get("nodes")
+            if nodes and nodes.get("cheaper") and nodes["serverless_monthly"] > nodes["monthly"]:
+                options["nodes"] = nodes["serverless_monthly"] - nodes["monthly"]
+            if options:
+                by = max(options, key=options.get)
+                out[env.env] = {"month": options[by], "by": by, "options": options}
+        return out
+
+    def grouping(self) -> str:
+        """What the fleet table groups by: `group_by`, or with "auto" accounts when the report spans
+        several, else regions when it spans several, else nothing."""
+        if self.group_by != "auto":
+            return self.group_by
+        if len({e.history.account for e in self.environments}) > 1:
+            return "account"
+        if len({e.history.region for e in self.environments}) > 1:
+            return "region"
+        return "none"
+
     def to_dict(self) -> dict[str, Any]:
+        savings = self.savings_available()
         return {
             "as_of": iso_utc(self.as_of),
             "generated_at": iso_utc(self.generated_at),
@@ -207,7 +246,7 @@ class Report:
             "pricing": {"file": self.pricing_file, "region": self.pricing_region},
             "horizon_hours": self.horizon_hours,
             "interval": self.interval,
-            "environments": [e.to_dict() for e in self.environments],
+            "environments": [{**e.to_dict(), "account": e.history.account, "savings_available": savings.get(e.env)} for e in self.environments],
             "totals": {
                 "window": self.total_window().to_dict(),
                 "projected": self.total_projection(),
@@ -401,6 +440,7 @@ def build_report(
     commitment_source: str | None = None,
     notes: list[str] | None = None,
     detail_limit: int = 25,
+    group_by: str = "auto",
 ) -> Report:
     envs = [analyze_environment(env, prices, settings, history.window) for env in history.environments]
     return Report(
@@ -417,4 +457,5 @@ def build_report(
         savings_plan=savings_plan_view(envs, prices, settings, existing_commitment, commitment_source),
         notes=list(notes or []),
         detail_limit=detail_limit,
+        group_by=group_by,
     )

@@ -29,9 +29,15 @@ def _num(value, unit: str = "") -> str:
     return f"{text} {unit}".strip()
 
 
-def environment_view(env: EnvironmentResult, chart: str | None = None) -> dict[str, Any]:
+def savings_label(saving: dict[str, Any] | None) -> str:
+    """"$12.30 (Valkey)": the largest monthly saving on offer and what it takes; "–" for none."""
+    return f"{money(saving['month'])} ({saving['by']})" if saving else "–"
+
+
+def environment_view(env: EnvironmentResult, chart: str | None = None, saving: dict[str, Any] | None = None) -> dict[str, Any]:
     h = env.history
     view: dict[str, Any] = {
+        "savings": savings_label(saving),
         "name": h.env,
         "cache": h.cache,
         "engine": h.engine or "unknown",
@@ -117,6 +123,7 @@ def summary_view(report: Report) -> dict[str, Any]:
         "total_over_budget": "total" in report.over_budget,
         "budget": money(report.budget) if report.budget is not None else None,
         "savings_plan": savings_plan_lines(report),
+        "savings_available": money(sum(v["month"] for v in report.savings_available().values())),
         "notes": list(report.notes),
         "environments": len(report.environments),
         "failed": first_names([e.env for e in report.failed]),
@@ -156,10 +163,43 @@ def detail_environments(report: Report) -> list[EnvironmentResult]:
     return priority(report)[: report.detail_limit]
 
 
+def group_key(env: EnvironmentResult, grouping: str) -> str | None:
+    if grouping == "account":
+        return f"account {env.history.account}" if env.history.account else "this account"
+    if grouping == "region":
+        return f"region {env.history.region}"
+    return None
+
+
+def table_groups(report: Report, rows: list[EnvironmentResult], savings: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The table's rows under their group headings (account or region, see Report.grouping), the
+    costliest group first; each heading counts and totals the whole group, rows left out included.
+    Without grouping: one group without a heading."""
+    grouping = report.grouping()
+    if grouping == "none":
+        return [{"label": None, "environments": [environment_view(e, saving=savings.get(e.env)) for e in rows]}]
+    totals: dict[str, dict[str, float]] = {}
+    for env in report.environments:
+        total = totals.setdefault(group_key(env, grouping), {"caches": 0, "window": 0.0, "projected": 0.0, "savings": 0.0})
+        total["caches"] += 1
+        if env.error is None and env.projection is not None:
+            total["window"] += env.window_cost.total
+            total["projected"] += env.projection.cost.total
+            total["savings"] += savings.get(env.env, {}).get("month", 0.0)
+    members: dict[str, list[EnvironmentResult]] = {}
+    for env in rows:
+        members.setdefault(group_key(env, grouping), []).append(env)
+    order = sorted(members, key=lambda key: (-totals[key]["projected"], key))
+    return [{"label": key, "caches": f"{totals[key]['caches']:,}", "window": money(totals[key]["window"]),
+             "projected": money(totals[key]["projected"]), "savings": money(totals[key]["savings"]) if totals[key]["savings"] else "–",
+             "environments": [environment_view(e, saving=savings.get(e.env)) for e in members[key]]} for key in order]
+
+
 def report_view(report: Report, charts: dict[str, str] | None = None, table_limit: int | None = None) -> dict[str, Any]:
     """The templates' view. The table lists every environment (or the first `table_limit` by
     priority, the rest summarised); full detail is kept to detail_environments()."""
     charts = charts or {}
+    savings = report.savings_available()
     detail = detail_environments(report)
     ordered = report.environments if len(report.environments) <= report.detail_limit else priority(report)
     rows = ordered if table_limit is None else ordered[:table_limit]
@@ -181,8 +221,9 @@ def report_view(report: Report, charts: dict[str, str] | None = None, table_limi
         "pricing_region": report.pricing_region,
         "source": report.source,
         "summary": summary_view(report),
-        "environments": [environment_view(e) for e in rows],
-        "detail": [environment_view(e, charts.get(e.env)) for e in detail],
+        "groups": table_groups(report, rows, savings),
+        "table_rows": len(rows),
+        "detail": [environment_view(e, charts.get(e.env), savings.get(e.env)) for e in detail],
         "omitted": omitted,
         "suggestion": suggestion_view(report),
     }

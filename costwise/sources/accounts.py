@@ -23,28 +23,28 @@ from typing import Callable
 from costwise.config import AccountConfig, EnvConfig, OrganizationConfig
 from costwise.errors import AwsError
 from costwise.sources import aws, in_shard
-from costwise.sources.cloudwatch import collect_history
+from costwise.sources.cloudwatch import FetchPool, collect_history
 from costwise.usage import EnvHistory, History, Window
 
 WORKERS = 4  # account-regions read at once: 2 cores, and each read mostly waits on the network
 
 
-def _failed(name: str, region: str, error: str) -> EnvHistory:
-    return EnvHistory(env=name, cache="", engine=None, region=region, error=error)
+def _failed(name: str, region: str, error: str, account: str | None = None) -> EnvHistory:
+    return EnvHistory(env=name, cache="", engine=None, region=region, error=error, account=account)
 
 
 def _read_account_region(account: AccountConfig, region: str, session: aws.AwsSession, window: Window,
-                         on_page: Callable[[int], None] | None, known: frozenset) -> tuple[list[EnvHistory], int]:
+                         on_page: Callable[[int], None] | None, known: frozenset, pool: FetchPool | None) -> tuple[list[EnvHistory], int]:
     prefix = f"{account.name}/" if account.name else ""
     try:
         described = aws.describe_serverless_caches(session.client("elasticache", region))
     except Exception as exc:
-        return [_failed(f"{prefix}{region}", region, str(aws.describe_error(exc, f"DescribeServerlessCaches in {region}")))], 0
-    envs = [EnvConfig(name=f"{prefix}{region}/{cache}", cache=cache, region=region) for cache in sorted(described)
+        return [_failed(f"{prefix}{region}", region, str(aws.describe_error(exc, f"DescribeServerlessCaches in {region}")), account.name or None)], 0
+    envs = [EnvConfig(name=f"{prefix}{region}/{cache}", cache=cache, region=region, account=account.name or None) for cache in sorted(described)
             if account.name or (region, cache) not in known]
     if not envs:
         return [], 0
-    history = collect_history(envs, region, window, session, on_page, described_by_region={region: described})
+    history = collect_history(envs, region, window, session, on_page, described_by_region={region: described}, pool=pool)
     return history.environments, history.api_calls
 
 
@@ -68,7 +68,7 @@ def member_accounts(organization: OrganizationConfig, session: aws.AwsSession) -
 
 def collect_accounts(accounts: tuple[AccountConfig, ...], window: Window, session: aws.AwsSession,
                      on_page: Callable[[int], None] | None = None, all_regions: bool = False,
-                     known: frozenset = frozenset()) -> History:
+                     known: frozenset = frozenset(), pool: FetchPool | None = None) -> History:
     """All caches of all accounts' regions (with `all_regions`, every region enabled for each
     account), in account then region order. `known`: (region, cache) already configured as
     environments, not repeated for the account costwise runs in."""
@@ -85,12 +85,12 @@ def collect_accounts(accounts: tuple[AccountConfig, ...], window: Window, sessio
             else:
                 regions = list(account.regions)
         except AwsError as exc:
-            planned.append((account, _failed(account.name or "regions", account.regions[0], f"{label}: {exc}"), None))
+            planned.append((account, _failed(account.name or "regions", account.regions[0], f"{label}: {exc}", account.name or None), None))
             continue
         planned.append((account, regions, assumed))
     work = [(account, region, assumed) for account, regions, assumed in planned if isinstance(regions, list) for region in regions]
-    with ThreadPoolExecutor(max_workers=max(1, min(WORKERS, len(work)))) as pool:
-        futures = [pool.submit(_read_account_region, account, region, assumed, window, on_page, known) for account, region, assumed in work]
+    with ThreadPoolExecutor(max_workers=max(1, min(WORKERS, len(work)))) as threads:
+        futures = [threads.submit(_read_account_region, account, region, assumed, window, on_page, known, pool) for account, region, assumed in work]
         results = iter([future.result() for future in futures])
     environments: list[EnvHistory] = []
     calls = 0
@@ -117,6 +117,7 @@ class AccountsSource:
     shard: tuple[int, int] | None = None  # (K, N): only the accounts of shard K (`fetch --shard`)
     all_regions: bool = False  # every enabled region of each account, instead of its configured ones
     known: frozenset = frozenset()  # (region, cache) of configured environments (this account)
+    pool: FetchPool | None = None  # worker processes for large plans, shared with CloudWatchSource
     label: str = "cloudwatch"
 
     def read(self) -> History:
@@ -129,7 +130,7 @@ class AccountsSource:
             except AwsError as exc:
                 listing_failed = _failed("organization", ORGANIZATIONS_REGION, f"organization: {exc}")
         accounts = tuple(a for a in accounts if in_shard(a.name, self.shard))
-        history = collect_accounts(accounts, self.window, self.session, self.on_page, self.all_regions, self.known)
+        history = collect_accounts(accounts, self.window, self.session, self.on_page, self.all_regions, self.known, self.pool)
         if listing_failed is not None:
             history.environments.insert(0, listing_failed)
         return history

@@ -6,6 +6,8 @@ it is recorded on that environment and the rest carry on.
 
 from __future__ import annotations
 
+import os
+import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Callable
@@ -15,9 +17,9 @@ from costwise.errors import AwsError, InputError
 from costwise.fmt import shorten
 from costwise.pricing import normalize_engine
 from costwise.sources import aws
-from costwise.sources.frames import results_to_frames
+from costwise.sources.frames import HourlyGrid
 from costwise.usage import CurrentLimits, EnvHistory, History, Window
-from costwise.sources.plan import build_queries, plan_batches, planned_calls
+from costwise.sources.plan import MetricQuery, build_queries, plan_batches, planned_calls
 
 
 def cache_name_problem(name: str) -> str | None:
@@ -64,6 +66,87 @@ def _describe_region(session: aws.AwsSession, region: str) -> tuple[dict | None,
         return None, str(aws.describe_error(exc, "DescribeServerlessCaches"))
 
 
+PARALLEL_MIN_CALLS = 16  # below this many calls, starting worker processes costs more than it saves
+
+
+class FetchPool:
+    """Worker processes that fetch and parse GetMetricData batches, shared by every region of a run.
+
+    Parsing a page is CPU-bound Python (botocore's CBOR reader), so threads would share one core;
+    processes use them all. Started on first use (spawned: the parent runs threads), closed by
+    `close`. `workers` 1 means everything runs in this process.
+    """
+
+    def __init__(self, workers: int | None = None):
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self._executor = None
+        self._lock = threading.Lock()
+
+    def wanted(self, calls: int) -> bool:
+        return self.workers > 1 and calls >= PARALLEL_MIN_CALLS
+
+    def submit(self, fn, *args):
+        with self._lock:
+            if self._executor is None:
+                import multiprocessing
+                from concurrent.futures import ProcessPoolExecutor
+
+                self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
+        return self._executor.submit(fn, *args)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._executor is not None:
+                self._executor.shutdown(wait=True, cancel_futures=True)
+                self._executor = None
+
+
+def fetch_batch(session: aws.AwsSession, region: str, queries: list[MetricQuery], window: Window):
+    """One batch's pages on a grid of its own: (caches, values or None, calls, error). Runs in a
+    worker process; the grid (8 bytes a value) is all that travels back."""
+    grid = HourlyGrid(queries, window)
+    try:
+        client = session.metrics_client(region)
+        got = aws.get_metric_data(client, [[q.payload() for q in queries]], window.start, window.end, on_results=grid.add)
+    except Exception as exc:
+        return grid.caches, None, 0, str(aws.describe_error(exc, "GetMetricData"))
+    return grid.caches, grid.values, got.calls, None
+
+
+def _read_batches(session: aws.AwsSession, region: str, batches: list[list[MetricQuery]], window: Window, grid: HourlyGrid,
+                  on_page: Callable[[int], None] | None, pool: FetchPool | None) -> tuple[int, dict[str, str]]:
+    """Every batch's points onto `grid`: (calls, cache -> error for the batches that failed)."""
+    calls = 0
+    failed: dict[str, str] = {}
+    if pool is not None and pool.wanted(planned_calls(batches, window.hours)):
+        futures = [pool.submit(fetch_batch, session, region, batch, window) for batch in batches]
+        for batch, future in zip(batches, futures):
+            try:
+                caches, values, batch_calls, error = future.result()
+            except Exception as exc:  # the worker died (killed, out of memory): its batch fails, the rest stand
+                caches, values, batch_calls, error = [q.cache for q in batch], None, 0, f"GetMetricData: worker process failed ({type(exc).__name__})"
+            if error is not None:
+                failed.update(dict.fromkeys(caches, error))
+                continue
+            grid.put(caches, values)
+            calls += batch_calls
+            if on_page is not None:
+                on_page(batch_calls)
+        return calls, failed
+    try:
+        client = session.metrics_client(region)
+    except AwsError as exc:
+        return 0, {q.cache: str(exc) for batch in batches for q in batch}
+    for batch in batches:
+        try:
+            got = aws.get_metric_data(client, [[q.payload() for q in batch]], window.start, window.end, on_page, on_results=grid.add)
+        except Exception as exc:
+            failed.update(dict.fromkeys((q.cache for q in batch), str(aws.describe_error(exc, "GetMetricData"))))
+            continue
+        calls += got.calls
+    return calls, failed
+
+
 def collect_history(
     envs: list[EnvConfig],
     default_region: str,
@@ -72,8 +155,10 @@ def collect_history(
     on_page: Callable[[int], None] | None = None,
     on_plan: Callable[[int], None] | None = None,
     described_by_region: dict[str, dict] | None = None,
+    pool: FetchPool | None = None,
 ) -> History:
-    """`described_by_region`: DescribeServerlessCaches already read (by region), not asked again."""
+    """`described_by_region`: DescribeServerlessCaches already read (by region), not asked again.
+    `pool`: worker processes for large plans (None: all in this process)."""
     by_region: dict[str, list[EnvConfig]] = defaultdict(list)
     for env in envs:
         by_region[env.region or default_region].append(env)
@@ -88,7 +173,7 @@ def collect_history(
             described, why = _describe_region(session, region)
         readable: list[EnvHistory] = []
         for env in region_envs:
-            hist = EnvHistory(env=env.name, cache=env.cache, engine=env.engine, region=region, budget=env.budget)
+            hist = EnvHistory(env=env.name, cache=env.cache, engine=env.engine, region=region, budget=env.budget, account=env.account)
             results[env.name] = hist
             problem = cache_name_problem(env.cache)
             if problem:
@@ -123,25 +208,10 @@ def collect_history(
         on_plan(sum(planned_calls(b, window.hours) for _, _, _, b in planned))
 
     for region, readable, queries, batches in planned:
-        try:
-            client = session.client("cloudwatch", region)
-        except AwsError as exc:
-            for hist in readable:
-                hist.error = str(exc)
-            continue
-        series: dict = {}
-        failed: dict[str, str] = {}
-        for batch in batches:
-            try:
-                got = aws.get_metric_data(client, [[q.payload() for q in batch]], window.start, window.end, on_page)
-            except Exception as exc:
-                message = str(aws.describe_error(exc, "GetMetricData"))
-                for q in batch:
-                    failed[q.cache] = message
-                continue
-            calls += got.calls
-            series.update(got.series)
-        frames = results_to_frames(series, queries, window)
+        grid = HourlyGrid(queries, window)
+        region_calls, failed = _read_batches(session, region, batches, window, grid, on_page, pool)
+        calls += region_calls
+        frames = grid.frames()
         for hist in readable:
             if hist.cache in failed:
                 hist.error = failed[hist.cache]
@@ -164,7 +234,8 @@ class CloudWatchSource:
     session: aws.AwsSession
     on_page: Callable[[int], None] | None = None
     on_plan: Callable[[int], None] | None = None
+    pool: FetchPool | None = None
     label: str = "cloudwatch"
 
     def read(self) -> History:
-        return collect_history(self.envs, self.default_region, self.window, self.session, self.on_page, self.on_plan)
+        return collect_history(self.envs, self.default_region, self.window, self.session, self.on_page, self.on_plan, pool=self.pool)

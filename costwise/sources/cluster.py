@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 from costwise.errors import AwsError
 from costwise.sources import aws
-from costwise.sources.frames import results_to_frames
+from costwise.sources.frames import HourlyGrid
 from costwise.sources.plan import build_queries, plan_batches
 from costwise.usage import NODE_COLUMNS, ClusterNode, ClusterShape, ClusterUsage, Window
 
@@ -93,12 +93,13 @@ class ClusterSource:
         shape = replace(shape, engine_version=self._engine_version(client, node_ids[0]) if node_ids else None)
         queries = build_queries(node_ids, NODE_METRICS, dimension="CacheClusterId")
         batches = plan_batches(queries, window.hours)
-        cw = self.session.client("cloudwatch", region)
+        grid = HourlyGrid(queries, window)
         try:
-            got = aws.get_metric_data(cw, [[q.payload() for q in b] for b in batches], window.start, window.end)
+            cw = self.session.metrics_client(region)
+            got = aws.get_metric_data(cw, [[q.payload() for q in b] for b in batches], window.start, window.end, on_results=grid.add)
         except Exception as exc:
             raise aws.describe_error(exc, "GetMetricData") from None
-        frames = results_to_frames(got.series, queries, window)
+        frames = grid.frames()
         with_data = {k: f for k, f in frames.items() if f[["bytes_avg", "get_cmds", "set_cmds"]].notna().any().any()}
         if not with_data:
             raise AwsError(f"replication group {group_id!r}: no CloudWatch metrics for its nodes in the window")

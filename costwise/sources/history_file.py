@@ -17,28 +17,45 @@ from costwise.usage import COLUMNS, CurrentLimits, EnvHistory, History, Window, 
 FILE_FORMAT = "costwise-history/1"
 
 
-def history_to_table(history: History):
-    """One long table (env, cache, timestamp, metrics...) plus metadata for the file header."""
-    import pandas as pd
-
-    parts = []
-    for env in history.environments:
-        if env.frame is None:
-            continue
-        part = env.frame.reset_index()
-        part.insert(0, "cache", env.cache)
-        part.insert(0, "env", env.env)
-        parts.append(part)
-    columns = ["env", "cache", "timestamp", *COLUMNS]
-    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
-    meta = {
+def _meta(history: History, rows: int) -> dict:
+    return {
         "format": FILE_FORMAT,
-        "rows": int(len(table)),  # a file cut at a row's end is one short of this
+        "rows": rows,  # a file cut at a row's end is one short of this
         "window": {"start": iso_utc(history.window.start), "end": iso_utc(history.window.end)},
         "source": history.source,
         "environments": [env.meta() for env in history.environments],
     }
-    return table[columns], meta
+
+
+ENVS_PER_PART = 500  # environments per Parquet row group / CSV chunk: 360,000 rows for 30 days
+
+
+def table_parts(history: History):
+    """The long table (env, cache, timestamp, COLUMNS) a few hundred environments at a time, so that
+    writing a fleet never holds a second copy of all its frames."""
+    import pandas as pd
+
+    with_frames = [env for env in history.environments if env.frame is not None]
+    for i in range(0, len(with_frames), ENVS_PER_PART):
+        chunk = with_frames[i : i + ENVS_PER_PART]
+        parts = []
+        for env in chunk:
+            part = env.frame.reset_index()
+            part.insert(0, "cache", env.cache)
+            part.insert(0, "env", env.env)
+            parts.append(part)
+        table = pd.concat(parts, ignore_index=True)
+        yield table[["env", "cache", "timestamp", *COLUMNS]]
+
+
+def history_to_table(history: History):
+    """One long table (env, cache, timestamp, metrics...) plus metadata for the file header."""
+    import pandas as pd
+
+    parts = list(table_parts(history))
+    columns = ["env", "cache", "timestamp", *COLUMNS]
+    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+    return table[columns], _meta(history, int(len(table)))
 
 
 # Spreadsheets run a cell that starts with one of these as a formula: such names get a leading
@@ -58,29 +75,91 @@ def _unescape_name(name: str) -> str:
 
 
 def save_history(history: History, path: str | Path) -> None:
+    """Write `history` as CSV or Parquet (by the name's suffix; stdout, a device or a FIFO get CSV),
+    atomically, a few hundred environments at a time."""
     from costwise.atomic import STDOUT, atomic_path
 
     path = Path(path)
-    table, meta = history_to_table(history)
+    rows = sum(len(env.frame) for env in history.environments if env.frame is not None)
+    meta = _meta(history, rows)
     suffix = path.suffix.lower()
     if str(path) == STDOUT or (suffix not in (".csv", ".parquet") and path.exists() and not path.is_file()):
         suffix = ".csv"  # standard output, or a device or FIFO: CSV
     if suffix == ".parquet":
         require_parquet(path)
-        table.attrs["costwise"] = json.dumps(meta)
         with atomic_path(path) as tmp:
-            table.to_parquet(tmp, index=False)
+            _write_parquet(history, meta, tmp)
     elif suffix == ".csv":
-        out = table.copy()
-        out["timestamp"] = out["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-        for column in ("env", "cache"):
-            out[column] = out[column].map(_escape_name)
         with atomic_path(path) as tmp:
             with open(tmp, "w", encoding="utf-8", newline="") as handle:
                 handle.write(f"# {json.dumps(meta)}\n")
-                out.to_csv(handle, index=False)
+                handle.write(",".join(["env", "cache", "timestamp", *COLUMNS]) + "\n")
+                for part in table_parts(history):
+                    part = part.copy()
+                    part["timestamp"] = part["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+                    for column in ("env", "cache"):
+                        part[column] = part[column].map(_escape_name)
+                    part.to_csv(handle, index=False, header=False)
     else:
         raise InputError(f"{path}: unknown file type {suffix or '(none)'}; use .csv or .parquet")
+
+
+THIS_ACCOUNT = "self"  # the partition of caches in the account costwise runs in (no `accounts:` entry)
+
+
+def partition_name(value: str) -> str:
+    """A partition value as a safe folder name: letters, digits, '.', '_' and '-' as they are, any
+    other byte %XX (as Hive and pyarrow escape them), so no name from a config or AWS can climb out
+    of the dataset folder or hide a control character."""
+    from urllib.parse import quote
+
+    text = quote(value, safe="") or "%00"
+    return text.replace(".", "%2E") if set(text) == {"."} else text
+
+
+def save_dataset(history: History, folder: Path, shard: tuple[int, int] | None = None) -> list[Path]:
+    """A partitioned Parquet dataset: FOLDER/account=A/region=R/part[-K-of-N].parquet, one file per
+    account-region of this run, each written atomically. N sharded jobs write distinct names into
+    the same folders; `--metrics-file FOLDER` reads them back as one history."""
+    from dataclasses import replace
+
+    require_parquet(folder)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{folder}: not a folder")
+    groups: dict[tuple[str, str], list] = {}
+    for env in history.environments:
+        groups.setdefault((env.account or THIS_ACCOUNT, env.region), []).append(env)
+    name = f"part-{shard[0]}-of-{shard[1]}.parquet" if shard else "part.parquet"
+    written = []
+    for (account, region), envs in sorted(groups.items()):
+        target = folder / f"account={partition_name(account)}" / f"region={partition_name(region)}"
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"{target}: cannot create ({exc.strerror or exc})") from None
+        save_history(replace(history, environments=envs), target / name)
+        written.append(target / name)
+    return written
+
+
+def _parquet_schema(meta: dict):
+    import pyarrow as pa
+
+    fields = [pa.field("env", pa.string()), pa.field("cache", pa.string()), pa.field("timestamp", pa.timestamp("ns", tz="UTC"))]
+    fields += [pa.field(column, pa.float64()) for column in COLUMNS]
+    return pa.schema(fields, metadata={b"costwise": json.dumps(meta).encode()})
+
+
+def _write_parquet(history: History, meta: dict, tmp: Path) -> None:
+    """One row group per few hundred environments; env and cache dictionary-encoded (a name is
+    stored once per row group, not once per hour)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = _parquet_schema(meta)
+    with pq.ParquetWriter(tmp, schema, use_dictionary=["env", "cache"], compression="zstd") as writer:
+        for part in table_parts(history):
+            writer.write_table(pa.Table.from_pandas(part, schema=schema, preserve_index=False))
 
 
 def require_parquet(path: Path) -> None:
@@ -97,7 +176,8 @@ def _first_line(exc: BaseException) -> str:
 
 def load_history(path: str | Path, source_label: str | None = None) -> History:
     """Read and validate a history file: one line naming the file (and row and column) when it is
-    not one costwise wrote or could have written."""
+    not one costwise wrote or could have written. Parquet is read a row group at a time, so a fleet's
+    file costs little more memory than its frames."""
     import pandas as pd
 
     path = Path(path)
@@ -115,8 +195,7 @@ def load_history(path: str | Path, source_label: str | None = None) -> History:
     try:
         if suffix == ".parquet":
             require_parquet(path)
-            table = pd.read_parquet(path)
-            meta_text = table.attrs.get("costwise")
+            meta_text, parts = _parquet_parts(path)
         elif suffix == ".csv":
             with open(path, "rb") as handle:
                 first = handle.readline(1 << 20).decode("utf-8")
@@ -128,6 +207,7 @@ def load_history(path: str | Path, source_label: str | None = None) -> History:
                 raise InputError(f"{path}: not a costwise history file (first line should be its '# {{...}}' header)")
             meta_text = first[2:]
             table = pd.read_csv(path, skiprows=1, dtype={"env": str, "cache": str}, encoding="utf-8", on_bad_lines="error")
+            parts = iter([table])
         else:
             raise InputError(f"{path}: unknown file type {suffix or '(none)'}; use .csv or .parquet")
         meta = json.loads(meta_text) if meta_text else None
@@ -137,9 +217,6 @@ def load_history(path: str | Path, source_label: str | None = None) -> History:
         raise InputError(f"{path}: cannot read history ({_first_line(exc)})") from None
     if not isinstance(meta, dict) or meta.get("format") != FILE_FORMAT:
         raise InputError(f"{path}: not a costwise history file (format {FILE_FORMAT} expected)")
-    missing = [c for c in ("env", "cache", "timestamp", *COLUMNS) if c not in table.columns]
-    if missing:
-        raise InputError(f"{path}: column {missing[0]!r} missing")
     try:
         window = Window(parse_iso_utc(meta["window"]["start"]), parse_iso_utc(meta["window"]["end"]))
         env_metas = [dict(e) for e in meta.get("environments", [])]
@@ -149,24 +226,38 @@ def load_history(path: str | Path, source_label: str | None = None) -> History:
         raise InputError(f"{path}: malformed header ({_first_line(exc)})") from None
     if not 0 < window.hours <= MAX_YEARS * 8784 or window.start.minute or window.start.second:
         raise InputError(f"{path}: header window {iso_utc(window.start)} to {iso_utc(window.end)} is not whole hours within two years")
-    _validate_rows(path, table, window, csv=suffix == ".csv")
+    hours = empty_frame(window).index
+    frames: dict[str, object] = {}
+    rows = 0
+    while True:
+        try:
+            table = next(parts, None)
+        except Exception as exc:  # a damaged row group further into the file
+            raise InputError(f"{path}: cannot read history ({_first_line(exc)})") from None
+        if table is None:
+            break
+        missing = [c for c in ("env", "cache", "timestamp", *COLUMNS) if c not in table.columns]
+        if missing:
+            raise InputError(f"{path}: column {missing[0]!r} missing")
+        _validate_rows(path, table, window, csv=suffix == ".csv", first_row=rows)
+        for column in ("env", "cache"):
+            table[column] = table[column].astype(str).map(_unescape_name) if suffix == ".csv" else table[column].astype(str)
+        for name, group in table.groupby("env", sort=False):
+            if name in frames:  # rows of one environment in two row groups: never written so
+                raise InputError(f"{path}: environment {shorten(name)} has rows in two parts of the file")
+            frames[name] = group.set_index("timestamp")[list(COLUMNS)].reindex(hours)
+        rows += len(table)
     counted = meta.get("rows")
-    if isinstance(counted, int) and counted != len(table):
-        what = "truncated" if len(table) < counted else "edited"
-        raise InputError(f"{path}: {what} ({len(table):,} rows, its header counts {counted:,}); fetch it again")
-    for column in ("env", "cache"):
-        table[column] = table[column].astype(str).map(_unescape_name) if suffix == ".csv" else table[column].astype(str)
-    groups = {name: group for name, group in table.groupby("env", sort=False)}
+    if isinstance(counted, int) and counted != rows:
+        what = "truncated" if rows < counted else "edited"
+        raise InputError(f"{path}: {what} ({rows:,} rows, its header counts {counted:,}); fetch it again")
     environments = []
     for env_meta in env_metas:
-        frame = None
-        group = groups.get(env_meta["env"])
-        if group is not None:
-            frame = group.set_index("timestamp")[list(COLUMNS)].reindex(empty_frame(window).index)
         try:
             limits = CurrentLimits(**env_meta.get("limits", {}))
         except TypeError:
             raise InputError(f"{path}: malformed header (limits of {shorten(env_meta['env'])})") from None
+        account = env_meta.get("account")
         environments.append(
             EnvHistory(
                 env=str(env_meta["env"]),
@@ -174,16 +265,35 @@ def load_history(path: str | Path, source_label: str | None = None) -> History:
                 engine=env_meta.get("engine"),
                 region=str(env_meta.get("region", "us-east-1")),
                 limits=limits,
-                frame=frame,
+                frame=frames.get(str(env_meta["env"])),
                 error=env_meta.get("error"),
                 warnings=[str(w) for w in env_meta.get("warnings", [])],
                 budget=env_meta.get("budget"),
+                account=str(account) if account else None,
             )
         )
     return History(window=window, environments=environments, source=source_label or f"file:{path}")
 
 
-def _validate_rows(path: Path, table, window: Window, csv: bool) -> None:
+def _parquet_parts(path: Path):
+    """(header JSON, an iterator of row groups as DataFrames). Files written before row groups were
+    streamed keep the header in pandas' own metadata."""
+    import pyarrow.parquet as pq
+
+    handle = pq.ParquetFile(path)
+    schema = handle.schema_arrow
+    meta_text = (schema.metadata or {}).get(b"costwise")
+    if meta_text is None:
+        meta_text = ((schema.pandas_metadata or {}).get("attrs") or {}).get("costwise")
+
+    def parts():
+        for i in range(handle.num_row_groups):
+            yield handle.read_row_group(i).to_pandas()
+
+    return meta_text, parts()
+
+
+def _validate_rows(path: Path, table, window: Window, csv: bool, first_row: int = 0) -> None:
     """Every value a number >= 0 (or empty: a gap), every timestamp a whole hour inside the window,
     no hour twice for an environment. Converts the columns in place."""
     import numpy as np
@@ -191,7 +301,7 @@ def _validate_rows(path: Path, table, window: Window, csv: bool) -> None:
 
     def row_of(i: int) -> str:
         # CSV: line 1 is the header comment, line 2 the column names
-        return f"line {i + 3}" if csv else f"row {i + 1}"
+        return f"line {first_row + i + 3}" if csv else f"row {first_row + i + 1}"
 
     stamps = pd.to_datetime(table["timestamp"], utc=True, errors="coerce", format="ISO8601")
     bad = np.flatnonzero(stamps.isna().to_numpy())
