@@ -206,12 +206,13 @@ class Report:
         usage on Valkey (Redis OSS caches), or node-based ElastiCache where that is cheaper. The
         options exclude each other (a cache moved to nodes leaves the plan), so they are not added."""
         plan = self.savings_plan
+        in_plan = set(plan.environments) if plan is not None else set()
         scale = self.hours_per_month / self.horizon_hours
         out: dict[str, dict[str, Any]] = {}
         for env in self.ok:
             options: dict[str, float] = {}
             month = env.projected_month
-            if plan is not None and env.env in plan.environments and plan.advice.eligible_on_demand > 0 and month:
+            if env.env in in_plan and plan.advice.eligible_on_demand > 0 and month:
                 share = plan.advice.savings_expected * month["total"] / plan.advice.eligible_on_demand
                 if share > 0:
                     options["Savings Plan"] = share
