@@ -154,7 +154,7 @@ def estimate(
 @with_source_options(exclude=("metrics_file", "demo"))
 def fetch(
     output: str = typer.Option(..., "--output", "-o", help="File to write: .csv, or .parquet (needs pyarrow); - writes CSV to stdout; FOLDER/ (with the slash) writes a Parquet dataset partitioned account=/region=.", metavar="FILE"),
-    shard: Optional[str] = typer.Option(None, "--shard", help="Only shard K of N of the environments and accounts (e.g. 2/4): N jobs write N files into one folder, which --metrics-file reads whole.", metavar="K/N"),
+    shard: Optional[str] = typer.Option(None, "--shard", help="Only shard K of N of the environments and discovered caches (e.g. 2/4): N jobs write N files into one folder, which --metrics-file reads whole.", metavar="K/N"),
     source: SourceOptions = SourceOptions(),
 ) -> None:
     """Save hourly history and current limits to a file, so analysis can run offline (`--metrics-file`).

@@ -100,3 +100,19 @@ def test_a_hostile_account_name_is_written_inside_the_folder(tmp_path):
         "account=..%2F..%2Fetc/region=us-east-1/part.parquet", "account=self/region=us-east-1/part.parquet"]
     back = load_dataset(tmp_path / "ds")
     assert {e.env: e.account for e in back.environments} == {"../../etc/x": "../../etc", "mine": None}
+
+
+def test_shards_split_one_big_account_and_write_beside_each_other(aws_env, tmp_path):
+    caches = _fleet(1, 40)
+    with FleetFake(caches) as fake:
+        for k in (1, 2):
+            out = costwise("fetch", "--all-regions", "--endpoint-url", fake.url, "--as-of", AS_OF, "--days", "2", "--shard", f"{k}/2",
+                           "--output", f"{tmp_path / 'ds'}/", cwd=tmp_path, timeout=120)
+            assert out.code == 0, out.err
+    folder = tmp_path / "ds" / "account=self" / "region=us-east-1"
+    assert sorted(p.name for p in folder.iterdir()) == ["part-1-of-2.parquet", "part-2-of-2.parquet"]
+    from costwise.sources.history_file import load_history
+
+    counts = [len(load_history(folder / f"part-{k}-of-2.parquet").environments) for k in (1, 2)]
+    assert sum(counts) == 40 and min(counts) > 0  # every cache once, and the one account really split
+    assert sorted(e.cache for e in load_dataset(tmp_path / "ds").environments) == caches["us-east-1"]

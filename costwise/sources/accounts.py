@@ -34,14 +34,16 @@ def _failed(name: str, region: str, error: str, account: str | None = None) -> E
 
 
 def _read_account_region(account: AccountConfig, region: str, session: aws.AwsSession, window: Window,
-                         on_page: Callable[[int], None] | None, known: frozenset, pool: FetchPool | None) -> tuple[list[EnvHistory], int]:
+                         on_page: Callable[[int], None] | None, known: frozenset, pool: FetchPool | None,
+                         shard: tuple[int, int] | None = None) -> tuple[list[EnvHistory], int]:
     prefix = f"{account.name}/" if account.name else ""
     try:
         described = aws.describe_serverless_caches(session.client("elasticache", region))
     except Exception as exc:
-        return [_failed(f"{prefix}{region}", region, str(aws.describe_error(exc, f"DescribeServerlessCaches in {region}")), account.name or None)], 0
+        failed = _failed(f"{prefix}{region}", region, str(aws.describe_error(exc, f"DescribeServerlessCaches in {region}")), account.name or None)
+        return ([failed] if in_shard(failed.env, shard) else []), 0
     envs = [EnvConfig(name=f"{prefix}{region}/{cache}", cache=cache, region=region, account=account.name or None) for cache in sorted(described)
-            if account.name or (region, cache) not in known]
+            if (account.name or (region, cache) not in known) and in_shard(f"{prefix}{region}/{cache}", shard)]
     if not envs:
         return [], 0
     history = collect_history(envs, region, window, session, on_page, described_by_region={region: described}, pool=pool)
@@ -68,10 +70,12 @@ def member_accounts(organization: OrganizationConfig, session: aws.AwsSession) -
 
 def collect_accounts(accounts: tuple[AccountConfig, ...], window: Window, session: aws.AwsSession,
                      on_page: Callable[[int], None] | None = None, all_regions: bool = False,
-                     known: frozenset = frozenset(), pool: FetchPool | None = None) -> History:
+                     known: frozenset = frozenset(), pool: FetchPool | None = None, shard: tuple[int, int] | None = None) -> History:
     """All caches of all accounts' regions (with `all_regions`, every region enabled for each
     account), in account then region order. `known`: (region, cache) already configured as
-    environments, not repeated for the account costwise runs in."""
+    environments, not repeated for the account costwise runs in. `shard` (K, N): only the caches
+    whose names fall in shard K, so that one big account splits evenly too; an error row goes to
+    the shard its name falls in, so N jobs report it once."""
     planned: list[tuple[AccountConfig, list[str] | EnvHistory, aws.AwsSession | None]] = []
     for account in accounts:
         label = f"account {account.name}" if account.name else "this account"
@@ -85,12 +89,13 @@ def collect_accounts(accounts: tuple[AccountConfig, ...], window: Window, sessio
             else:
                 regions = list(account.regions)
         except AwsError as exc:
-            planned.append((account, _failed(account.name or "regions", account.regions[0], f"{label}: {exc}", account.name or None), None))
+            failed = _failed(account.name or "regions", account.regions[0], f"{label}: {exc}", account.name or None)
+            planned.append((account, failed if in_shard(failed.env, shard) else [], None))
             continue
         planned.append((account, regions, assumed))
     work = [(account, region, assumed) for account, regions, assumed in planned if isinstance(regions, list) for region in regions]
     with ThreadPoolExecutor(max_workers=max(1, min(WORKERS, len(work)))) as threads:
-        futures = [threads.submit(_read_account_region, account, region, assumed, window, on_page, known, pool) for account, region, assumed in work]
+        futures = [threads.submit(_read_account_region, account, region, assumed, window, on_page, known, pool, shard) for account, region, assumed in work]
         results = iter([future.result() for future in futures])
     environments: list[EnvHistory] = []
     calls = 0
@@ -114,7 +119,7 @@ class AccountsSource:
     session: aws.AwsSession
     organization: OrganizationConfig | None = None
     on_page: Callable[[int], None] | None = None
-    shard: tuple[int, int] | None = None  # (K, N): only the accounts of shard K (`fetch --shard`)
+    shard: tuple[int, int] | None = None  # (K, N): only the caches of shard K (`fetch --shard`)
     all_regions: bool = False  # every enabled region of each account, instead of its configured ones
     known: frozenset = frozenset()  # (region, cache) of configured environments (this account)
     pool: FetchPool | None = None  # worker processes for large plans, shared with CloudWatchSource
@@ -129,8 +134,7 @@ class AccountsSource:
                 accounts += tuple(a for a in member_accounts(self.organization, self.session) if a.role_arn.split(":")[4] not in named)
             except AwsError as exc:
                 listing_failed = _failed("organization", ORGANIZATIONS_REGION, f"organization: {exc}")
-        accounts = tuple(a for a in accounts if in_shard(a.name, self.shard))
-        history = collect_accounts(accounts, self.window, self.session, self.on_page, self.all_regions, self.known, self.pool)
-        if listing_failed is not None:
+        history = collect_accounts(accounts, self.window, self.session, self.on_page, self.all_regions, self.known, self.pool, self.shard)
+        if listing_failed is not None and in_shard(listing_failed.env, self.shard):
             history.environments.insert(0, listing_failed)
         return history
