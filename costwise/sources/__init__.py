@@ -40,7 +40,7 @@ def parse_shard(text: str | None) -> tuple[int, int] | None:
 
 
 def in_shard(name: str, shard: tuple[int, int] | None) -> bool:
-    """Whether shard K of N reads `name` (an environment or account): a stable hash, the same on
+    """Whether shard K of N reads `name` (an environment, or a cache found in an account): a stable hash, the same on
     every machine and run, so N jobs cover every name exactly once."""
     import zlib
 
