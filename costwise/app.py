@@ -86,9 +86,12 @@ def read_usage(opts: SourceOptions, progress=None, shard: tuple[int, int] | None
         source = DemoSource() if opts.demo else HistoryFileSource(opts.metrics_file)
         history = source.read().select(opts.env)
         if cfg is not None:
-            for env in history.environments:
-                if env.env in cfg.environments and cfg.environments[env.env].budget is not None:
-                    env.budget = cfg.environments[env.env].budget
+            for env in history.environments:  # budgets and tags as costwise.yaml says now
+                configured = cfg.environments.get(env.env)
+                if configured is not None and configured.budget is not None:
+                    env.budget = configured.budget
+                if configured is not None and configured.tags:
+                    env.tags = dict(configured.tags)
         region = DEMO_REGION if opts.demo else opts.region or (history.environments[0].region if history.environments else "us-east-1")
         return Usage(history, cfg, region)
 

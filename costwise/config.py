@@ -34,9 +34,28 @@ class EnvConfig:
     budget: float | None = None
     limits: ConfiguredLimits | None = None
     account: str | None = None  # set for caches found in another account (accounts:, organization:)
+    tags: tuple[tuple[str, str], ...] = ()  # `tags:` in costwise.yaml, for report.group_by: tag:NAME
 
 
 GROUPINGS = ("auto", "account", "region", "none")
+TAG_GROUPING = re.compile(r"tag:[^\x00-\x1f\x7f]{1,128}")
+MAX_TAGS = 50  # AWS's own limit per resource
+
+
+def _tags(where: str, tags: Any) -> tuple[tuple[str, str], ...]:
+    """`tags: {team: payments}`: names and values as strings (AWS's lengths: 128 and 256)."""
+    if tags is None:
+        return ()
+    _expect(where, tags, (dict,), "a mapping of tag name to value")
+    if len(tags) > MAX_TAGS:
+        raise InputError(f"{where}: at most {MAX_TAGS} tags")
+    out = []
+    for name, value in tags.items():
+        _expect(f"{where}.{printable(str(name))[:60]}", value, (str, int, float), "a tag value")
+        if not isinstance(name, str) or not 1 <= len(name) <= 128 or len(str(value)) > 256:
+            raise InputError(f"{where}.{printable(str(name))[:60]}: a tag name is 1 to 128 characters, a value at most 256")
+        out.append((name, str(value)))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -131,7 +150,7 @@ def parse_config(data: Any, path: Path | None) -> Config:
     for name, env in envs_raw.items():
         where = f"{label}: environments.{printable(str(name))[:60]}"
         _expect(where, env, (dict,), "a mapping")
-        _check_keys(where, env, {"cache", "engine", "region", "budget", "limits"})
+        _check_keys(where, env, {"cache", "engine", "region", "budget", "limits", "tags"})
         if "cache" not in env:
             raise InputError(f"{where}.cache: missing (the serverless cache name)")
         # an empty or odd name is not checked here: that environment alone fails when it is read
@@ -155,7 +174,7 @@ def parse_config(data: Any, path: Path | None) -> Config:
                 raise InputError(f"{where}.budget: must be 0 or more, got {budget}")
             budget = float(budget)
         limits = _limits(f"{where}.limits", env["limits"]) if env.get("limits") is not None else None
-        envs[str(name)] = EnvConfig(str(name), cache, engine, env_region, budget, limits)
+        envs[str(name)] = EnvConfig(str(name), cache, engine, env_region, budget, limits, tags=_tags(f"{where}.tags", env.get("tags")))
     sizing = data.get("sizing", {}) or {}
     _expect(f"{label}: sizing", sizing, (dict,), "a mapping")
     commitment = None
@@ -176,8 +195,8 @@ def parse_config(data: Any, path: Path | None) -> Config:
         _check_keys(f"{label}: report", report_settings, {"detail", "group_by"})
         if report_settings.get("group_by") is not None:
             report_group_by = report_settings["group_by"]
-            if report_group_by not in GROUPINGS:
-                raise InputError(f"{label}: report.group_by: choose one of {', '.join(GROUPINGS)}")
+            if not (report_group_by in GROUPINGS or (isinstance(report_group_by, str) and TAG_GROUPING.fullmatch(report_group_by))):
+                raise InputError(f"{label}: report.group_by: choose one of {', '.join(GROUPINGS)}, or tag:NAME")
         if report_settings.get("detail") is not None:
             report_detail = _expect(f"{label}: report.detail", report_settings["detail"], (int,), "a whole number of environments")
             if not 0 <= report_detail <= 10_000:

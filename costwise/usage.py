@@ -74,6 +74,7 @@ class EnvHistory:
     warnings: list[str] = field(default_factory=list)
     budget: float | None = None
     account: str | None = None  # the account's name in costwise.yaml (accounts:, organization:); None: this account
+    tags: dict[str, str] = field(default_factory=dict)  # from costwise.yaml (`tags:`), for grouping reports
 
     def meta(self) -> dict[str, Any]:
         return {
@@ -86,6 +87,7 @@ class EnvHistory:
             "warnings": list(self.warnings),
             "budget": self.budget,
             "account": self.account,
+            "tags": dict(self.tags),
         }
 
 

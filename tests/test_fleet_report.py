@@ -129,3 +129,22 @@ def test_the_fleet_table_groups_by_account_and_shows_the_savings_on_offer(cli, t
     (tmp_path / "costwise.yaml").write_text("report:\n  group_by: team\n")
     bad = cli("report", "--metrics-file", str(history), "--config", str(tmp_path / "costwise.yaml"))
     assert bad.returncode == 2 and "report.group_by: choose one of auto, account, region, none" in bad.stderr
+
+
+def test_the_fleet_table_groups_by_a_tag_from_the_config(cli, tmp_path):
+    history = tmp_path / "accounts.csv"
+    _two_accounts(history)
+    config = tmp_path / "costwise.yaml"
+    config.write_text("report: {group_by: 'tag:team'}\nenvironments:\n"
+                      "  big/us-east-1/c0: {cache: c0, tags: {team: 'pay|<b>ments</b>'}}\n"
+                      "  small/us-east-1/c1: {cache: c1, tags: {team: 'pay|<b>ments</b>'}}\n")
+    text = cli("report", "--metrics-file", str(history), "--format", "markdown", "--config", str(config)).stdout
+    headings = [line for line in text.splitlines() if line.startswith("| **")][:-1]  # the last is the total
+    # the three untagged caches (two 4 GB, one 1 GB) cost more than the tagged pair (4 GB + 1 GB)
+    assert [h.split("**")[1] for h in headings] == ["no team tag", "team: pay\\|&lt;b&gt;ments&lt;/b&gt;"]
+    assert "(3 caches)" in headings[0] and "(2 caches)" in headings[1]
+    data = json.loads(cli("report", "--metrics-file", str(history), "--format", "json", "--config", str(config)).stdout)
+    assert {e["env"]: e["tags"] for e in data["environments"]}["big/us-east-1/c0"] == {"team": "pay|<b>ments</b>"}
+    config.write_text("environments:\n  x: {cache: c0, tags: [team]}\n")
+    bad = cli("report", "--metrics-file", str(history), "--config", str(config))
+    assert bad.returncode == 2 and "environments.x.tags" in bad.stderr

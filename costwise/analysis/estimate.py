@@ -146,7 +146,7 @@ class Report:
     savings_plan: "SavingsPlanView | None" = None
     notes: list[str] = field(default_factory=list)
     detail_limit: int = 25  # environments shown in full (charts included) in Markdown and HTML
-    group_by: str = "auto"  # the fleet table's groups: account | region | none | auto (see grouping())
+    group_by: str = "auto"  # the fleet table's groups: account | region | tag:NAME | none | auto (see grouping())
     suggestion: Any = None  # with --iac: costwise.analysis.suggest.Suggestion
 
     @property
@@ -247,7 +247,7 @@ class Report:
             "pricing": {"file": self.pricing_file, "region": self.pricing_region},
             "horizon_hours": self.horizon_hours,
             "interval": self.interval,
-            "environments": [{**e.to_dict(), "account": e.history.account, "savings_available": savings.get(e.env)} for e in self.environments],
+            "environments": [{**e.to_dict(), "account": e.history.account, "tags": dict(e.history.tags), "savings_available": savings.get(e.env)} for e in self.environments],
             "totals": {
                 "window": self.total_window().to_dict(),
                 "projected": self.total_projection(),

@@ -168,6 +168,10 @@ def group_key(env: EnvironmentResult, grouping: str) -> str | None:
         return f"account {env.history.account}" if env.history.account else "this account"
     if grouping == "region":
         return f"region {env.history.region}"
+    if grouping.startswith("tag:"):
+        name = grouping[4:]
+        value = env.history.tags.get(name)
+        return f"{name}: {value}" if value is not None else f"no {name} tag"
     return None
 
 

@@ -173,7 +173,8 @@ def collect_history(
             described, why = _describe_region(session, region)
         readable: list[EnvHistory] = []
         for env in region_envs:
-            hist = EnvHistory(env=env.name, cache=env.cache, engine=env.engine, region=region, budget=env.budget, account=env.account)
+            hist = EnvHistory(env=env.name, cache=env.cache, engine=env.engine, region=region, budget=env.budget, account=env.account,
+                              tags=dict(env.tags))
             results[env.name] = hist
             problem = cache_name_problem(env.cache)
             if problem:

@@ -258,6 +258,9 @@ def load_history(path: str | Path, source_label: str | None = None) -> History:
         except TypeError:
             raise InputError(f"{path}: malformed header (limits of {shorten(env_meta['env'])})") from None
         account = env_meta.get("account")
+        tags = env_meta.get("tags") or {}
+        if not isinstance(tags, dict):
+            raise InputError(f"{path}: malformed header (tags of {shorten(env_meta['env'])})")
         environments.append(
             EnvHistory(
                 env=str(env_meta["env"]),
@@ -270,6 +273,7 @@ def load_history(path: str | Path, source_label: str | None = None) -> History:
                 warnings=[str(w) for w in env_meta.get("warnings", [])],
                 budget=env_meta.get("budget"),
                 account=str(account) if account else None,
+                tags={str(k): str(v) for k, v in tags.items()},
             )
         )
     return History(window=window, environments=environments, source=source_label or f"file:{path}")
