@@ -136,11 +136,13 @@ def _find_regime(x: np.ndarray, y: np.ndarray, settings: SizingSettings) -> tupl
     cost_one = float(np.sum(np.abs(resid_one)))
     best: tuple[float, int, float] | None = None
     least = np.log1p(settings.level_shift_min_change)
+    # a step of at least min_change shows as a jump between the days on either side of it: where
+    # the medians of min_days days before and after barely differ, no pair of lines can find one
+    # (this skips the two fits on almost every day of a steady or growing series). The medians of
+    # every min_days window, in one call: window k starts at day k.
+    medians = np.median(np.lib.stride_tricks.sliding_window_view(y, min_days), axis=1)
     for k in range(min_days, n - min_days + 1):
-        # a step of at least min_change shows as a jump between the days on either side of it:
-        # where the medians of min_days days before and after barely differ, no pair of lines can
-        # find one (this skips the two fits on almost every day of a steady or growing series)
-        if abs(np.median(y[k : k + min_days]) - np.median(y[k - min_days : k])) < least / 2:
+        if abs(medians[k] - medians[k - min_days]) < least / 2:
             continue
         s1, i1, r1 = _fit_line(x[:k], y[:k])
         s2, i2, r2 = _fit_line(x[k:], y[k:])
