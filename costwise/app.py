@@ -128,6 +128,9 @@ def read_usage(opts: SourceOptions, progress=None, shard: tuple[int, int] | None
                                   shard=shard, all_regions=opts.all_regions, known=known, pool=pool).read()
             history.environments.extend(more.environments)
             history.api_calls += more.api_calls
+    except BaseException:  # Ctrl-C above all: queued batches are dropped, not awaited
+        pool.close(wait=False)
+        raise
     finally:
         pool.close()
         if progress is not None:

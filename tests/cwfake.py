@@ -195,9 +195,10 @@ def _region_of(headers) -> str:
 class FleetFake:
     """`caches_per_region`: region -> cache names. `calls_per_second`: the GetMetricData quota per region."""
 
-    def __init__(self, caches_per_region: dict[str, list[str]], calls_per_second: float = 50.0):
+    def __init__(self, caches_per_region: dict[str, list[str]], calls_per_second: float = 50.0, delay: float = 0.0):
         self.caches_per_region = caches_per_region
         self.calls_per_second = calls_per_second
+        self.delay = delay  # seconds each GetMetricData call takes to answer
         self.metric_calls = 0
         self.throttled = 0
         self.metric_connections: dict[str, set[int]] = {}  # region -> client ports that asked for its metrics
@@ -246,6 +247,7 @@ class FleetFake:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
+        self.httpd.handle_error = lambda request, address: None  # a client that hung up (Ctrl-C) is not news
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
@@ -297,6 +299,8 @@ class FleetFake:
             return False
 
     def get_metric_data(self, region: str, body: bytes, cbor: bool) -> tuple[int, bytes]:
+        if self.delay:
+            time.sleep(self.delay)
         if self._over_quota(region):
             return self._error(cbor, "Throttling", "Rate exceeded")
         request = decode(body) if cbor else json.loads(body)

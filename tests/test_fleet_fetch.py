@@ -116,3 +116,30 @@ def test_shards_split_one_big_account_and_write_beside_each_other(aws_env, tmp_p
     counts = [len(load_history(folder / f"part-{k}-of-2.parquet").environments) for k in (1, 2)]
     assert sum(counts) == 40 and min(counts) > 0  # every cache once, and the one account really split
     assert sorted(e.cache for e in load_dataset(tmp_path / "ds").environments) == caches["us-east-1"]
+
+
+def test_ctrl_c_during_a_pooled_fetch_is_one_line(aws_env, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.helpers import REPO
+
+    # 900 caches in one region: 34 calls, each answered after 2 s, so workers are mid-batch when Ctrl-C comes
+    with FleetFake(_fleet(1, 900), delay=2.0) as fake:
+        proc = subprocess.Popen([sys.executable, "-m", "costwise", "fetch", "--all-regions", "--endpoint-url", fake.url, "--as-of", AS_OF,
+                                 "--jobs", "2", "-q", "--output", str(tmp_path / "f.parquet")],
+                                cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while not fake.metric_connections.get("us-east-1") or len(fake.metric_connections["us-east-1"]) < 2:
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.1)
+        started = time.monotonic()
+        os.killpg(proc.pid, signal.SIGINT)  # as a terminal does: to every process of the group, workers included
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.decode().strip().splitlines() == ["costwise: interrupted"]  # no worker's traceback
+    assert time.monotonic() - started < 10  # the 30-odd calls left are not awaited
+    assert not (tmp_path / "f.parquet").exists()

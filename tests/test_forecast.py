@@ -55,7 +55,12 @@ def test_short_history_is_not_high_confidence_and_wide(valkey):
     assert p.cost.total == pytest.approx(61.101 + 1.6571, rel=0.01)
     assert p.storage.rel_sigma == pytest.approx(0.02 * (28 / 2.5) ** 0.75, rel=1e-6)
     assert p.halfwidth == pytest.approx(np.sinh(1.2816 * 0.1226), rel=0.01)  # (e^h - e^-h) / 2
-    assert p.confidence == "medium"  # +-10..25%
+    assert p.confidence == "low"  # +-15.8% is beyond medium's +-12%
+    # a week-old cache: two origins are too few to backtest (5 days first, then 7 - 5), so the prior
+    # for 7 days: 0.02 x (28 / 7)^0.75 = 0.05657; the half-width sinh(1.2816 x 0.05657) = 7.3%: medium (5..12%)
+    week = project_month(frame(np.r_[np.full(552, np.nan), np.full(168, 1.0)], np.r_[np.full(552, np.nan), np.full(168, 1e6)]), valkey)
+    assert week.storage.rel_sigma == pytest.approx(0.05657, rel=1e-3)
+    assert week.halfwidth == pytest.approx(np.sinh(1.2816 * 0.05657), rel=0.02) and week.confidence == "medium"
     # an hour-old cache: 0.02 x 672^0.75 = 2.64, capped at 1.0: +-128% in log terms, low
     hour = project_month(frame(np.r_[np.full(719, np.nan), 1.0], np.r_[np.full(719, np.nan), 1e6]), valkey)
     assert hour.confidence == "low" and hour.high / hour.low > 5

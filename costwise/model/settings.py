@@ -51,8 +51,8 @@ class SizingSettings:
     short_history_exponent: float = 0.75  # histories (a few days cannot show a weekly cycle)
     backtest_min_days: int = 5  # the own backtest starts with this many days before its first origin
     backtest_scale: float = 1.0  # how the backtest's week-ahead error counts towards the month's
-    confidence_high_halfwidth: float = 0.10  # confidence high: the interval is within +-10%...
-    confidence_medium_halfwidth: float = 0.25  # ...medium within +-25%, low beyond
+    confidence_high_halfwidth: float = 0.05  # confidence high: the interval is within +-5% (typical error under 3%)...
+    confidence_medium_halfwidth: float = 0.12  # ...medium within +-12% (typically under 7.5%), low beyond
     # --- limits ---
     breach_risk: float = 0.05  # size for the peak next month exceeds with a 5% chance...
     headroom: float = 0.20  # ...plus 20% (AWS Compute Optimizer's headroom; alarms fire at 75%)

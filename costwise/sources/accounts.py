@@ -94,9 +94,16 @@ def collect_accounts(accounts: tuple[AccountConfig, ...], window: Window, sessio
             continue
         planned.append((account, regions, assumed))
     work = [(account, region, assumed) for account, regions, assumed in planned if isinstance(regions, list) for region in regions]
-    with ThreadPoolExecutor(max_workers=max(1, min(WORKERS, len(work)))) as threads:
+    threads = ThreadPoolExecutor(max_workers=max(1, min(WORKERS, len(work))))
+    try:
         futures = [threads.submit(_read_account_region, account, region, assumed, window, on_page, known, pool, shard) for account, region, assumed in work]
         results = iter([future.result() for future in futures])
+    except BaseException:  # Ctrl-C: the worker processes stop first, so the threads waiting on them end
+        if pool is not None:
+            pool.close(wait=False)
+        threads.shutdown(wait=True, cancel_futures=True)
+        raise
+    threads.shutdown()
     environments: list[EnvHistory] = []
     calls = 0
     for _account, regions, _assumed in planned:

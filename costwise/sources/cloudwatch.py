@@ -80,6 +80,8 @@ class FetchPool:
     def __init__(self, workers: int | None = None):
         self.workers = max(1, workers or os.cpu_count() or 1)
         self._executor = None
+        self._stop = None  # set on Ctrl-C: batches not yet fetched return at once
+        self._stopped = False
         self._lock = threading.Lock()
 
     def wanted(self, calls: int) -> bool:
@@ -87,27 +89,64 @@ class FetchPool:
 
     def submit(self, fn, *args):
         with self._lock:
+            if self._stopped:
+                raise RuntimeError("interrupted")
             if self._executor is None:
                 import multiprocessing
                 from concurrent.futures import ProcessPoolExecutor
 
-                self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
+                context = multiprocessing.get_context("spawn")
+                self._stop = context.Event()
+                self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
+                                                     initializer=_worker_start, initargs=(self._stop,))
         return self._executor.submit(fn, *args)
 
-    def close(self) -> None:
+    def close(self, wait: bool = True) -> None:
+        """Stop the workers; `wait` False (on Ctrl-C): batches already handed to a worker stop at
+        their next page, the rest are cancelled."""
         with self._lock:
+            self._stopped = self._stopped or not wait
             if self._executor is not None:
-                self._executor.shutdown(wait=True, cancel_futures=True)
+                if not wait:
+                    self._stop.set()
+                self._executor.shutdown(wait=wait, cancel_futures=True)
                 self._executor = None
+
+
+_STOP = None  # in a worker: the pool's stop event
+
+
+class _Stopped(Exception):
+    pass
+
+
+def _worker_start(stop) -> None:
+    # Ctrl-C reaches every process of the terminal's group: a worker must not print a traceback;
+    # the parent handles it and sets `stop`, which the batches check between pages.
+    import signal
+
+    global _STOP
+    _STOP = stop
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def fetch_batch(session: aws.AwsSession, region: str, queries: list[MetricQuery], window: Window):
     """One batch's pages on a grid of its own: (caches, values or None, calls, error). Runs in a
     worker process; the grid (8 bytes a value) is all that travels back."""
     grid = HourlyGrid(queries, window)
+
+    def place(results: list[dict]) -> None:
+        if _STOP is not None and _STOP.is_set():
+            raise _Stopped
+        grid.add(results)
+
     try:
+        if _STOP is not None and _STOP.is_set():
+            raise _Stopped
         client = session.metrics_client(region)
-        got = aws.get_metric_data(client, [[q.payload() for q in queries]], window.start, window.end, on_results=grid.add)
+        got = aws.get_metric_data(client, [[q.payload() for q in queries]], window.start, window.end, on_results=place)
+    except _Stopped:
+        return grid.caches, None, 0, "GetMetricData: interrupted"
     except Exception as exc:
         return grid.caches, None, 0, str(aws.describe_error(exc, "GetMetricData"))
     return grid.caches, grid.values, got.calls, None
