@@ -72,7 +72,7 @@ PARALLEL_MIN_CALLS = 16  # below this many calls, starting worker processes cost
 class FetchPool:
     """Worker processes that fetch and parse GetMetricData batches, shared by every region of a run.
 
-    Parsing a page is CPU-bound Python (botocore's CBOR reader), so threads would share one core;
+    Parsing a page is CPU-bound Python (botocore's response parser), so threads would share one core;
     processes use them all. Started on first use (spawned: the parent runs threads), closed by
     `close`. `workers` 1 means everything runs in this process.
     """

@@ -286,9 +286,11 @@ def _parquet_parts(path: Path):
 
     handle = pq.ParquetFile(path)
     schema = handle.schema_arrow
-    meta_text = (schema.metadata or {}).get(b"costwise")
-    if meta_text is None:
-        meta_text = ((schema.pandas_metadata or {}).get("attrs") or {}).get("costwise")
+    metadata = schema.metadata or {}
+    meta_text = metadata.get(b"costwise")
+    if meta_text is None and b"PANDAS_ATTRS" in metadata:  # written by pandas' to_parquet with df.attrs
+        attrs = json.loads(metadata[b"PANDAS_ATTRS"])
+        meta_text = attrs.get("costwise") if isinstance(attrs, dict) else None
 
     def parts():
         for i in range(handle.num_row_groups):
