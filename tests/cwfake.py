@@ -25,8 +25,10 @@ import threading
 import time
 import zlib
 from collections import deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
+
+from tests.faultserver import LocalServer, reply
 
 MAX_QUERIES = 500
 MAX_POINTS = 100_800
@@ -192,7 +194,7 @@ def _region_of(headers) -> str:
         return "us-east-1"
 
 
-class FleetFake:
+class FleetFake(LocalServer):
     """`caches_per_region`: region -> cache names. `calls_per_second`: the GetMetricData quota per region."""
 
     def __init__(self, caches_per_region: dict[str, list[str]], calls_per_second: float = 50.0, delay: float = 0.0):
@@ -238,26 +240,10 @@ class FleetFake:
                     self._reply(400, {"Content-Type": "text/xml"}, b"<ErrorResponse><Error><Code>InvalidAction</Code></Error></ErrorResponse>")
 
             def _reply(self, status, headers, payload):
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                reply(self, status, headers, payload)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
+        self._listen(Handler)
         self.httpd.handle_error = lambda request, address: None  # a client that hung up (Ctrl-C) is not news
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> "FleetFake":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
     # -- what a region holds --
 

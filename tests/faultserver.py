@@ -54,7 +54,36 @@ def serverless_caches_xml(caches: list[dict]) -> bytes:
             "<ResponseMetadata><RequestId>fault-1</RequestId></ResponseMetadata></DescribeServerlessCachesResponse>").encode()
 
 
-class FaultServer:
+def reply(handler: BaseHTTPRequestHandler, status: int, headers: dict, payload: bytes) -> None:
+    """Answer with `payload`, its own Content-Length, and `headers` less the hop-by-hop ones."""
+    handler.send_response(status)
+    for name, value in headers.items():
+        if name.lower() not in ("content-length", "transfer-encoding", "connection", "date", "server"):
+            handler.send_header(name, value)
+    handler.send_header("Content-Length", str(len(payload)))
+    handler.end_headers()
+    handler.wfile.write(payload)
+
+
+class LocalServer:
+    """An HTTP server on 127.0.0.1, a daemon thread per connection, started and stopped by `with`."""
+
+    def _listen(self, handler_class) -> None:
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler_class)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class FaultServer(LocalServer):
     """faults: operation -> "hang" | "garbage" | "truncate"; caches: what DescribeServerlessCaches lists."""
 
     def __init__(self, upstream: str | None = None, caches: list[dict] | None = None, faults: dict[str, str] | None = None,
@@ -102,18 +131,9 @@ class FaultServer:
                 self._reply(status, headers, payload)
 
             def _reply(self, status, headers, payload):
-                self.send_response(status)
-                for name, value in headers.items():
-                    if name.lower() not in ("content-length", "transfer-encoding", "connection", "date", "server"):
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                reply(self, status, headers, payload)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._listen(Handler)
 
     def forward(self, method: str, path: str, headers, body: bytes):
         if self.upstream is None:
@@ -125,15 +145,6 @@ class FaultServer:
             return response.status, dict(response.getheaders()), response.read()
         finally:
             conn.close()
-
-    def __enter__(self) -> "FaultServer":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
 
 def cache_cluster_xml(cluster_id: str, engine: str, version: str, node_type: str) -> bytes:
     """DescribeCacheClusters for one member, as the query protocol answers it."""

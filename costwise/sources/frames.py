@@ -7,7 +7,6 @@ the datapoints fetched (a 10,000-cache fleet's month is 288 MB however it was pa
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Iterable
 
 from costwise.sources.plan import PERIOD_SECONDS, MetricQuery
@@ -77,10 +76,3 @@ class HourlyGrid:
         index = pd.date_range(self.window.start, periods=self.window.hours, freq="h", tz="UTC", name="timestamp")
         return {cache: pd.DataFrame(self.values[i], index=index, columns=self.columns, copy=False)
                 for i, cache in enumerate(self.caches)}
-
-
-def results_to_frames(series: dict[str, tuple[list[datetime], list[float]]], queries: list[MetricQuery], window: Window) -> dict[str, "object"]:
-    """Merged results (id -> (timestamps, values)) placed on the window's hourly grid."""
-    grid = HourlyGrid(queries, window)
-    grid.add({"Id": qid, "Timestamps": ts, "Values": vals} for qid, (ts, vals) in series.items())
-    return grid.frames()
