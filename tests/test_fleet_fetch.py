@@ -148,14 +148,16 @@ def test_ctrl_c_during_a_pooled_fetch_is_one_line(aws_env, tmp_path):
 def test_parquet_files_saved_before_row_groups_still_load(tmp_path):
     import json
 
-    from costwise.sources.history_file import history_to_table, load_history
+    import pandas as pd
+
+    from costwise.sources.history_file import _meta, load_history, table_parts
 
     window = _grid_window(3)
     frame = empty_frame(window)
     frame["storage_avg_bytes"] = [1.0, 2.0, 3.0]
     history = History(window, [EnvHistory("old", "c", "valkey", "us-east-1", frame=frame)], "cloudwatch")
-    table, meta = history_to_table(history)
-    table.attrs["costwise"] = json.dumps(meta)  # exactly how earlier versions wrote .parquet
+    table = pd.concat(list(table_parts(history)), ignore_index=True)
+    table.attrs["costwise"] = json.dumps(_meta(history, len(table)))  # exactly how earlier versions wrote .parquet
     table.to_parquet(tmp_path / "old.parquet", index=False)
     back = load_history(tmp_path / "old.parquet").environments[0]
     assert back.env == "old" and back.frame["storage_avg_bytes"].tolist() == [1.0, 2.0, 3.0]

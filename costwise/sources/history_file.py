@@ -48,16 +48,6 @@ def table_parts(history: History):
         yield table[["env", "cache", "timestamp", *COLUMNS]]
 
 
-def history_to_table(history: History):
-    """One long table (env, cache, timestamp, metrics...) plus metadata for the file header."""
-    import pandas as pd
-
-    parts = list(table_parts(history))
-    columns = ["env", "cache", "timestamp", *COLUMNS]
-    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
-    return table[columns], _meta(history, int(len(table)))
-
-
 # Spreadsheets run a cell that starts with one of these as a formula: such names get a leading
 # apostrophe in the CSV (as spreadsheets themselves do), which loading removes again.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
