@@ -95,7 +95,8 @@ def environment_view(env: EnvironmentResult, chart: str | None = None, saving: d
     return view
 
 
-def summary_view(report: Report, savings: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+def summary_view(report: Report, savings: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The report's headline figures; `savings`: Report.savings_available(), computed once per view."""
     totals = report.total_projection()
     window = report.total_window().total
     hours = report.environments[0].hours if report.environments else 0
@@ -123,7 +124,7 @@ def summary_view(report: Report, savings: dict[str, dict[str, Any]] | None = Non
         "total_over_budget": "total" in report.over_budget,
         "budget": money(report.budget) if report.budget is not None else None,
         "savings_plan": savings_plan_lines(report),
-        "savings_available": money(sum(v["month"] for v in (report.savings_available() if savings is None else savings).values())),
+        "savings_available": money(sum(v["month"] for v in savings.values())),
         "notes": list(report.notes),
         "environments": len(report.environments),
         "failed": first_names([e.env for e in report.failed]),
@@ -226,7 +227,6 @@ def report_view(report: Report, charts: dict[str, str] | None = None, table_limi
         "source": report.source,
         "summary": summary_view(report, savings),
         "groups": table_groups(report, rows, savings),
-        "table_rows": len(rows),
         "detail": [environment_view(e, charts.get(e.env), savings.get(e.env)) for e in detail],
         "omitted": omitted,
         "suggestion": suggestion_view(report),
