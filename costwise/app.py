@@ -234,8 +234,8 @@ def check_history_output(output: Path, shown: str | None = None) -> None:
 
 def fetch(opts: SourceOptions, output: Path, progress=None, shard: str | None = None, shown: str | None = None) -> "History":
     """Read CloudWatch and save the history to `output` (atomically) for offline analysis; with
-    `shard` "K/N", only shard K's environments and accounts (N jobs, one folder of files). An output
-    folder (`shown` ending in / or existing) gets a partitioned dataset, account=/region=."""
+    `shard` "K/N", only shard K's environments and discovered caches (N jobs, one folder of files).
+    An output named FOLDER/ (`shown`, as typed) gets a partitioned dataset, account=/region=."""
     from costwise.sources import parse_shard
     from costwise.sources.history_file import save_dataset, save_history
 

@@ -135,11 +135,12 @@ class AwsSession:
         return state
 
     def metrics_client(self, region: str):
-        """A CloudWatch client whose responses keep timestamps as the epoch numbers CBOR carries.
+        """A CloudWatch client whose responses keep timestamps as the epoch numbers AWS sends (JSON
+        and CBOR alike; the query protocol's ISO strings stay strings).
 
-        botocore otherwise builds a timezone-aware datetime per datapoint, about 70% of the time
-        it spends parsing a GetMetricData page (bench_fleet.py prints both); the AWS CLI switches
-        it off the same way (ResponseParserFactory.set_parser_defaults, awscli's scalarparse).
+        botocore otherwise builds a timezone-aware datetime per datapoint: about 90% of the time it
+        spends parsing a GetMetricData page (bench_fleet.py prints both); the AWS CLI switches it
+        off the same way (ResponseParserFactory.set_parser_defaults, awscli's scalarparse).
         """
         return self.client("cloudwatch", region, raw_timestamps=True)
 
