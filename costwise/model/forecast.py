@@ -28,6 +28,7 @@ For each series (every number below is a `sizing:` setting, see model/settings.p
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from statistics import NormalDist
 
 import numpy as np
@@ -443,13 +444,21 @@ class Projection:
     cost: Cost
     low: float
     high: float
-    storage_band: tuple[np.ndarray, np.ndarray]
-    ecpu_band: tuple[np.ndarray, np.ndarray]
+    storage_half: float  # the interval's log half-width around storage_gb...
+    ecpu_half: float  # ...and around ecpu_per_hour (the bands derive from these: a fleet keeps no copies)
     storage: SeriesFit
     ecpu: SeriesFit
     confidence: str
     history_days: float
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def storage_band(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.storage_gb * np.exp(-self.storage_half), self.storage_gb * np.exp(self.storage_half)
+
+    @property
+    def ecpu_band(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.ecpu_per_hour * np.exp(-self.ecpu_half), self.ecpu_per_hour * np.exp(self.ecpu_half)
 
     @property
     def halfwidth(self) -> float:
@@ -487,29 +496,33 @@ def _confidence(halfwidth: float, settings: SizingSettings) -> str:
     return "low"
 
 
-def project_month(frame, rates, settings: SizingSettings | None = None) -> Projection:
-    """Project the hours after the frame's last hour. frame: hourly, columns storage_avg_bytes, ecpu_sum."""
+@lru_cache(maxsize=8)
+def _future_hours(last, horizon: int):
+    """The hours after `last`: one index shared by every cache of a window (an index is immutable)."""
     import pandas as pd
 
+    return pd.date_range(last + pd.Timedelta(hours=1), periods=horizon, freq="h", tz="UTC")
+
+
+def project_month(frame, rates, settings: SizingSettings | None = None) -> Projection:
+    """Project the hours after the frame's last hour. frame: hourly, columns storage_avg_bytes, ecpu_sum."""
     settings = settings or SizingSettings()
     index = frame.index
     storage_fit = fit_series(frame["storage_avg_bytes"].to_numpy(dtype=float) / rates.bytes_per_gb, index, settings)
     ecpu_fit = fit_series(frame["ecpu_sum"].to_numpy(dtype=float), index, settings)
 
     horizon = settings.horizon_hours
-    future = pd.date_range(index[-1] + pd.Timedelta(hours=1), periods=horizon, freq="h", tz="UTC")
+    future = _future_hours(index[-1], horizon)
     x = (np.arange(horizon) + 0.5) / HOURS_PER_DAY
     storage_proj = storage_fit.project(x, _slots(future, storage_fit.weekly))
     ecpu_proj = ecpu_fit.project(x, _slots(future, ecpu_fit.weekly))
 
     z = NormalDist().inv_cdf((1 + settings.interval) / 2)
 
-    def band(fit: SeriesFit, series: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        half = max(z * fit.rel_sigma, settings.min_interval_halfwidth)
-        return series * np.exp(-half), series * np.exp(half)
-
-    s_low, s_high = band(storage_fit, storage_proj)
-    e_low, e_high = band(ecpu_fit, ecpu_proj)
+    storage_half = max(z * storage_fit.rel_sigma, settings.min_interval_halfwidth)
+    ecpu_half = max(z * ecpu_fit.rel_sigma, settings.min_interval_halfwidth)
+    s_low, s_high = storage_proj * np.exp(-storage_half), storage_proj * np.exp(storage_half)
+    e_low, e_high = ecpu_proj * np.exp(-ecpu_half), ecpu_proj * np.exp(ecpu_half)
     s_cost, e_cost = hourly_bill(storage_proj, ecpu_proj, rates)
     cost = Cost(float(s_cost.sum()), float(e_cost.sum()))
     low = sum(float(part.sum()) for part in hourly_bill(s_low, e_low, rates))
@@ -530,8 +543,8 @@ def project_month(frame, rates, settings: SizingSettings | None = None) -> Proje
         cost=cost,
         low=low,
         high=high,
-        storage_band=(s_low, s_high),
-        ecpu_band=(e_low, e_high),
+        storage_half=storage_half,
+        ecpu_half=ecpu_half,
         storage=storage_fit,
         ecpu=ecpu_fit,
         confidence=confidence,
