@@ -92,7 +92,7 @@ class Config:
     savings_plan_commitment: float | None = None  # $/hour of Database Savings Plans already bought
     cdk_keys: dict[str, str] | None = None  # the CDK dict's key names for the limits (costwise suggest)
     report_detail: int = 25  # environments shown in full in Markdown and HTML reports (the rest: the table)
-    report_group_by: str = "auto"  # the fleet table's groups: account | region | none | auto
+    report_group_by: str = "auto"  # the fleet table's groups: account | region | tag:NAME | none | auto
     accounts: tuple[AccountConfig, ...] = ()
     organization: OrganizationConfig | None = None
 

@@ -123,3 +123,21 @@ def test_all_regions_discovers_every_cache_without_a_config(moto, tmp_path):
         again = costwise("estimate", "--all-regions", "--endpoint-url", fault.url, "--as-of", AS_OF, "--days", "2", "--format", "json", cwd=tmp_path)
     assert [e["env"] for e in json.loads(again.out)["environments"]] == ["web", "eu-west-1/web-cache"]
     assert fault.seen.count("DescribeRegions") == 2
+
+
+def test_shards_report_a_denied_account_once(moto, tmp_path):
+    put_hourly(boto3.client("cloudwatch", region_name="us-east-1", endpoint_url=moto), "web-cache", START, [_row(1)] * 48)
+    config = tmp_path / "costwise.yaml"
+    config.write_text(f"accounts:\n  shop: {{role_arn: '{SHOP}'}}\n  payments: {{role_arn: '{PAYMENTS}'}}\n")
+    rows = []
+    with FaultServer(moto, caches=[{"name": "web-cache"}], denied_roles=(PAYMENTS,)) as fault:
+        for k in (1, 2):
+            out = tmp_path / f"part-{k}-of-2.csv"
+            costwise("fetch", "--config", str(config), "--endpoint-url", fault.url, "--as-of", AS_OF, "--days", "2",
+                     "--shard", f"{k}/2", "--output", str(out))
+            rows += json.loads(out.read_text().splitlines()[0][2:])["environments"]
+    # every job assumes both roles (caches are split by name, not by account), but the denied
+    # account's one error row, like the shop's one cache, is in exactly one shard's file
+    assert sorted(e["env"] for e in rows) == ["payments", "shop/us-east-1/web-cache"]
+    assert "access denied" in next(e for e in rows if e["env"] == "payments")["error"]
+    assert fault.seen.count("AssumeRole") == 4

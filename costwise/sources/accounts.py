@@ -90,7 +90,8 @@ def collect_accounts(accounts: tuple[AccountConfig, ...], window: Window, sessio
                 regions = list(account.regions)
         except AwsError as exc:
             failed = _failed(account.name or "regions", account.regions[0], f"{label}: {exc}", account.name or None)
-            planned.append((account, failed if in_shard(failed.env, shard) else [], None))
+            if in_shard(failed.env, shard):  # reported by one shard only
+                planned.append((account, failed, None))
             continue
         planned.append((account, regions, assumed))
     work = [(account, region, assumed) for account, regions, assumed in planned if isinstance(regions, list) for region in regions]
