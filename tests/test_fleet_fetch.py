@@ -161,3 +161,26 @@ def test_parquet_files_saved_before_row_groups_still_load(tmp_path):
     table.to_parquet(tmp_path / "old.parquet", index=False)
     back = load_history(tmp_path / "old.parquet").environments[0]
     assert back.env == "old" and back.frame["storage_avg_bytes"].tolist() == [1.0, 2.0, 3.0]
+
+
+def test_where_worker_processes_cannot_start_the_fetch_runs_in_process(aws_env, monkeypatch):
+    import multiprocessing
+
+    from costwise.config import EnvConfig
+    from costwise.sources.aws import AwsSession
+    from costwise.sources.cloudwatch import FetchPool, collect_history
+
+    def no_semaphores(method=None):  # as in AWS Lambda: no /dev/shm, so no multiprocessing primitives
+        raise OSError(38, "Function not implemented")
+
+    monkeypatch.setattr(multiprocessing, "get_context", no_semaphores)
+    names = _fleet(1, 450)["us-east-1"]  # 17 calls: over the 16 that would start workers
+    window = Window(END - timedelta(days=30), END)
+    pool = FetchPool(2)
+    with FleetFake({"us-east-1": names}) as fake:
+        history = collect_history([EnvConfig(n, n, region="us-east-1") for n in names], "us-east-1", window,
+                                  AwsSession(endpoint_url=fake.url), pool=pool)
+    pool.close()
+    assert pool.workers == 1 and history.api_calls == fake.metric_calls == 17
+    assert all(e.error is None for e in history.environments)
+    assert len(fake.metric_connections["us-east-1"]) == 1  # one process, one kept-alive connection

@@ -85,21 +85,31 @@ class FetchPool:
         self._lock = threading.Lock()
 
     def wanted(self, calls: int) -> bool:
-        return self.workers > 1 and calls >= PARALLEL_MIN_CALLS
+        """Whether a plan of `calls` goes to the workers: large enough, and the workers can start
+        (where they cannot, e.g. no /dev/shm for their semaphores as in AWS Lambda, everything
+        runs in this process instead)."""
+        if self.workers <= 1 or calls < PARALLEL_MIN_CALLS:
+            return False
+        with self._lock:
+            if self._executor is None and not self._stopped:
+                try:
+                    import multiprocessing
+                    from concurrent.futures import ProcessPoolExecutor
+
+                    context = multiprocessing.get_context("spawn")
+                    self._stop = context.Event()
+                    self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
+                                                         initializer=_worker_start, initargs=(self._stop,))
+                except (OSError, ImportError, ValueError):
+                    self.workers = 1
+                    return False
+        return True
 
     def submit(self, fn, *args):
         with self._lock:
-            if self._stopped:
+            if self._stopped or self._executor is None:
                 raise RuntimeError("interrupted")
-            if self._executor is None:
-                import multiprocessing
-                from concurrent.futures import ProcessPoolExecutor
-
-                context = multiprocessing.get_context("spawn")
-                self._stop = context.Event()
-                self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
-                                                     initializer=_worker_start, initargs=(self._stop,))
-        return self._executor.submit(fn, *args)
+            return self._executor.submit(fn, *args)
 
     def close(self, wait: bool = True) -> None:
         """Stop the workers; `wait` False (on Ctrl-C): batches already handed to a worker stop at
