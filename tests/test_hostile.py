@@ -155,6 +155,10 @@ def test_control_characters_never_reach_the_terminal_or_reports(tmp_path):
         assert "Traceback" not in result.err
     # the failed one is one line, shown escaped
     assert "costwise: broken\\x1b]0;pwned\\x07: cache c0\\x1b[2J" in result.err
+    # in the terminal table's notes a name's newline stays escaped, while each note has a line of its own
+    result = costwise("estimate", "--metrics-file", str(history))
+    assert "[bold]rich[/bold]\\nsecond line (c3\\x9b31m, valkey, us-east-1):" in result.out
+    assert "\n  • " in result.out and "\\n  • " not in result.out
 
 
 def test_csv_names_cannot_become_spreadsheet_formulas(tmp_path):

@@ -62,7 +62,8 @@ def estimate(report) -> list:
             lines.append(f"  • ECPU minimum, {a.ecpu_minimum['kind']}: {a.ecpu_minimum['why']}")
         lines += [f"  ⚠ {w}" for w in env.warnings]
         lines += [f"  → {alt['summary']}" for _, alt in sorted(env.alternatives.items(), reverse=True)]
-        notes.append(_t(f"{h.env} ({h.cache}, {h.engine}, {h.region}):\n" + "\n".join(lines)))
+        # each line escaped on its own: the newlines between them are ours, any inside them are not
+        notes.append(Text("\n").join(_t(line) for line in [f"{h.env} ({h.cache}, {h.engine}, {h.region}):", *lines]))
     totals = report.total_projection()
     table.add_section()
     table.add_row("total", _money(report.total_window().total), _money(totals["total"]),
