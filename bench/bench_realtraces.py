@@ -20,6 +20,10 @@ storms, road works and missing hours. Each case turns a stretch of it into a cac
 Truth: the bill of the 730 hours after the origin, hour by hour, with the storage minimum per hour;
 the peaks of those hours (hourly maximum storage, busiest-minute ECPU/s) for the limits.
 
+costwise runs as a user of this traffic would set it up: `sizing.holidays: US` (the traffic is
+Minnesota's; dates and weekdays are local, as the series' timestamps are). The same model without a
+calendar is printed beside it ("costwise, no calendar"), not as a peer.
+
 Peers, on the same cases and prices: naive 30-day run rate (window cost / hours x 730), last-week
 run rate, seasonal naive (the last week repeated hour by hour), statsforecast MSTL(24, 168) with an
 AutoETS trend, and AutoETS(24). statsforecast is the `bench` extra (pip install 'costwise[bench]');
@@ -38,7 +42,7 @@ import statistics
 import sys
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -62,6 +66,7 @@ ORIGIN_STEP_DAYS = 14
 SHORT_AGES = (3, 7, 14)
 GIB = 2**30
 METHODS = ("costwise", "naive30", "lastweek", "snaive", "mstl", "autoets")
+CALENDAR = "US"  # the traffic's public holidays (sizing.holidays)
 
 
 @dataclass
@@ -168,7 +173,7 @@ def statsforecast_peers(case: Case, rates) -> dict[str, float | None]:
     return out
 
 
-def run_case(case: Case, rates, prices_settings: SizingSettings) -> dict:
+def run_case(case: Case, rates, prices_settings: SizingSettings, plain: SizingSettings) -> dict:
     h, f = case.history, case.future
     truth = cost_of_hours(f["storage_avg_bytes"], f["ecpu_sum"], rates).total
     hours_with_data = int(h[["storage_avg_bytes", "ecpu_sum"]].notna().any(axis=1).sum())
@@ -187,6 +192,7 @@ def run_case(case: Case, rates, prices_settings: SizingSettings) -> dict:
     advice = recommend_limits(h, projection, CurrentLimits(), rates, prices_settings)
     elapsed = time.perf_counter() - t0
     estimates["costwise"] = projection.cost.total
+    no_calendar = project_month(h, rates, plain).cost.total
 
     peak_gb = float(f["storage_max_bytes"].max()) / GIB
     peak_ecpu = float(f["ecpu_max_minute"].max()) / 60
@@ -197,6 +203,7 @@ def run_case(case: Case, rates, prices_settings: SizingSettings) -> dict:
         "truth": truth,
         "estimates": estimates,
         "errors": {m: (abs(v - truth) / truth if v is not None else None) for m, v in estimates.items()},
+        "no_calendar_error": abs(no_calendar - truth) / truth,
         "low": projection.low,
         "high": projection.high,
         "covered": projection.low <= truth <= projection.high,
@@ -225,11 +232,12 @@ def main() -> int:
         print(f"{args.data}: not found (../shared/realdata beside the repository)", file=sys.stderr)
         return 2
     rates = load_pricing().rates("us-east-1", "valkey")
-    settings = SizingSettings()
+    plain = SizingSettings()
+    settings = replace(plain, holidays=CALENDAR)
     series = load_series(args.data)
     cases = make_cases(series)
     t0 = time.perf_counter()
-    rows = [run_case(case, rates, settings) for case in cases]
+    rows = [run_case(case, rates, settings, plain) for case in cases]
     elapsed = time.perf_counter() - t0
 
     if not args.quiet:
@@ -261,6 +269,9 @@ def main() -> int:
         means[method] = statistics.mean(e)
         by_age = [statistics.mean(errors(method, [r for r in rows if r["case"].history_days == a])) for a in ages]
         print(f"{method:10} {statistics.mean(e):9.2%} {statistics.median(e):8.2%}   " + "  ".join(f"{x:12.2%}" for x in by_age))
+    no_calendar = [r["no_calendar_error"] for r in rows]
+    print(f"{'(costwise, no calendar)':24} {statistics.mean(no_calendar):.2%} mean, {statistics.median(no_calendar):.2%} median: "
+          "the same model without sizing.holidays")
     peers = {m: v for m, v in means.items() if m != "costwise"}
     best_peer = min(peers, key=peers.get)
     gain = 1 - means["costwise"] / peers[best_peer]

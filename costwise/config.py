@@ -310,6 +310,11 @@ def dataclass_from_mapping(cls, data: dict[str, Any], where: str):
         default = getattr(defaults, key)
         if isinstance(default, bool):
             _expect(f"{where}.{key}", value, (bool,), "true or false")
+        elif isinstance(default, str):
+            _expect(f"{where}.{key}", value, (str,), "text")
+            problem = cls.text_problem(key, value)
+            if problem:
+                raise InputError(f"{where}.{key}: {problem}, got {shorten(value)}")
         elif isinstance(default, (int, float)):
             _expect(f"{where}.{key}", value, (int, float), "a number")
             low, high = ranges.get(key, (0, math.inf))

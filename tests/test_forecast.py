@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from costwise.model.forecast import project_month
+from costwise.model.settings import SizingSettings
 
 from tests.helpers import INDEX, frame
 
@@ -154,3 +155,51 @@ def test_hostile_series_give_a_sane_answer(valkey, storage, ecpu):
     assert 0 < p.low <= p.cost.total <= p.high
     # never below valkey's floor: 0.1 GB x 0.0837 x 730 = 6.1101
     assert p.cost.storage >= 6.1101 - 1e-9
+
+
+# ---- public holidays (sizing.holidays, sizing.timezone) ----------------------------------
+
+
+def _hour(projection, stamp: str) -> float:
+    return float(projection.ecpu_per_hour[projection.index.get_loc(pd.Timestamp(stamp))])
+
+
+def test_a_holiday_in_the_history_sets_how_the_next_ones_run(valkey):
+    # INDEX: Oct 1..30 2026, weekends at 0.6; Columbus Day (Mon Oct 12) at 0.5 of a weekday
+    ecpu = weekly(3.6e6)
+    on_columbus_day = np.asarray(INDEX.normalize() == pd.Timestamp("2026-10-12", tz="UTC"))
+    ecpu[on_columbus_day] = 0.5 * 3.6e6
+    p = project_month(frame(1.0, ecpu), valkey, SizingSettings(holidays="US"))
+    # its centred week without it: Fri 1, Sat 0.6, Sun 0.6, Tue..Thu 1 = 5.2 / 6 of a weekday -> 0.5 / (5.2 / 6)
+    assert p.ecpu.holidays_seen == 1
+    assert p.ecpu.holiday_factor == pytest.approx(0.5 * 6 / 5.2, rel=1e-9)
+    # a Wednesday's factor: 1 / (6.2 / 7) (five weekdays at 1, two weekend days at 0.6)
+    assert p.ecpu.weekday_factors[2] == pytest.approx(7 / 6.2, rel=0.01)
+    # Veterans Day (Wed Nov 11) against the Wednesday before, hour for hour
+    ratio = _hour(p, "2026-11-11T14:00Z") / _hour(p, "2026-11-04T14:00Z")
+    assert ratio == pytest.approx(p.ecpu.holiday_factor / p.ecpu.weekday_factors[2], rel=1e-9)
+    assert ratio == pytest.approx(0.5 * 6 / 5.2 * 6.2 / 7, rel=0.01)
+    assert p.ecpu.outlier_days == 0  # a holiday is not a one-off: it has a factor of its own
+    assert any("public holidays (US) ahead: Nov 11, Nov 26" in n and "as the history's 1 holiday ran" in n for n in p.notes)
+
+    # without a calendar the same day is a one-off, and Nov 11 runs like any Wednesday
+    plain = project_month(frame(1.0, ecpu), valkey)
+    assert plain.ecpu.outlier_days == 1
+    assert _hour(plain, "2026-11-11T14:00Z") == pytest.approx(_hour(plain, "2026-11-04T14:00Z"), rel=1e-9)
+    assert not any("public holiday" in n for n in plain.notes)
+    assert p.cost.ecpu < plain.cost.ecpu
+
+
+def test_with_no_holiday_seen_a_holiday_runs_like_a_sunday_in_the_users_timezone(valkey):
+    # August 2026 has no US holiday; Labor Day (Mon Sep 7) is in the month ahead
+    index = pd.date_range("2026-08-01", periods=720, freq="h", tz="UTC", name="timestamp")
+    history = frame(1.0, weekly(3.6e6, index=index), index=index)
+    p = project_month(history, valkey, SizingSettings(holidays="US", timezone="America/Chicago"))
+    assert p.ecpu.holidays_seen == 0
+    assert p.ecpu.holiday_factor == pytest.approx(p.ecpu.weekday_factors[6])  # like a Sunday: 0.6 of a Monday
+    # Chicago is UTC-5 in September: Labor Day runs from 05:00 UTC on Sep 7 to 04:00 UTC on Sep 8
+    assert _hour(p, "2026-09-07T04:00Z") / _hour(p, "2026-09-14T04:00Z") == pytest.approx(1.0, rel=1e-9)
+    assert _hour(p, "2026-09-07T05:00Z") / _hour(p, "2026-09-14T05:00Z") == pytest.approx(0.6, rel=0.01)
+    assert _hour(p, "2026-09-08T04:00Z") / _hour(p, "2026-09-15T04:00Z") == pytest.approx(0.6, rel=0.01)
+    assert _hour(p, "2026-09-08T05:00Z") / _hour(p, "2026-09-15T05:00Z") == pytest.approx(1.0, rel=1e-9)
+    assert any("like the history's Sundays" in n for n in p.notes)

@@ -10,7 +10,11 @@ For each series (every number below is a `sizing:` setting, see model/settings.p
 3. Weekday factors (two weeks of regime or more): each weekday's median ratio to its centred 7-day
    mean. Dividing them out leaves a deseasonalised daily level.
 4. One-off days (holidays, outages, storms, a burst) beyond `anomaly_sigma` robust sigmas are
-   left out: they do not move the level, and their hours do not shape the profile.
+   left out: they do not move the level, and their hours do not shape the profile. With a holiday
+   calendar (`holidays: US`), its days are left out whatever their size, and the projected month's
+   holidays run as the history's holidays ran (their median ratio to the days around them), or
+   else like the history's Sunday (the load forecasters' rule); weekdays and dates are local
+   (`timezone`).
 5. Trend: only when real and persistent: a robust (Theil-Sen) slope that stands out of the noise
    (allowing for a wandering level), shows in both halves and in the newest third, and is at least
    `min_daily_growth`; below two weeks, it must also rise (or fall) day after day. Then it is shrunk
@@ -33,6 +37,7 @@ from statistics import NormalDist
 
 import numpy as np
 
+from costwise.model.calendar import local_hours, on_holiday
 from costwise.model.cost import Cost, hourly_bill
 from costwise.model.robust import mad_sigma, slope_stderr, theil_sen
 from costwise.model.settings import SizingSettings
@@ -61,6 +66,9 @@ class SeriesFit:
     outlier_days: int = 0  # one-off days clipped out of the level
     raw_slope: float = 0.0  # the slope as measured, before the checks (for notes)
     level_start: object = None  # the first hour the level rests on (the regime's, or the plateau's)
+    weekday_factors: np.ndarray = field(default_factory=lambda: np.ones(WEEK_DAYS))  # Monday first, mean 1
+    holiday_factor: float = 1.0  # a public holiday over an average day
+    holidays_seen: int = 0  # holidays in the history the factor was measured on (0: assumed)
 
     def level(self, x_days: np.ndarray) -> np.ndarray:
         x_days = np.asarray(x_days, dtype=float)
@@ -77,8 +85,14 @@ class SeriesFit:
         """Level at as_of + days over level at as_of."""
         return 1.0 if self.zero else float(np.exp(self.slope * days))
 
-    def project(self, x_days: np.ndarray, slots: np.ndarray) -> np.ndarray:
-        return self.level(x_days) * self.profile[slots % self.profile.size]
+    def project(self, x_days: np.ndarray, slots: np.ndarray, holiday: np.ndarray | None = None,
+                weekday: np.ndarray | None = None) -> np.ndarray:
+        """The hours at x_days (days after as_of) in these profile slots; hours on a public holiday
+        (with their local weekday) run at the holiday factor instead of their weekday's."""
+        out = self.level(x_days) * self.profile[slots % self.profile.size]
+        if holiday is not None and holiday.any() and not self.zero:
+            out[holiday] *= self.holiday_factor / self.weekday_factors[weekday[holiday]]
+        return out
 
 
 def _slots(index, weekly: bool) -> np.ndarray:
@@ -353,6 +367,26 @@ def _clip_one_off_days(days: np.ndarray, settings: SizingSettings, weekly: bool)
     return clean, int(outside.sum())
 
 
+def _holiday_factor(observed: np.ndarray, daily: np.ndarray, holiday: np.ndarray, factors: np.ndarray,
+                    weekly: bool) -> tuple[float, int]:
+    """A public holiday over an average day, and on how many of the history's holidays it rests.
+
+    Measured where the history has holidays: their median ratio to the centred week around them (to
+    the mean of the other days, below two weeks). Else like the history's Sunday, the rule load
+    forecasters use: a cache whose Sundays are quiet is quiet on holidays, one busy on Sundays is busy.
+    Below two weeks, with no holiday seen, nothing says how a holiday runs: like any day.
+    """
+    seen = holiday & np.isfinite(observed)
+    if seen.any():
+        around = _centred_mean(daily, WEEK_DAYS) if weekly else np.full(daily.size, np.nanmean(daily))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = observed[seen] / around[seen]
+        ratio = ratio[np.isfinite(ratio) & (ratio > 0)]
+        if ratio.size:
+            return float(np.median(ratio)), int(ratio.size)
+    return (float(factors[6]) if weekly else 1.0), 0
+
+
 def fit_series(values: np.ndarray, index, settings: SizingSettings) -> SeriesFit:
     """Fit one hourly series (NaN = gap) whose last hour ends at as_of."""
     values = np.asarray(values, dtype=float)
@@ -367,9 +401,16 @@ def fit_series(values: np.ndarray, index, settings: SizingSettings) -> SeriesFit
     n_days = daily.size
     x = -(n_days - np.arange(n_days) - 0.5)  # day centres, in days before as_of
     weekly = values.size / HOURS_PER_DAY >= settings.weekly_min_days
-    last_hour = values.size - 1 - np.arange(n_days)[::-1] * HOURS_PER_DAY  # each block's last hour
-    weekday = np.asarray(index[last_hour].day_of_week)
+    # each block's weekday and date are its middle hour's, in the users' timezone
+    middle = local_hours(index[np.maximum(values.size - 1 - np.arange(n_days)[::-1] * HOURS_PER_DAY - HOURS_PER_DAY // 2, 0)],
+                         settings.timezone)
+    weekday = np.asarray(middle.day_of_week)
+    holiday = on_holiday(middle, settings.holidays)
+    observed = daily
+    if holiday.any():  # a holiday is neither a weekday nor the level: it has a factor of its own
+        daily = np.where(holiday, np.nan, daily)
     factors = _weekday_factors(daily, weekday) if weekly else np.ones(WEEK_DAYS)
+    holiday_factor, holidays_seen = _holiday_factor(observed, daily, holiday, factors, weekly)
     deseasonalised = daily / factors[weekday]
 
     # The regime: below two weeks a weekend looks like a level shift, so only weekly histories
@@ -431,7 +472,8 @@ def fit_series(values: np.ndarray, index, settings: SizingSettings) -> SeriesFit
     sigma = float(np.sqrt(variance))
     return SeriesFit(level0, trend.slope, profile, weekly, min(sigma, 1.0), days_used, regime_start, shift_change,
                      plateau=trend.plateau, backtest_sigma=measured, outlier_days=outliers, raw_slope=trend.raw,
-                     level_start=level_start)
+                     level_start=level_start, weekday_factors=factors, holiday_factor=holiday_factor,
+                     holidays_seen=holidays_seen)
 
 
 @dataclass
@@ -488,6 +530,15 @@ def _describe(name: str, fit: SeriesFit) -> list[str]:
     return notes
 
 
+def _holiday_note(hours, fit: SeriesFit, settings: SizingSettings) -> str:
+    dates = sorted(set(hours.normalize()))
+    named = ", ".join(f"{d:%b} {d.day}" for d in dates)
+    basis = (f"as the history's {fit.holidays_seen} {'holiday' if fit.holidays_seen == 1 else 'holidays'} ran" if fit.holidays_seen
+             else "like the history's Sundays" if fit.weekly else "like any day: the history has none to go by")
+    return (f"{len(dates)} public {'holiday' if len(dates) == 1 else 'holidays'} ({settings.holidays}) ahead: {named}; "
+            f"projected at {fit.holiday_factor:.0%} of an average day, {basis}")
+
+
 def _confidence(halfwidth: float, settings: SizingSettings) -> str:
     if halfwidth <= settings.confidence_high_halfwidth:
         return "high"
@@ -514,8 +565,11 @@ def project_month(frame, rates, settings: SizingSettings | None = None) -> Proje
     horizon = settings.horizon_hours
     future = _future_hours(index[-1], horizon)
     x = (np.arange(horizon) + 0.5) / HOURS_PER_DAY
-    storage_proj = storage_fit.project(x, _slots(future, storage_fit.weekly))
-    ecpu_proj = ecpu_fit.project(x, _slots(future, ecpu_fit.weekly))
+    local_future = local_hours(future, settings.timezone)
+    holiday = on_holiday(local_future, settings.holidays)
+    local_weekday = np.asarray(local_future.day_of_week)
+    storage_proj = storage_fit.project(x, _slots(future, storage_fit.weekly), holiday, local_weekday)
+    ecpu_proj = ecpu_fit.project(x, _slots(future, ecpu_fit.weekly), holiday, local_weekday)
 
     z = NormalDist().inv_cdf((1 + settings.interval) / 2)
 
@@ -533,6 +587,8 @@ def project_month(frame, rates, settings: SizingSettings | None = None) -> Proje
     halfwidth = (high - low) / 2 / cost.total if cost.total > 0 else 0.0
     confidence = _confidence(halfwidth, settings)
     notes = _describe("storage", storage_fit) + _describe("ECPU", ecpu_fit)
+    if holiday.any():
+        notes.append(_holiday_note(local_future[holiday], ecpu_fit if not ecpu_fit.zero else storage_fit, settings))
     if confidence == "low":
         why = f"only {history_days:.1f} days of history" if history_days < settings.weekly_min_days else "its own backtest missed by that much"
         notes.append(f"confidence is low: the {settings.interval:.0%} range is +-{halfwidth:.0%} ({why})")

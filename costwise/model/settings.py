@@ -28,8 +28,17 @@ class SizingSettings:
         "optional_minimum_max_share": (0, 1),
     }
 
+    @classmethod
+    def text_problem(cls, key: str, value: str) -> str | None:
+        """Why a text setting's value cannot be used (None: it can)."""
+        from costwise.model.calendar import calendar_problem, timezone_problem
+
+        return {"holidays": calendar_problem, "timezone": timezone_problem}[key](value)
+
     # --- forecast ---
     horizon_hours: int = 730  # AWS's month
+    holidays: str = "none"  # the users' public holidays (US, GB, DE, US-CA...): neither level nor weekday; projected as seen
+    timezone: str = "UTC"  # the users' timezone (America/Chicago...): whose dates are holidays and whose weekdays count
     interval: float = 0.80  # the projection's low/high cover this share of outcomes
     min_interval_halfwidth: float = 0.02  # irreducible model risk: never claim better than +-2%
     level_shift_min_change: float = 0.15  # a step smaller than 15% is noise, not a regime change
