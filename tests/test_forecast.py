@@ -46,26 +46,52 @@ def test_level_shift_uses_the_new_level(valkey):
     assert p.storage.regime_start == pd.Timestamp("2026-10-21T00:00:00Z")
 
 
+def daily_cycle(amplitude: float, index=INDEX) -> np.ndarray:
+    """1 + amplitude x sin(hour of day): its hourly profile's spread is amplitude / sqrt(2)."""
+    return 1 + amplitude * np.sin(2 * np.pi * np.asarray(index.hour) / 24)
+
+
 def test_short_history_is_not_high_confidence_and_wide(valkey):
-    # a cache created 60 hours ago: no backtest can run, so the prior for 2.5 days applies:
-    # sigma = 0.02 x (28 / 2.5)^0.75 = 0.02 x 6.13 = 0.1226; the 80% half-width is 1.2816 x 0.1226 = 15.7%
-    storage = np.r_[np.full(660, np.nan), np.full(60, 1.0)]
-    ecpu = np.r_[np.full(660, np.nan), np.full(60, 1e6)]
+    # a cache created 72 hours ago, swinging +-20% within a day (a spread of 0.14, above the 0.10 from
+    # which the short-history prior applies in full): no backtest can run, so the prior for 3 days:
+    # sigma = 0.02 x (28 / 3)^0.75 = 0.02 x 5.3399 = 0.10680; the 80% half-width is 1.2816 x 0.1068 = 13.7%
+    cycle = daily_cycle(0.2)
+    storage = np.r_[np.full(648, np.nan), np.full(72, 1.0)] * cycle
+    ecpu = np.r_[np.full(648, np.nan), np.full(72, 1e6)] * cycle
     p = project_month(frame(storage, ecpu), valkey)
     # 1 x 0.0837 x 730 = 61.101; 1e6 x 730 / 1e6 x 0.00227 = 1.6571
     assert p.cost.total == pytest.approx(61.101 + 1.6571, rel=0.01)
-    assert p.storage.rel_sigma == pytest.approx(0.02 * (28 / 2.5) ** 0.75, rel=1e-6)
-    assert p.halfwidth == pytest.approx(np.sinh(1.2816 * 0.1226), rel=0.01)  # (e^h - e^-h) / 2
-    assert p.confidence == "low"  # +-15.8% is beyond medium's +-12%
+    assert p.storage.rel_sigma == pytest.approx(0.02 * (28 / 3) ** 0.75, rel=1e-6)
+    assert p.halfwidth == pytest.approx(np.sinh(1.2816 * 0.1068), rel=0.01)  # (e^h - e^-h) / 2
+    assert p.confidence == "low"  # +-13.7% is beyond medium's +-12%
     # a week-old cache: two origins are too few to backtest (5 days first, then 7 - 5), so the prior
     # for 7 days: 0.02 x (28 / 7)^0.75 = 0.05657; the half-width sinh(1.2816 x 0.05657) = 7.3%: medium (5..12%)
-    week = project_month(frame(np.r_[np.full(552, np.nan), np.full(168, 1.0)], np.r_[np.full(552, np.nan), np.full(168, 1e6)]), valkey)
+    week = project_month(frame(np.r_[np.full(552, np.nan), np.full(168, 1.0)] * cycle, np.r_[np.full(552, np.nan), np.full(168, 1e6)] * cycle), valkey)
     assert week.storage.rel_sigma == pytest.approx(0.05657, rel=1e-3)
     assert week.halfwidth == pytest.approx(np.sinh(1.2816 * 0.05657), rel=0.02) and week.confidence == "medium"
     # an hour-old cache: 0.02 x 672^0.75 = 2.64, capped at 1.0: +-128% in log terms, low
     hour = project_month(frame(np.r_[np.full(719, np.nan), 1.0], np.r_[np.full(719, np.nan), 1e6]), valkey)
     assert hour.confidence == "low" and hour.high / hour.low > 5
     assert any("confidence is low" in n for n in hour.notes)
+
+
+def test_a_short_history_that_barely_moves_within_a_day_is_less_uncertain(valkey):
+    # three days (no backtest yet): swinging +-20% within a day, the full prior (0.1068, low: the test
+    # above); +-5% within a day: a spread of 0.05 / sqrt(2) = 0.035355, so 0.35355 of the growth beyond
+    # model_sigma: 0.02 x (1 + 4.3399 x 0.35355) = 0.050688 (+-6.5%: medium)
+    calm, new = daily_cycle(0.05), np.r_[np.full(648, np.nan), np.ones(72)]
+    steady = project_month(frame(new * calm, 1e6 * new * calm), valkey)
+    assert np.std(steady.storage.profile) == pytest.approx(0.05 / np.sqrt(2), rel=1e-6)
+    assert steady.storage.rel_sigma == pytest.approx(0.050688, rel=1e-4)
+    assert steady.ecpu.rel_sigma == pytest.approx(0.050688, rel=1e-4)
+    assert steady.confidence == "medium"
+    # five days growing 4% a day, the same calm cycle: a trend keeps the full prior (few days cannot vouch
+    # for one): 0.02 x (28 / 5)^0.75 = 0.02 x 3.6403 = 0.072805; the flat ECPU beside it gets 0.35355 of the growth
+    five = np.r_[np.full(600, np.nan), np.ones(120)]
+    growing = project_month(frame(five * calm * 1.04 ** (np.arange(720) / 24), 1e6 * five * calm), valkey)
+    assert growing.storage.slope > 0 and growing.ecpu.slope == 0
+    assert growing.storage.rel_sigma == pytest.approx(0.072805, rel=1e-4)
+    assert growing.ecpu.rel_sigma == pytest.approx(0.02 * (1 + (5.6 ** 0.75 - 1) * 0.05 / np.sqrt(2) / 0.1), rel=1e-4)
 
 
 def test_confidence_comes_from_the_own_backtest(valkey):

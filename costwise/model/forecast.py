@@ -340,12 +340,19 @@ def _backtest_sigma(clean: np.ndarray, deseasonalised: np.ndarray, x: np.ndarray
     return week * (settings.horizon_hours / HOURS_PER_DAY / BACKTEST_AHEAD_DAYS) ** growth
 
 
-def _model_sigma(days: float, settings: SizingSettings) -> float:
+def _model_sigma(days: float, settings: SizingSettings, swing: float = np.inf) -> float:
     """The prior sigma of a month's mean for a history of `days`: model_sigma with a full history,
     growing as the history shortens (a few days cannot show a weekly cycle). Where the backtest
-    could run, only the growth beyond model_sigma is added to what it measured."""
+    could run, only the growth beyond model_sigma is added to what it measured.
+
+    A series that barely moves within a day (a working set with long TTLs) seldom moves much across
+    a week either: for a level projected flat, the growth scales with the series' daily swing (the
+    spread of its hourly profile), in full from short_history_full_swing. A trend keeps all of it."""
     shortfall = max(settings.full_history_days / max(days, 1 / HOURS_PER_DAY), 1.0)
-    return settings.model_sigma * shortfall**settings.short_history_exponent
+    unseen = shortfall**settings.short_history_exponent - 1
+    if settings.short_history_full_swing > 0:
+        unseen *= min(1.0, swing / settings.short_history_full_swing)
+    return settings.model_sigma * (1 + unseen)
 
 
 def _clip_one_off_days(days: np.ndarray, settings: SizingSettings, weekly: bool) -> tuple[np.ndarray, int]:
@@ -460,10 +467,13 @@ def fit_series(values: np.ndarray, index, settings: SizingSettings) -> SeriesFit
         days_used = float(np.sum(day_of_hour >= start_day + plateau_days[0])) / HOURS_PER_DAY
         clean, level_days, x_regime = clean[plateau_days[0]:], level_days[plateau_days[0]:], x_regime[plateau_days[0]:]
     measured = _backtest_sigma(clean, level_days, x_regime, trend.slope, settings) if clean.size > settings.backtest_min_days else None
+    # the daily swing counts once every hour of the profile has been seen (a day at least)
+    swing = float(np.std(profile)) if trend.slope == 0 and counts.min() > 0 else np.inf
+    prior = _model_sigma(days_used, settings, swing)
     if measured is None:  # too short to backtest: the model's prior for so short a history
-        variance = _model_sigma(days_used, settings) ** 2
+        variance = prior**2
     else:  # what the backtest measured, and what a history this short cannot show on top of it
-        variance = (settings.backtest_scale * measured) ** 2 + max(_model_sigma(days_used, settings) ** 2 - settings.model_sigma**2, 0.0)
+        variance = (settings.backtest_scale * measured) ** 2 + max(prior**2 - settings.model_sigma**2, 0.0)
     usable = np.isfinite(clean) & (clean > 0)
     walk = _walk_variance(np.log(clean[usable])) if usable.sum() >= 21 else 0.0
     if walk > 0:
