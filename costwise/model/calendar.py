@@ -60,8 +60,10 @@ def holiday_days(code: str, first_year: int, last_year: int) -> np.ndarray:
 
 
 def local_hours(index, timezone: str):
-    """The hours of a UTC index as wall-clock time in `timezone`."""
-    return index if timezone == UTC else index.tz_convert(timezone)
+    """The hours of a UTC index (tz-aware, or naive meaning UTC) as wall-clock time in `timezone`."""
+    if timezone == UTC:
+        return index
+    return (index.tz_localize(UTC) if index.tz is None else index).tz_convert(timezone)
 
 
 def on_holiday(local, code: str) -> np.ndarray:
