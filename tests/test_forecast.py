@@ -190,23 +190,23 @@ def _hour(projection, stamp: str) -> float:
     return float(projection.ecpu_per_hour[projection.index.get_loc(pd.Timestamp(stamp))])
 
 
-def test_a_holiday_in_the_history_sets_how_the_next_ones_run(valkey):
+def test_holidays_are_neither_level_nor_weekday_and_run_like_sundays(valkey):
     # INDEX: Oct 1..30 2026, weekends at 0.6; Columbus Day (Mon Oct 12) at 0.5 of a weekday
     ecpu = weekly(3.6e6)
     on_columbus_day = np.asarray(INDEX.normalize() == pd.Timestamp("2026-10-12", tz="UTC"))
     ecpu[on_columbus_day] = 0.5 * 3.6e6
     p = project_month(frame(1.0, ecpu), valkey, SizingSettings(holidays="US"))
-    # its centred week without it: Fri 1, Sat 0.6, Sun 0.6, Tue..Thu 1 = 5.2 / 6 of a weekday -> 0.5 / (5.2 / 6)
-    assert p.ecpu.holidays_seen == 1
-    assert p.ecpu.holiday_factor == pytest.approx(0.5 * 6 / 5.2, rel=1e-9)
-    # a Wednesday's factor: 1 / (6.2 / 7) (five weekdays at 1, two weekend days at 0.6)
-    assert p.ecpu.weekday_factors[2] == pytest.approx(7 / 6.2, rel=0.01)
-    # Veterans Day (Wed Nov 11) against the Wednesday before, hour for hour
+    assert p.ecpu.outlier_days == 0  # a holiday is not a one-off: it has a factor of its own
+    # Mondays unmoved by it: five weekdays at 1 and two weekend days at 0.6 average 6.2 / 7, so a
+    # weekday's factor is 7 / 6.2 and a Sunday's 0.6 x 7 / 6.2
+    assert p.ecpu.weekday_factors[0] == pytest.approx(7 / 6.2, rel=0.01)
+    assert p.ecpu.holiday_factor == pytest.approx(p.ecpu.weekday_factors[6]) and p.ecpu.holidays_seen == 0
+    assert p.ecpu.holiday_factor == pytest.approx(0.6 * 7 / 6.2, rel=0.01)
+    # Veterans Day (Wed Nov 11) against the Wednesday before, hour for hour: a Sunday over a weekday
     ratio = _hour(p, "2026-11-11T14:00Z") / _hour(p, "2026-11-04T14:00Z")
     assert ratio == pytest.approx(p.ecpu.holiday_factor / p.ecpu.weekday_factors[2], rel=1e-9)
-    assert ratio == pytest.approx(0.5 * 6 / 5.2 * 6.2 / 7, rel=0.01)
-    assert p.ecpu.outlier_days == 0  # a holiday is not a one-off: it has a factor of its own
-    assert any("public holidays (US) ahead: Nov 11, Nov 26" in n and "as the history's 1 holiday ran" in n for n in p.notes)
+    assert ratio == pytest.approx(0.6, rel=0.01)
+    assert any("public holidays (US) ahead: Nov 11, Nov 26" in n and "like the history's Sundays" in n for n in p.notes)
 
     # without a calendar the same day is a one-off, and Nov 11 runs like any Wednesday
     plain = project_month(frame(1.0, ecpu), valkey)
@@ -214,6 +214,20 @@ def test_a_holiday_in_the_history_sets_how_the_next_ones_run(valkey):
     assert _hour(plain, "2026-11-11T14:00Z") == pytest.approx(_hour(plain, "2026-11-04T14:00Z"), rel=1e-9)
     assert not any("public holiday" in n for n in plain.notes)
     assert p.cost.ecpu < plain.cost.ecpu
+
+
+def test_below_two_weeks_a_holiday_runs_as_the_historys_holiday_ran(valkey):
+    # ten days, Mon Oct 5 to Wed Oct 14 2026, weekends at 0.6, Columbus Day (Oct 12) at 0.5: the other
+    # nine days average (7 x 1 + 2 x 0.6) / 9 = 0.91111, so a holiday runs at 0.5 / 0.91111 = 0.54878
+    index = pd.date_range("2026-10-05", periods=240, freq="h", tz="UTC", name="timestamp")
+    ecpu = weekly(3.6e6, index=index)
+    ecpu[np.asarray(index.normalize() == pd.Timestamp("2026-10-12", tz="UTC"))] = 0.5 * 3.6e6
+    p = project_month(frame(1.0, ecpu, index=index), valkey, SizingSettings(holidays="US"))
+    assert p.ecpu.holidays_seen == 1
+    assert p.ecpu.holiday_factor == pytest.approx(0.5 / (8.2 / 9), rel=1e-9)
+    # no weekday factors below two weeks: Nov 11 is the holiday factor times a Wednesday (Nov 4)
+    assert _hour(p, "2026-11-11T14:00Z") / _hour(p, "2026-11-04T14:00Z") == pytest.approx(0.5 / (8.2 / 9), rel=1e-9)
+    assert any("as the history's 1 holiday ran" in n for n in p.notes)
 
 
 def test_with_no_holiday_seen_a_holiday_runs_like_a_sunday_in_the_users_timezone(valkey):

@@ -12,9 +12,8 @@ For each series (every number below is a `sizing:` setting, see model/settings.p
 4. One-off days (holidays, outages, storms, a burst) beyond `anomaly_sigma` robust sigmas are
    left out: they do not move the level, and their hours do not shape the profile. With a holiday
    calendar (`holidays: US`), its days are left out whatever their size, and the projected month's
-   holidays run as the history's holidays ran (their median ratio to the days around them), or
-   else like the history's Sunday (the load forecasters' rule); weekdays and dates are local
-   (`timezone`).
+   holidays run like the history's Sundays (the load forecasters' rule; below two weeks, as the
+   history's holidays ran, if it has any); weekdays and dates are local (`timezone`).
 5. Trend: only when real and persistent: a robust (Theil-Sen) slope that stands out of the noise
    (allowing for a wandering level), shows in both halves and in the newest third, and is at least
    `min_daily_growth`; below two weeks, it must also rise (or fall) day after day. Then it is shrunk
@@ -68,7 +67,7 @@ class SeriesFit:
     level_start: object = None  # the first hour the level rests on (the regime's, or the plateau's)
     weekday_factors: np.ndarray = field(default_factory=lambda: np.ones(WEEK_DAYS))  # Monday first, mean 1
     holiday_factor: float = 1.0  # a public holiday over an average day
-    holidays_seen: int = 0  # holidays in the history the factor was measured on (0: assumed)
+    holidays_seen: int = 0  # holidays in the history the factor was measured on (0: a Sunday's, or any day's)
 
     def level(self, x_days: np.ndarray) -> np.ndarray:
         x_days = np.asarray(x_days, dtype=float)
@@ -378,20 +377,24 @@ def _holiday_factor(observed: np.ndarray, daily: np.ndarray, holiday: np.ndarray
                     weekly: bool) -> tuple[float, int]:
     """A public holiday over an average day, and on how many of the history's holidays it rests.
 
-    Measured where the history has holidays: their median ratio to the centred week around them (to
-    the mean of the other days, below two weeks). Else like the history's Sunday, the rule load
-    forecasters use: a cache whose Sundays are quiet is quiet on holidays, one busy on Sundays is busy.
-    Below two weeks, with no holiday seen, nothing says how a holiday runs: like any day.
+    With two weeks of history or more: like the history's Sundays, the rule load forecasters use (a
+    cache quiet on Sundays is quiet on holidays, one busy on Sundays is busy). Four Sundays or more
+    are a steadier guide than the history's own holidays, which are other holidays than the month
+    ahead's (Columbus Day runs like a Monday, Thanksgiving at half): on real traffic the Sunday rule
+    missed less (bench_realtraces, mean error 2.90% against 2.98% with the history's holidays).
+    Shorter, with no Sunday factor: the history's holidays' median ratio to its other days, or
+    (none seen) like any day.
     """
+    if weekly:
+        return float(factors[6]), 0
     seen = holiday & np.isfinite(observed)
     if seen.any():
-        around = _centred_mean(daily, WEEK_DAYS) if weekly else np.full(daily.size, np.nanmean(daily))
         with np.errstate(invalid="ignore", divide="ignore"):
-            ratio = observed[seen] / around[seen]
+            ratio = observed[seen] / np.nanmean(daily)
         ratio = ratio[np.isfinite(ratio) & (ratio > 0)]
         if ratio.size:
             return float(np.median(ratio)), int(ratio.size)
-    return (float(factors[6]) if weekly else 1.0), 0
+    return 1.0, 0
 
 
 def fit_series(values: np.ndarray, index, settings: SizingSettings) -> SeriesFit:

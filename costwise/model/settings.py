@@ -37,7 +37,7 @@ class SizingSettings:
 
     # --- forecast ---
     horizon_hours: int = 730  # AWS's month
-    holidays: str = "none"  # the users' public holidays (US, GB, DE, US-CA...): neither level nor weekday; projected as seen
+    holidays: str = "none"  # the users' public holidays (US, GB, DE, US-CA...): neither level nor weekday; projected like Sundays
     timezone: str = "UTC"  # the users' timezone (America/Chicago...): whose dates are holidays and whose weekdays count
     interval: float = 0.80  # the projection's low/high cover this share of outcomes
     min_interval_halfwidth: float = 0.02  # irreducible model risk: never claim better than +-2%
