@@ -543,13 +543,13 @@ def _describe(name: str, fit: SeriesFit) -> list[str]:
     return notes
 
 
-def _holiday_note(hours, fit: SeriesFit, settings: SizingSettings) -> str:
+def _holiday_note(hours, name: str, fit: SeriesFit, settings: SizingSettings) -> str:
     dates = sorted(set(hours.normalize()))
     named = ", ".join(f"{d:%b} {d.day}" for d in dates)
     basis = (f"as the history's {fit.holidays_seen} {'holiday' if fit.holidays_seen == 1 else 'holidays'} ran" if fit.holidays_seen
              else "like the history's Sundays" if fit.weekly else "like any day: the history has none to go by")
     return (f"{len(dates)} public {'holiday' if len(dates) == 1 else 'holidays'} ({settings.holidays}) ahead: {named}; "
-            f"projected at {fit.holiday_factor:.0%} of an average day, {basis}")
+            f"{name} projected at {fit.holiday_factor:.0%} of an average day on them, {basis}")
 
 
 def _confidence(halfwidth: float, settings: SizingSettings) -> str:
@@ -601,7 +601,7 @@ def project_month(frame, rates, settings: SizingSettings | None = None) -> Proje
     confidence = _confidence(halfwidth, settings)
     notes = _describe("storage", storage_fit) + _describe("ECPU", ecpu_fit)
     if holiday.any():
-        notes.append(_holiday_note(local_future[holiday], ecpu_fit if not ecpu_fit.zero else storage_fit, settings))
+        notes.append(_holiday_note(local_future[holiday], *(("storage", storage_fit) if ecpu_fit.zero else ("ECPU", ecpu_fit)), settings))
     if confidence == "low":
         why = f"only {history_days:.1f} days of history" if history_days < settings.weekly_min_days else "its own backtest missed by that much"
         notes.append(f"confidence is low: the {settings.interval:.0%} range is +-{halfwidth:.0%} ({why})")
