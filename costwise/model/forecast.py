@@ -568,6 +568,16 @@ def _future_hours(last, horizon: int):
     return pd.date_range(last + pd.Timedelta(hours=1), periods=horizon, freq="h", tz="UTC")
 
 
+@lru_cache(maxsize=8)
+def _future_calendar(last, horizon: int, holidays: str, timezone: str):
+    """The hours after `last` in the users' timezone, which of them are public holidays, and their
+    local weekdays: shared by every cache of a window, like the index (read only)."""
+    local = local_hours(_future_hours(last, horizon), timezone)
+    holiday, weekday = on_holiday(local, holidays), np.asarray(local.day_of_week)
+    holiday.flags.writeable = weekday.flags.writeable = False
+    return local, holiday, weekday
+
+
 def project_month(frame, rates, settings: SizingSettings | None = None) -> Projection:
     """Project the hours after the frame's last hour. frame: hourly, columns storage_avg_bytes, ecpu_sum."""
     settings = settings or SizingSettings()
@@ -578,9 +588,7 @@ def project_month(frame, rates, settings: SizingSettings | None = None) -> Proje
     horizon = settings.horizon_hours
     future = _future_hours(index[-1], horizon)
     x = (np.arange(horizon) + 0.5) / HOURS_PER_DAY
-    local_future = local_hours(future, settings.timezone)
-    holiday = on_holiday(local_future, settings.holidays)
-    local_weekday = np.asarray(local_future.day_of_week)
+    local_future, holiday, local_weekday = _future_calendar(index[-1], horizon, settings.holidays, settings.timezone)
     storage_proj = storage_fit.project(x, _slots(future, storage_fit.weekly), holiday, local_weekday)
     ecpu_proj = ecpu_fit.project(x, _slots(future, ecpu_fit.weekly), holiday, local_weekday)
 
