@@ -16,6 +16,10 @@ NO_HOLIDAYS = "none"
 UTC = "UTC"
 
 
+def _no_calendar(code: str) -> bool:
+    return code.strip().lower() == NO_HOLIDAYS
+
+
 def _country(code: str) -> tuple[str, str | None]:
     country, _, subdivision = code.strip().partition("-")
     return country.upper(), subdivision.upper() or None
@@ -23,7 +27,7 @@ def _country(code: str) -> tuple[str, str | None]:
 
 def calendar_problem(code: str) -> str | None:
     """Why `code` is not a holiday calendar costwise can use (None: it is)."""
-    if code.strip().lower() == NO_HOLIDAYS:
+    if _no_calendar(code):
         return None
     import holidays
 
@@ -50,7 +54,7 @@ def timezone_problem(name: str) -> str | None:
 @lru_cache(maxsize=64)
 def holiday_days(code: str, first_year: int, last_year: int) -> np.ndarray:
     """The calendar's holidays in those years, as sorted datetime64[D] (empty for `none`)."""
-    if code.strip().lower() == NO_HOLIDAYS:
+    if _no_calendar(code):
         return np.array([], dtype="datetime64[D]")
     import holidays
 
@@ -68,7 +72,7 @@ def local_hours(index, timezone: str):
 
 def on_holiday(local, code: str) -> np.ndarray:
     """For each local timestamp, whether its date is a public holiday of the calendar."""
-    if code.strip().lower() == NO_HOLIDAYS or len(local) == 0:
+    if _no_calendar(code) or len(local) == 0:
         return np.zeros(len(local), dtype=bool)
     days = local.tz_localize(None).to_numpy().astype("datetime64[D]")
     found = holiday_days(code, int(local[0].year), int(local[-1].year))
