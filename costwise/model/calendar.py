@@ -76,4 +76,4 @@ def on_holiday(local, code: str) -> np.ndarray:
         return np.zeros(len(local), dtype=bool)
     days = local.tz_localize(None).to_numpy().astype("datetime64[D]")
     found = holiday_days(code, int(local[0].year), int(local[-1].year))
-    return np.isin(days, found) if found.size else np.zeros(len(local), dtype=bool)
+    return np.isin(days, found)
