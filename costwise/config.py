@@ -315,6 +315,12 @@ def dataclass_from_mapping(cls, data: dict[str, Any], where: str):
             problem = cls.text_problem(key, value)
             if problem:
                 raise InputError(f"{where}.{key}: {problem}, got {shorten(value)}")
+        elif isinstance(default, tuple):  # a list of names, each one of the class's CHOICES for it
+            choices = cls.CHOICES[key]
+            _expect(f"{where}.{key}", value, (list,), f"a list of {', '.join(choices)}")
+            if not value or len(set(map(str, value))) != len(value) or not all(isinstance(v, str) and v in choices for v in value):
+                raise InputError(f"{where}.{key}: must be a list of different names from {', '.join(choices)}, got {shorten(value)}")
+            value = tuple(value)
         elif isinstance(default, (int, float)):
             _expect(f"{where}.{key}", value, (int, float), "a number")
             low, high = ranges.get(key, (0, math.inf))
