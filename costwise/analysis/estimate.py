@@ -104,6 +104,7 @@ class EnvironmentResult:
                 "action": advice.action if advice else None,
                 "reasons": list(advice.reasons) if advice else [],
                 "ecpu_minimum": advice.ecpu_minimum if advice else None,
+                "replay": advice.replay if advice else None,
             },
             "ceiling": {
                 "current": advice.ceiling_current.to_dict() if advice else None,
@@ -114,6 +115,7 @@ class EnvironmentResult:
                     "history_days": projection.history_days,
                     "storage_daily_growth": projection.storage.daily_growth,
                     "ecpu_daily_growth": projection.ecpu.daily_growth,
+                    "level_weights": {"storage": dict(projection.storage.level_weights), "ecpu": dict(projection.ecpu.level_weights)},
                     "notes": list(projection.notes),
                 }
                 if projection

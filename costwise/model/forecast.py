@@ -313,8 +313,11 @@ def run_rate_level(clean: np.ndarray, raw: np.ndarray, x: np.ndarray, slope: flo
 
 
 def last_week_level(clean: np.ndarray, raw: np.ndarray, x: np.ndarray, slope: float, settings: SizingSettings) -> float:
-    """The newest week's days, as they ran."""
-    return run_rate_level(clean[-WEEK_DAYS:], raw[-WEEK_DAYS:], x[-WEEK_DAYS:], slope, settings)
+    """The newest week's normal days (one festival night or outage would be a seventh of the level;
+    as they ran where all seven were one-offs), no trend."""
+    week = clean[-WEEK_DAYS:]
+    ok = np.isfinite(week)
+    return float(np.mean(week[ok])) if ok.any() else run_rate_level(clean, raw[-WEEK_DAYS:], x, slope, settings)
 
 
 LEVEL_STRATEGIES = {"structured": structured_level, "run_rate": run_rate_level, "last_week": last_week_level}

@@ -199,9 +199,10 @@ def size_peaks(all_peaks: np.ndarray, regime_peaks: np.ndarray, regime_level: np
                       typical_q * allowance, typical, burst)
 
 
-def replay(peaks: np.ndarray, index, limit: float) -> Replay:
-    """How often the history's hourly peaks went above `limit`: hours, and the UTC days they fell on."""
-    over = np.isfinite(peaks) & (peaks > limit)
+def replay(peaks: np.ndarray, index, limit: float, reached: bool = False) -> Replay:
+    """How often the history's hourly peaks went above `limit` (or reached it: a limit in force caps
+    the peaks it throttles at itself): hours, and the UTC days they fell on."""
+    over = np.isfinite(peaks) & ((peaks >= limit) if reached else (peaks > limit))
     days = len(set(np.asarray(index.normalize())[over].tolist())) if over.any() else 0
     return Replay(float(limit), int(over.sum()), days)
 
@@ -219,7 +220,7 @@ def _replay_note(name: str, verb: str, unit: str, rec: Replay, typical: Replay |
     if typical is not None and typical.hours:
         text += f"; a tighter {unit(typical.limit)}, sized on typical days with the bursts left out, would have {verb} {times(typical)}"
     if current is not None and current.hours:
-        text += f"; the current {unit(current.limit)} limit was exceeded {times(current)}"
+        text += f"; the current {unit(current.limit)} limit was reached {times(current)}"
     return text
 
 
@@ -386,7 +387,7 @@ def recommend_limits(frame, projection: Projection, current, rates, settings: Si
         rec = replay(peaks, frame.index, chosen.recommended)
         typical_limit = clamp(typical_needed)
         typical = replay(peaks, frame.index, typical_limit) if typical_limit < chosen.recommended else None
-        now = replay(peaks, frame.index, float(current_limit)) if current_limit else None
+        now = replay(peaks, frame.index, float(current_limit), reached=True) if current_limit else None
         replays[dim] = {"recommended": rec.to_dict(), "typical": typical.to_dict() if typical else None,
                         "current": now.to_dict() if now else None}
         if peaks.size and np.isfinite(peaks).any():
