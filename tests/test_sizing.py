@@ -100,10 +100,10 @@ def test_growth_raises_the_recommendation(valkey):
     # Each day's peak over its mean: 1.02^(23/24) / 1.02^(11.5/24) = 1.02^(11.5/24) = 1.00953, every day:
     # scale 0.050477, location 0.99103, quantile 0.99103 + 6.3853 x 0.050477 = 1.31334 -> 4.3428 GB;
     # x 1.2 = 5.21 -> 6 GB (without growth it would be ceil(1.8114 x 1.31334 x 1.2) = 3).
-    # The level is widened by exp(sigma): the own backtest measures about 0.25% here (weekday
-    # factors estimated at the window's edges are not exactly 1 on an exponential)
+    # The level is widened by exp(sigma): the own backtest measures about 0.36% here (weekday
+    # factors estimated at the window's edges are not exactly 1 on an exponential), x backtest_scale 1.6
     p = project_month(f, valkey, SizingSettings(level_strategies=("structured",)))
-    assert p.storage.rel_sigma < 0.005
+    assert p.storage.rel_sigma < 0.0065
     assert a.storage.recommended == 6
     assert a.storage.projected_peak == pytest.approx(4.3428 * np.exp(p.storage.rel_sigma), rel=1e-3)
 
