@@ -129,8 +129,8 @@ def test_a_burst_the_history_reached_always_sizes_the_limit(valkey):
     # replayed: the recommendation throttles nothing; the typical days' 2,000 would have throttled that hour
     assert a.replay["ecpu"]["recommended"] == {"limit": 15000.0, "hours": 0, "days": 0}
     assert a.replay["ecpu"]["typical"] == {"limit": 2000.0, "hours": 1, "days": 1}
-    assert any("a tighter 2,000 ECPU/s, sized on typical days with the bursts left out, would have throttled "
-               "at least 1 minute in 1 hour on 1 day" in r for r in a.reasons)
+    assert any("the recommended 15,000 ECPU/s would have throttled in no hour; a tighter 2,000 ECPU/s, sized on "
+               "typical days with the bursts left out, would have throttled in 1 hour on 1 day (at least 1 minute)" in r for r in a.reasons)
 
     f.iloc[[30, 200, 400, 600], f.columns.get_loc("ecpu_max_minute")] = 600_000.0  # on four days
     a = advise(f, CurrentLimits(), valkey)

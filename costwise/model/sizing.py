@@ -207,16 +207,16 @@ def replay(peaks: np.ndarray, index, limit: float, reached: bool = False) -> Rep
     return Replay(float(limit), int(over.sum()), days)
 
 
-def _replay_note(name: str, verb: str, unit: str, rec: Replay, typical: Replay | None, current: Replay | None, days: float) -> str:
-    """'replayed over the 30 days of history, 130,000 ECPU/s would have throttled no minute; ...'."""
+def _replay_note(name: str, verb: str, unit, rec: Replay, typical: Replay | None, current: Replay | None, days: float) -> str:
+    """'replayed over the 30 days of history, the recommended 130,000 ECPU/s would have throttled in
+    no hour; a tighter 94,000 ECPU/s ... would have throttled in 41 hours on 3 days (at least 41 minutes)'."""
     def times(r: Replay) -> str:
-        day_word = "day" if r.days == 1 else "days"
-        if name == "ECPU":
-            return f"at least {r.hours:,} {'minute' if r.hours == 1 else 'minutes'} in {r.hours:,} {'hour' if r.hours == 1 else 'hours'} on {r.days} {day_word}"
-        return f"{r.hours:,} {'hour' if r.hours == 1 else 'hours'} on {r.days} {day_word}"
+        text = f"in {r.hours:,} {'hour' if r.hours == 1 else 'hours'} on {r.days} {'day' if r.days == 1 else 'days'}"
+        # the hourly data shows each hour's busiest minute: an hour above the limit is a minute at least
+        return text + (f" (at least {r.hours:,} {'minute' if r.hours == 1 else 'minutes'})" if name == "ECPU" else "")
 
     text = f"replayed over the {days:.0f} days of history, the recommended {unit(rec.limit)} would have {verb} " + (
-        times(rec) if rec.hours else ("no minute" if name == "ECPU" else "in no hour"))
+        times(rec) if rec.hours else "in no hour")
     if typical is not None and typical.hours:
         text += f"; a tighter {unit(typical.limit)}, sized on typical days with the bursts left out, would have {verb} {times(typical)}"
     if current is not None and current.hours:
