@@ -1,8 +1,11 @@
-"""Backtest the advisor on real traffic (../shared/realdata), against standard forecasters.
+"""Backtest the advisor on real traffic (../shared/realdata), five families, against standard forecasters.
 
-Data: two years of hourly road traffic (I-94, UCI "Metro Interstate Traffic Volume"), with holidays,
-storms, road works and missing hours. Each case turns a stretch of it into a cache workload
-(../shared/realdata/README.md's recipe):
+Data: five real series of human-driven demand, one family each (../shared/realdata/README.md):
+road traffic (I-94, Minneapolis), bike rentals (Washington DC, two years of growth), Uber pickups
+(NYC, a young service growing fast, weekend bursts), pedestrians by an events ground (Melbourne,
+festival nights 39x the median hour, month-long sensor outages) and English Wikipedia requests
+(years of growth and decline, a -32% level shift). Each case turns a stretch of one into a cache
+workload (the README's recipe):
 
 - ECPU: the series scaled so that its mean over the history is the case's level L (1,000..50,000
   ECPU/s). The busiest minute of each hour is the hour's mean rate x a burst factor drawn per hour:
@@ -11,8 +14,9 @@ storms, road works and missing hours. Each case turns a stretch of it into a cac
 - Storage: a cache-aside working set that follows recent traffic:
   S0 x (0.35 + 0.65 x mean(rate over the previous 6 h) / mean(rate)), S0 from 0.05 to 50 GB; the
   hour's maximum is its average x (1 + U(0, 3%)).
-- Missing hours stay gaps in the history (CloudWatch would have no datapoint); in the truth they are
-  interpolated (the cache was still billed).
+- Missing hours (empty values, absent rows) stay gaps in the history (CloudWatch would have no
+  datapoint); in the truth they are interpolated (the cache was still billed). A truth more than 5%
+  interpolated (a month-long outage) measures nothing: that origin is skipped.
 - Origins every 14 days wherever 30 days of history and 730 hours of truth fit, plus new caches
   with 3, 7 and 14 days of history at every fourth origin (moved by a few days, so that new
   caches start on every weekday).
@@ -20,19 +24,26 @@ storms, road works and missing hours. Each case turns a stretch of it into a cac
 Truth: the bill of the 730 hours after the origin, hour by hour, with the storage minimum per hour;
 the peaks of those hours (hourly maximum storage, busiest-minute ECPU/s) for the limits.
 
-costwise runs as a user of this traffic would set it up: `sizing.holidays: US` (the traffic is
-Minnesota's; dates and weekdays are local, as the series' timestamps are). The same model without a
-calendar is printed beside it ("costwise, no calendar"), not as a peer.
+costwise runs with the defaults a new user gets (no holiday calendar). The same model with the
+family's own calendar is printed beside it ("with calendar"), not as a peer. Every family weighs
+the same in "all" (a long series must not drown a short one).
 
 Peers, on the same cases and prices: naive 30-day run rate (window cost / hours x 730), last-week
 run rate, seasonal naive (the last week repeated hour by hour), statsforecast MSTL(24, 168) with an
 AutoETS trend, and AutoETS(24). statsforecast is the `bench` extra (pip install 'costwise[bench]');
-without it those two columns are skipped and said so. Histories too short for a season drop it.
+without it (or with --no-peers) those two columns are skipped and said so.
 
-Targets (issue 10): costwise's mean error at least 10% below the best peer's; the 80% interval
-covers 75..90% of cases; high-confidence errors < medium < low; the next month's peak above the
-recommended limit in at most 10% of cases; recommended / next-month peak median <= 2x and 90th
-percentile <= 4x above AWS's floors; the analysis of one cache under 10 ms.
+Leave one family out (--no-lofo skips it): every forecast setting chosen on this corpus (TUNED
+below) is picked on four families and judged on the fifth; the per-fold picks and the held-out
+figures are printed.
+
+Targets (issue 20): on every family costwise's mean error at most the naive run rate's, and also
+with the settings the other four families would have chosen; over the families, at least 10% below
+the best peer's; on every family the 80% interval covers 75..90% and high < medium < low by mean
+error; no recommended limit below a peak its history reached; next month's peak above the
+recommendation in at most 5% of cases per dimension and recommended / next-month peak median
+<= 2x, 90th percentile <= 4x (above AWS's floors), over the families weighted equally (per family
+printed); the analysis of one cache under 10 ms.
 """
 
 from __future__ import annotations
@@ -477,10 +488,6 @@ def main() -> int:
             (f"{name}: mean error at most the run rate's", s.means["costwise"] <= s.means["naive30"]),
             (f"{name}: interval coverage 75..90% ({s.coverage:.0%})", 0.75 <= s.coverage <= 0.90),
             (f"{name}: confidence levels ordered by error", all(a < b for a, b in zip(ordered, ordered[1:]))),
-            (f"{name}: storage breaches <= 5% ({s.breach_gb:.1%})", s.breach_gb <= 0.05),
-            (f"{name}: ECPU breaches <= 5% ({s.breach_ecpu:.1%})", s.breach_ecpu <= 0.05),
-            (f"{name}: oversize median <= 2x", not s.oversize or statistics.median(s.oversize) <= 2.0),
-            (f"{name}: oversize p90 <= 4x", not s.oversize or np.percentile(s.oversize, 90) <= 4.0),
         ]
     missed = [what for what, ok in checks if not ok]
     if missed:
