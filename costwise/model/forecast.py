@@ -479,7 +479,9 @@ def fit_series(values: np.ndarray, index, settings: SizingSettings) -> SeriesFit
             regime_start = index[int(np.argmax(day_of_hour >= start_day))]
     level_days = deseasonalised[start_day:]
     x_regime = x[start_day:]
-    days_used = float(np.sum(day_of_hour >= start_day)) / HOURS_PER_DAY
+    # days of data, not of calendar: a month with a three-week outage in it shows a week
+    seen = np.isfinite(values)
+    days_used = float(np.sum(seen & (day_of_hour >= start_day))) / HOURS_PER_DAY
 
     clean, outliers = _clip_one_off_days(level_days, settings, weekly)
     one_off = np.isfinite(level_days) & ~np.isfinite(clean)
@@ -514,7 +516,7 @@ def fit_series(values: np.ndarray, index, settings: SizingSettings) -> SeriesFit
     profile = np.where(counts > 0, sums / np.maximum(counts, 1), overall)
 
     if trend.plateau:  # the level rests on the plateau alone: so does its uncertainty
-        days_used = float(np.sum(day_of_hour >= start_day + plateau_days[0])) / HOURS_PER_DAY
+        days_used = float(np.sum(seen & (day_of_hour >= start_day + plateau_days[0]))) / HOURS_PER_DAY
         clean, level_days, x_regime = clean[plateau_days[0]:], level_days[plateau_days[0]:], x_regime[plateau_days[0]:]
     backtest = _backtest(clean, level_days, x_regime, trend.slope, settings) if clean.size > settings.backtest_min_days else None
     measured = backtest.sigma if backtest else None
