@@ -132,3 +132,24 @@ def test_json_carries_the_replay_and_the_level_weights():
         assert replay["ecpu"]["recommended"]["limit"] == recommended["max_ecpu_per_second"]
         for dim in ("storage", "ecpu"):
             assert sum(env["forecast"]["level_weights"][dim].values()) == pytest.approx(1.0)
+
+
+def test_an_outage_in_the_window_is_not_history(valkey):
+    # 30 days in the window, but the cache's metrics were out from day 3 to day 27: five days of data,
+    # three at the start and two at the end; the fit rests on 5 days, not 30
+    hours = np.arange(720)
+    ecpu = 3.6e6 * (1 + 0.2 * np.sin(2 * np.pi * hours / 24))  # swings +-20% within a day
+    gap = ecpu.copy()
+    gap[3 * 24 : 28 * 24] = np.nan
+    full, outage = project_month(frame(1.0, ecpu), valkey), project_month(frame(1.0, gap), valkey)
+    assert full.ecpu.days_used == pytest.approx(30.0)
+    assert outage.ecpu.days_used == pytest.approx(5.0)
+    # five days of data are not two weeks: an hour-of-day profile, every hour of it seen (an
+    # hour-of-week one would leave most hours at 1: the daily swing lost)
+    assert not outage.ecpu.weekly
+    assert outage.ecpu.profile[6] == pytest.approx(1.2, rel=1e-3)  # 06:00, the sine's top: 1 + 0.2
+    # the backtest of a perfectly steady level measures nothing, and what five days cannot show is
+    # added: the prior 2% x (28 / 5)^0.75 = 7.287% (the daily swing, 0.2 / sqrt 2 = 14% > 10%, keeps
+    # it whole) less the 2% the backtest stands for: sqrt(0.07287^2 - 0.02^2) = 7.007%; thirty days: ~0
+    assert outage.ecpu.rel_sigma == pytest.approx(np.sqrt((0.02 * (28 / 5) ** 0.75) ** 2 - 0.02**2), rel=1e-6)
+    assert full.ecpu.rel_sigma < 1e-6

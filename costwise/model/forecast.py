@@ -454,7 +454,8 @@ def fit_series(values: np.ndarray, index, settings: SizingSettings) -> SeriesFit
     daily, day_of_hour = daily_means(values)
     n_days = daily.size
     x = -(n_days - np.arange(n_days) - 0.5)  # day centres, in days before as_of
-    weekly = values.size / HOURS_PER_DAY >= settings.weekly_min_days
+    # two weeks of data, not of calendar: five days seen in a month leave most hours of the week unseen
+    weekly = np.isfinite(values).sum() / HOURS_PER_DAY >= settings.weekly_min_days
     # each block's weekday and date are its middle hour's, in the users' timezone
     middle = local_hours(index[np.maximum(values.size - 1 - np.arange(n_days)[::-1] * HOURS_PER_DAY - HOURS_PER_DAY // 2, 0)],
                          settings.timezone)
