@@ -215,8 +215,11 @@ def _replay_note(name: str, verb: str, unit, rec: Replay, typical: Replay | None
         # the hourly data shows each hour's busiest minute: an hour above the limit is a minute at least
         return text + (f" (at least {r.hours:,} {'minute' if r.hours == 1 else 'minutes'})" if name == "ECPU" else "")
 
-    text = f"replayed over the {days:.0f} days of history, the recommended {unit(rec.limit)} would have {verb} " + (
-        times(rec) if rec.hours else "in no hour")
+    kept = current is not None and current.limit == rec.limit
+    subject = f"the {unit(rec.limit)} limit, current and recommended," if kept else f"the recommended {unit(rec.limit)}"
+    text = f"replayed over the {days:.0f} days of history, {subject} would have {verb} " + (times(rec) if rec.hours else "in no hour")
+    if kept:
+        current = None  # said once
     if typical is not None and typical.hours:
         text += f"; a tighter {unit(typical.limit)}, sized on typical days with the bursts left out, would have {verb} {times(typical)}"
     if current is not None and current.hours:
