@@ -49,6 +49,7 @@ printed); the analysis of one cache under 10 ms.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
@@ -188,6 +189,17 @@ def seasonal_naive(values: np.ndarray) -> np.ndarray:
     return np.resize(last, HORIZON)
 
 
+PEERS_CACHE = REPO / "bench" / ".peers-cache.json"  # statsforecast's bills per case (minutes to refit; not in git)
+
+
+def cached_peers(case: Case, rates, cache: dict) -> dict[str, float | None]:
+    """statsforecast_peers, kept in `cache` by case, scale and price (the workload recipe is fixed)."""
+    key = f"{case.name}|{case.storage_gb:.9g}|{case.level:.9g}|{rates.storage_per_gb_hour:g}|{rates.ecpu_per_million:g}"
+    if key not in cache or None in cache[key].values():
+        cache[key] = statsforecast_peers(case, rates)
+    return cache[key]
+
+
 def statsforecast_peers(case: Case, rates) -> dict[str, float | None]:
     """MSTL(24, 168) with an AutoETS trend, and AutoETS(24): each series fitted and priced hour by hour."""
     try:
@@ -216,7 +228,9 @@ def statsforecast_peers(case: Case, rates) -> dict[str, float | None]:
     return out
 
 
-def run_case(case: Case, rates, settings: SizingSettings, calendar: SizingSettings | None, peers: bool = True) -> dict:
+def run_case(case: Case, rates, settings: SizingSettings, calendar: SizingSettings | None, peers: dict | None = None) -> dict:
+    """One case: the truth, every method's bill, the interval and the limits. peers: the statsforecast
+    cache (None: skip MSTL and AutoETS)."""
     h, f = case.history, case.future
     truth = cost_of_hours(f["storage_avg_bytes"], f["ecpu_sum"], rates).total
     hours_with_data = int(h[["storage_avg_bytes", "ecpu_sum"]].notna().any(axis=1).sum())
@@ -228,8 +242,8 @@ def run_case(case: Case, rates, settings: SizingSettings, calendar: SizingSettin
         "lastweek": cost_of_hours(last["storage_avg_bytes"], last["ecpu_sum"], rates).total / max(last_hours, 1) * HORIZON,
         "snaive": bill(seasonal_naive(h["storage_avg_bytes"].to_numpy(float) / GIB), seasonal_naive(h["ecpu_sum"].to_numpy(float)), rates),
     }
-    if peers:
-        estimates.update(statsforecast_peers(case, rates))
+    if peers is not None:
+        estimates.update(cached_peers(case, rates, peers))
 
     t0 = time.perf_counter()
     projection = project_month(h, rates, settings)
@@ -400,12 +414,19 @@ def main() -> int:
     families = [f for f in FAMILIES if not args.family or f.name in args.family]
     t0 = time.perf_counter()
     rows = []
+    peers = None
+    if not args.no_peers:
+        peers = json.loads(PEERS_CACHE.read_text()) if PEERS_CACHE.is_file() else {}
     cases = all_cases(families, args.data)
     for case in cases:
         family = next(f for f in families if f.name == case.family)
         calendar = replace(settings, holidays=family.calendar) if family.calendar != "none" else None
-        rows.append(run_case(case, rates, settings, calendar, peers=not args.no_peers))
+        rows.append(run_case(case, rates, settings, calendar, peers=peers))
+        if peers is not None and len(rows) % 25 == 0:  # a run stopped half-way keeps what it fitted
+            PEERS_CACHE.write_text(json.dumps(peers))
     elapsed = time.perf_counter() - t0
+    if peers is not None:
+        PEERS_CACHE.write_text(json.dumps(peers))
 
     if not args.quiet:
         print(f"{'case':28} {'S0 GB':>6} {'ECPU/s':>7} {'truth $':>9} " + " ".join(f"{m:>8}" for m in METHODS)
