@@ -48,6 +48,16 @@ def sizing_settings(cfg: "Config | None") -> "SizingSettings":
     return dataclass_from_mapping(SizingSettings, cfg.sizing, f"{cfg.path}: sizing")
 
 
+def driver_settings(cfg: "Config | None"):
+    """`drivers:` in costwise.yaml (compression ratio...), checked like `sizing:`."""
+    from costwise.config import dataclass_from_mapping
+    from costwise.model.drivers import DriverSettings
+
+    if cfg is None or not cfg.drivers:
+        return DriverSettings()
+    return dataclass_from_mapping(DriverSettings, cfg.drivers, f"{cfg.path}: drivers")
+
+
 @dataclass
 class Usage:
     """What the source options chose and read: the history, the config (if any) and the pricing region."""
@@ -183,7 +193,7 @@ def estimate(opts: SourceOptions, pricing: Path | None = None, budget: float | N
     report = build_report(usage.history, prices, sizing_settings(cfg), usage.pricing_region, budget=budget,
                           existing_commitment=commitment, commitment_source=source, notes=notes,
                           detail_limit=cfg.report_detail if cfg is not None else 25,
-                          group_by=cfg.report_group_by if cfg is not None else "auto")
+                          group_by=cfg.report_group_by if cfg is not None else "auto", driver_settings=driver_settings(cfg))
     if files is not None:
         from costwise.analysis.suggest import suggest
 

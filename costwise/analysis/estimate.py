@@ -19,6 +19,7 @@ from costwise.errors import CostwiseError
 from costwise.fmt import iso_utc, money
 from costwise.model.commitment import CommitmentAdvice, net_cost, recommend_commitment
 from costwise.model.cost import Cost, cost_of_hours, hourly_bill
+from costwise.model.drivers import Drivers, DriverSettings, analyse_drivers
 from costwise.model.forecast import Projection, project_month
 from costwise.model.settings import SizingSettings
 from costwise.model.sizing import ACTION_ORDER, LimitAdvice, recommend_limits
@@ -43,6 +44,7 @@ class EnvironmentResult:
     error: str | None = None
     low_confidence_rates: bool = False
     alternatives: dict[str, Any] = field(default_factory=dict)
+    drivers: Drivers | None = None  # None: not read for this cache (--drivers), or a file from before them
 
     @property
     def env(self) -> str:
@@ -120,6 +122,7 @@ class EnvironmentResult:
                 else None
             ),
             "alternatives": dict(self.alternatives),
+            "drivers": self.drivers.to_dict() if self.drivers is not None else None,
             "budget": {"monthly": self.budget, "exceeded": self.over_budget} if self.budget is not None else None,
             "warnings": list(self.warnings),
             "error": self.error,
@@ -285,7 +288,8 @@ def usage_summary(frame, bytes_per_gb: float) -> dict[str, dict[str, float | Non
     return {"storage_gb": stats(storage_avg, storage_avg, storage_max), "ecpu_per_second": stats(hourly, busiest, busiest)}
 
 
-def analyze_environment(env: EnvHistory, prices: PriceBook, settings: SizingSettings, window: Window) -> EnvironmentResult:
+def analyze_environment(env: EnvHistory, prices: PriceBook, settings: SizingSettings, window: Window,
+                        driver_settings: DriverSettings | None = None) -> EnvironmentResult:
     result = EnvironmentResult(history=env, window=window, settings=settings, hours_per_month=prices.hours_per_month,
                                bytes_per_gb=prices.bytes_per_gb, warnings=list(env.warnings), error=env.error)
     hours = window.hours
@@ -316,6 +320,8 @@ def analyze_environment(env: EnvHistory, prices: PriceBook, settings: SizingSett
     result.projection = project_month(frame, rates, settings)
     result.advice = recommend_limits(frame, result.projection, env.limits, rates, settings)
     result.alternatives = alternatives(result, prices, rates)
+    if env.drivers is not None:
+        result.drivers = drivers_of(result, rates, driver_settings)
     throttled = float(np.nansum(frame["throttled_sum"].to_numpy(float)))
     if throttled > 0:
         result.warnings.append(f"{throttled:,.0f} commands were throttled (ThrottledCmds) in the window")
@@ -326,6 +332,24 @@ def analyze_environment(env: EnvHistory, prices: PriceBook, settings: SizingSett
             f"projected {money(result.projected_month['total'])} a month exceeds the {money(env.budget)} monthly budget"
         )
     return result
+
+
+def drivers_of(result: EnvironmentResult, rates, settings: DriverSettings | None) -> Drivers:
+    """The cost drivers over the window the bill covers, against its own ECPUs and storage."""
+    env, frame = result.history, result.history.frame
+    stored = frame["storage_avg_bytes"].to_numpy(float)
+    finite = stored[np.isfinite(stored)]
+    newest = stored[-24:][np.isfinite(stored[-24:])]
+    return analyse_drivers(
+        env.drivers, env.engine, rates, hours=result.hours_with_data,
+        window_ecpus=float(np.nansum(frame["ecpu_sum"].to_numpy(float))),
+        storage_bytes_mean=float(finite.mean()) if finite.size else None,
+        storage_peak_gb=(result.usage or {}).get("storage_gb", {}).get("max"),
+        max_storage_gb=env.limits.max_storage_gb,
+        storage_daily_growth=result.projection.storage.daily_growth if result.projection else 0.0,
+        storage_level_gb=float(newest.mean()) / rates.bytes_per_gb if newest.size else None,
+        settings=settings,
+    )
 
 
 def alternatives(result: EnvironmentResult, prices: PriceBook, rates) -> dict[str, Any]:
@@ -442,8 +466,9 @@ def build_report(
     notes: list[str] | None = None,
     detail_limit: int = 25,
     group_by: str = "auto",
+    driver_settings: DriverSettings | None = None,
 ) -> Report:
-    envs = [analyze_environment(env, prices, settings, history.window) for env in history.environments]
+    envs = [analyze_environment(env, prices, settings, history.window, driver_settings) for env in history.environments]
     return Report(
         as_of=history.window.end,
         generated_at=generated_at or datetime.now(timezone.utc),

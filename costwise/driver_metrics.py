@@ -1,0 +1,125 @@
+"""The CloudWatch metrics behind the cost drivers (issue 21): the ONE place their names live.
+
+Source: AWS ElastiCache User Guide, "Serverless metrics and events" (Valkey and Redis OSS: command
+level metrics, each command type as a count `<Type>Cmds` and the ECPUs it consumed
+`<Type>CmdsECPUs`; Memcached: `Cmd<Command>` and `Cmd<Command>ECPUs`), as summarised in
+../shared/DOMAIN.md ("Why a cache costs what it costs") and issue 21. The exact spellings (the ECPU
+suffix above all), units and statistics MUST be confirmed against that page before release: they
+were written here without it. Changing a name here changes what is fetched, analysed, saved in
+history files and documented; nothing else spells them.
+
+All are namespace AWS/ElastiCache, dimension clusterId (the serverless cache's name), read as one
+total (or mean) over the whole window: drivers need no hourly detail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ECPU_SUFFIX = "ECPUs"  # <family> counts commands, <family> + ECPU_SUFFIX the ECPUs they consumed
+
+ACCESS = "access"  # how a command touches keys (GET-type, SET-type, non-key): one grouping
+DATA_TYPE = "data type"  # what a command works on (string, hash, ..., EVAL-based): another grouping
+
+# (family stem, grouping, words for a sentence). Within a grouping the families do not overlap
+# (their shares add up to at most the whole); across groupings they do (an HGET is GET-type and
+# hash-based): never add families of different groupings.
+REDIS_FAMILIES: tuple[tuple[str, str, str], ...] = (
+    ("GetTypeCmds", ACCESS, "GET-type commands"),
+    ("SetTypeCmds", ACCESS, "SET-type commands"),
+    ("NonKeyTypeCmds", ACCESS, "non-key commands"),
+    ("KeyBasedCmds", DATA_TYPE, "key commands"),
+    ("StringBasedCmds", DATA_TYPE, "string commands"),
+    ("HashBasedCmds", DATA_TYPE, "hash commands"),
+    ("ListBasedCmds", DATA_TYPE, "list commands"),
+    ("SetBasedCmds", DATA_TYPE, "set commands"),
+    ("SortedSetBasedCmds", DATA_TYPE, "sorted-set commands"),
+    ("JsonBasedCmds", DATA_TYPE, "JSON commands"),
+    ("EvalBasedCmds", DATA_TYPE, "EVAL-based commands"),
+    ("PubSubBasedCmds", DATA_TYPE, "pub/sub commands"),
+    ("StreamBasedCmds", DATA_TYPE, "stream commands"),
+    ("GeoSpatialBasedCmds", DATA_TYPE, "geospatial commands"),
+    ("HyperLogLogBasedCmds", DATA_TYPE, "HyperLogLog commands"),
+    ("BitBasedCmds", DATA_TYPE, "bitmap commands"),
+)
+# Memcached commands are each their own family; one grouping (by access), no overlap.
+MEMCACHED_FAMILIES: tuple[tuple[str, str, str], ...] = (
+    ("CmdGet", ACCESS, "get commands"),
+    ("CmdSet", ACCESS, "set commands"),
+    ("CmdTouch", ACCESS, "touch commands"),
+    ("CmdDelete", ACCESS, "delete commands"),
+    ("CmdIncr", ACCESS, "incr commands"),
+    ("CmdDecr", ACCESS, "decr commands"),
+    ("CmdCas", ACCESS, "cas commands"),
+    ("CmdAdd", ACCESS, "add commands"),
+    ("CmdReplace", ACCESS, "replace commands"),
+    ("CmdAppend", ACCESS, "append commands"),
+    ("CmdPrepend", ACCESS, "prepend commands"),
+    ("CmdFlush", ACCESS, "flush commands"),
+)
+# The simple read and write families: priced by bytes moved (1 ECPU per KB, at least 1), so their
+# ECPUs per command are their KB per command, and compression can lower them.
+SIMPLE_FAMILIES = ("GetTypeCmds", "SetTypeCmds", "CmdGet", "CmdSet")
+
+
+@dataclass(frozen=True)
+class DriverMetric:
+    name: str  # CloudWatch MetricName
+    stat: str  # the statistic read over the window
+    unit: str  # CloudWatch's unit
+    role: str  # what the model uses it as (see ROLES)
+    family: str | None = None  # the command family it belongs to (commands / ecpus roles)
+
+
+# role -> meaning; a metric's window value is its Sum over the window, except gauges (Average)
+ROLES = {
+    "commands": "commands of a family in the window (Sum)",
+    "ecpus": "ECPUs those commands consumed in the window (Sum)",
+    "total_commands": "every command in the window (TotalCmdsCount, Sum)",
+    "hits": "reads that found their key (Sum)",
+    "misses": "reads that did not (Sum)",
+    "items": "items stored, the window's mean (Average)",
+    "volatile_items": "items with a TTL, the window's mean (Average)",
+    "bytes_in": "bytes received by the cache (Sum)",
+    "bytes_out": "bytes sent by the cache (Sum)",
+    "evictions": "keys evicted at the storage maximum (Sum)",
+}
+
+_COMMON = (
+    DriverMetric("TotalCmdsCount", "Sum", "Count", "total_commands"),
+    DriverMetric("CacheHits", "Sum", "Count", "hits"),
+    DriverMetric("CacheMisses", "Sum", "Count", "misses"),
+    DriverMetric("CurrItems", "Average", "Count", "items"),
+    DriverMetric("NetworkBytesIn", "Sum", "Bytes", "bytes_in"),
+    DriverMetric("NetworkBytesOut", "Sum", "Bytes", "bytes_out"),
+    DriverMetric("Evictions", "Sum", "Count", "evictions"),
+)
+
+
+def _family_metrics(families) -> tuple[DriverMetric, ...]:
+    out = []
+    for stem, _, _ in families:
+        out.append(DriverMetric(stem, "Sum", "Count", "commands", stem))
+        out.append(DriverMetric(stem + ECPU_SUFFIX, "Sum", "Count", "ecpus", stem))
+    return tuple(out)
+
+
+# engine set -> the metrics read for it
+METRIC_SETS: dict[str, tuple[DriverMetric, ...]] = {
+    "redis": _family_metrics(REDIS_FAMILIES) + _COMMON + (DriverMetric("CurrVolatileItems", "Average", "Count", "volatile_items"),),
+    "memcached": _family_metrics(MEMCACHED_FAMILIES) + _COMMON,
+}
+FAMILY_SETS = {"redis": REDIS_FAMILIES, "memcached": MEMCACHED_FAMILIES}
+
+
+def engine_set(engine: str | None) -> str:
+    """Which metric set an engine publishes: Memcached its own, Valkey and Redis OSS the other."""
+    return "memcached" if engine == "memcached" else "redis"
+
+
+def metrics_for(engine: str | None) -> tuple[DriverMetric, ...]:
+    return METRIC_SETS[engine_set(engine)]
+
+
+def all_metric_names() -> set[str]:
+    return {m.name for metrics in METRIC_SETS.values() for m in metrics}

@@ -1,0 +1,150 @@
+"""Cost drivers (issue 21): the model's numbers derived by hand, and the analysis in estimate.
+
+The known mix, per hour over a 720-hour window (us-east-1 valkey: $0.00227 per million ECPUs, a
+730-hour month, so a month of an hourly figure is x 730 and a million ECPUs a month costs
+730 x 0.00227 = $1.6571 when it is an hourly figure):
+
+    10,000,000 commands an hour: 80% GET-type at 3.4 KB, 15% SET-type at 1 KB, 5% EVAL at 14 ECPUs
+    GET-type  8,000,000 commands, 3.4 ECPUs each = 27,200,000 ECPUs
+    SET-type  1,500,000 commands, 1 ECPU each    =  1,500,000 ECPUs
+    EVAL        500,000 commands, 14 ECPUs each  =  7,000,000 ECPUs
+    all (ElastiCacheProcessingUnits)              = 35,700,000 ECPUs an hour
+
+Data-type grouping: GET and SET are string commands (9,500,000 commands, 28,700,000 ECPUs).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from costwise.driver_metrics import ECPU_SUFFIX, metrics_for
+from costwise.model.drivers import NOT_PUBLISHED, DriverSettings, analyse_drivers
+from costwise.usage import DriverTotals
+
+HOURS = 720
+PER_HOUR = {
+    "GetTypeCmds": 8_000_000, "GetTypeCmds" + ECPU_SUFFIX: 27_200_000,
+    "SetTypeCmds": 1_500_000, "SetTypeCmds" + ECPU_SUFFIX: 1_500_000,
+    "NonKeyTypeCmds": 500_000, "NonKeyTypeCmds" + ECPU_SUFFIX: 7_000_000,  # EVAL is a non-key access command
+    "StringBasedCmds": 9_500_000, "StringBasedCmds" + ECPU_SUFFIX: 28_700_000,
+    "EvalBasedCmds": 500_000, "EvalBasedCmds" + ECPU_SUFFIX: 7_000_000,
+    "TotalCmdsCount": 10_000_000,
+    "CacheHits": 6_000_000, "CacheMisses": 2_000_000,
+    "NetworkBytesIn": 10_000_000 * 200, "NetworkBytesOut": 8_000_000 * 3.4 * 1024,
+    "Evictions": 0,
+}
+GAUGES = {"CurrItems": 1_000_000, "CurrVolatileItems": 200_000}
+WINDOW_ECPUS = 35_700_000 * HOURS
+
+
+def mix_totals(**changes) -> DriverTotals:
+    """Every redis-set metric: the mix's window totals (x 720 hours), gauges as their mean; other
+    families published as 0 (AWS publishes a zero count for a type nobody used)."""
+    values = {m.name: 0.0 for m in metrics_for("valkey")}
+    values.update({k: v * HOURS for k, v in PER_HOUR.items()})
+    values.update(GAUGES)
+    values.update(changes)
+    return DriverTotals(values)
+
+
+def test_known_mix_every_share_and_the_compression_saving(valkey):
+    d = analyse_drivers(mix_totals(), "valkey", valkey, hours=HOURS, window_ecpus=WINDOW_ECPUS, storage_bytes_mean=2 * 2**30)
+    get, set_, evl, string = (d.families[n] for n in ("GetTypeCmds", "SetTypeCmds", "EvalBasedCmds", "StringBasedCmds"))
+    # shares of all ECPUs: 27.2 / 35.7 = 0.761905, 1.5 / 35.7 = 0.042017, 7 / 35.7 = 0.196078, 28.7 / 35.7 = 0.803922
+    assert get.ecpu_share == pytest.approx(0.761905, abs=1e-6)
+    assert set_.ecpu_share == pytest.approx(0.042017, abs=1e-6)
+    assert evl.ecpu_share == pytest.approx(0.196078, abs=1e-6)
+    assert string.ecpu_share == pytest.approx(0.803922, abs=1e-6)
+    assert (get.grouping, evl.grouping, string.grouping) == ("access", "data type", "data type")
+    assert (get.ecpus_per_command, set_.ecpus_per_command, evl.ecpus_per_command) == pytest.approx((3.4, 1.0, 14.0))
+    assert get.commands == 8_000_000 * HOURS
+    # a month of GET-type: 27.2 M ECPUs an hour x 730 x $0.00227 / M = $45.07312
+    assert get.cost_month == pytest.approx(45.07312, abs=1e-5)
+    # EVAL: 7 x 730 x 0.00227 = $11.5997
+    assert evl.cost_month == pytest.approx(11.5997, abs=1e-4)
+    # compression 3:1: 3.4 -> 3.4 / 3 = 1.1333 ECPUs each, 2.26667 saved on each of 8 M GETs an hour =
+    # 18.1333 M ECPUs an hour, x 1.6571 = $30.0487 a month. SET-type (1 KB) has nothing to gain.
+    [compression] = [f for f in d.findings if f.kind == "compression"]
+    assert round(compression.saves_month, 2) == 30.05
+    assert "3.4 KB" in compression.text and "1.13 ECPUs each" in compression.text and "3:1" in compression.assumption
+    # bytes per command: in 200 B, out 8 M x 3,481.6 B / 10 M = 2,785.28 B
+    assert d.bytes_per_command == pytest.approx({"in": 200.0, "out": 2785.28})
+    # hits 6 M, misses 2 M: 75% hit rate; 2 M misses an hour at 1 ECPU = 2 x 1.6571 = $3.3142 a month
+    assert d.hit_rate == pytest.approx(0.75)
+    [misses] = [f for f in d.findings if f.kind == "hit_rate"]
+    assert misses.saves_month is None and "$3.31 a month" in misses.text
+    assert d.ttl_share == pytest.approx(0.2)
+    assert d.bytes_per_item == pytest.approx(2 * 2**30 / 1_000_000)
+    # a family nobody used is a published 0, not "not published"
+    assert d.families["JsonBasedCmds"].status == "published" and d.families["JsonBasedCmds"].commands == 0
+
+
+def test_compression_ratio_is_a_setting_and_the_floor_holds(valkey):
+    # at 10:1, 3.4 / 10 = 0.34 is below the floor: each GET still costs 1 ECPU, saving 2.4 on each:
+    # 8 M x 2.4 = 19.2 M ECPUs an hour x 1.6571 = $31.81632 a month (not 8 M x 3.06 = $40.57)
+    d = analyse_drivers(mix_totals(), "valkey", valkey, hours=HOURS, window_ecpus=WINDOW_ECPUS,
+                        settings=DriverSettings(compression_ratio=10))
+    [compression] = [f for f in d.findings if f.kind == "compression"]
+    assert compression.saves_month == pytest.approx(31.81632, abs=1e-5)
+    assert "1.00 ECPUs each" in compression.text
+
+
+def test_no_command_level_metrics_is_not_published_never_zero(valkey):
+    totals = DriverTotals({m.name: None for m in metrics_for("valkey")})
+    d = analyse_drivers(totals, "valkey", valkey, hours=HOURS, window_ecpus=WINDOW_ECPUS)
+    out = d.to_dict()
+    assert all(f["status"] == NOT_PUBLISHED and f["commands"] is None and f["ecpu_share"] is None and f["cost_month"] is None
+               for f in out["families"].values())
+    assert out["hit_rate"] is None and out["ttl_share"] is None and out["evictions"] is None
+    assert out["bytes_per_command"] == {"in": None, "out": None} and out["findings"] == []
+    assert d.lines() == ["command-level metrics: not published for this cache"]
+
+
+def test_memcached_has_its_own_families(redis):
+    # memcached prices like redis-oss here ($0.0034 / M ECPU): 1 M gets an hour at 2.5 KB = 2.5 M ECPUs;
+    # compressed 3:1 -> 1 ECPU each (2.5 / 3 = 0.833 is under the floor): 1.5 M ECPUs an hour saved,
+    # x 730 x 0.0034 = $3.723 a month
+    names = {m.name for m in metrics_for("memcached")}
+    assert "CmdGet" in names and "GetTypeCmds" not in names and "CurrVolatileItems" not in names
+    values = {name: None for name in names}
+    values.update({"CmdGet": 1_000_000 * HOURS, "CmdGet" + ECPU_SUFFIX: 2_500_000 * HOURS})
+    d = analyse_drivers(DriverTotals(values), "memcached", redis, hours=HOURS, window_ecpus=2_500_000 * HOURS)
+    assert set(d.families) >= {"CmdGet", "CmdSet"} and d.families["CmdGet"].ecpu_share == pytest.approx(1.0)
+    assert d.families["CmdSet"].status == NOT_PUBLISHED and d.ttl_share is None
+    [compression] = [f for f in d.findings if f.kind == "compression"]
+    assert compression.saves_month == pytest.approx(3.723, abs=1e-6)
+
+
+def test_partial_metric_marks_its_family(valkey):
+    totals = mix_totals()
+    totals = DriverTotals(totals.values, ("EvalBasedCmds" + ECPU_SUFFIX,))
+    d = analyse_drivers(totals, "valkey", valkey, hours=HOURS, window_ecpus=WINDOW_ECPUS)
+    assert d.families["EvalBasedCmds"].status == "partial" and d.families["GetTypeCmds"].status == "published"
+    assert d.to_dict()["partial"] == ["EvalBasedCmds" + ECPU_SUFFIX]
+
+
+def test_storage_growth_with_keys_that_never_expire_and_evictions_at_the_limit(valkey):
+    # 4 GB growing 1% a day: 4 x 0.01 x 730 / 24 = 1.21667 GB more each month, x 0.0837 x 730 =
+    # $74.3395 on every following month's bill; 80% of keys have no TTL (ttl_share 0.2)
+    d = analyse_drivers(mix_totals(Evictions=5000.0), "valkey", valkey, hours=HOURS, window_ecpus=WINDOW_ECPUS,
+                        storage_daily_growth=0.01, storage_level_gb=4.0, storage_peak_gb=4.8, max_storage_gb=5)
+    [growth] = [f for f in d.findings if f.kind == "storage_growth"]
+    assert growth.saves_month == pytest.approx(74.3395, abs=1e-4)
+    [evicted] = [f for f in d.findings if f.kind == "evictions_at_limit"]
+    assert "5,000 keys" in evicted.text and "5 GB" in evicted.text
+    # findings are ranked by money: the growth ($74.34) before the compression ($30.05)
+    assert [f.kind for f in d.findings][:2] == ["storage_growth", "compression"]
+    # with most keys expiring there is no growth finding
+    d = analyse_drivers(mix_totals(CurrVolatileItems=900_000), "valkey", valkey, hours=HOURS, window_ecpus=WINDOW_ECPUS,
+                        storage_daily_growth=0.01, storage_level_gb=4.0)
+    assert not [f for f in d.findings if f.kind == "storage_growth"]
+
+
+def test_no_number_is_nan_in_json(valkey):
+    d = analyse_drivers(mix_totals(TotalCmdsCount=0.0, CacheHits=0.0, CacheMisses=0.0), "valkey", valkey, hours=HOURS, window_ecpus=0.0)
+    out = d.to_dict()
+    assert out["hit_rate"] is None and out["bytes_per_command"] == {"in": None, "out": None}
+    assert all(f["ecpu_share"] is None for f in out["families"].values())
+    assert not any(isinstance(v, float) and math.isnan(v) for f in out["families"].values() for v in f.values())
