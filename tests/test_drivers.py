@@ -15,6 +15,7 @@ Data-type grouping: GET and SET are string commands (9,500,000 commands, 28,700,
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -148,3 +149,118 @@ def test_no_number_is_nan_in_json(valkey):
     assert out["hit_rate"] is None and out["bytes_per_command"] == {"in": None, "out": None}
     assert all(f["ecpu_share"] is None for f in out["families"].values())
     assert not any(isinstance(v, float) and math.isnan(v) for f in out["families"].values() for v in f.values())
+
+
+# ---- in estimate and report, in every format -------------------------------------------------------
+
+def _mix_history(drivers: DriverTotals | None, max_storage_gb=5):
+    from datetime import datetime, timedelta, timezone
+
+    from costwise.usage import CurrentLimits, EnvHistory, History, Window
+    from tests.helpers import frame
+
+    end = datetime(2026, 10, 31, tzinfo=timezone.utc)
+    window = Window(end - timedelta(days=30), end)
+    env = EnvHistory(env="shop", cache="shop-cache", engine="valkey", region="us-east-1",
+                     limits=CurrentLimits(max_storage_gb, 50_000, source="aws"), frame=frame(2.0, 35_700_000), drivers=drivers)
+    return History(window=window, environments=[env], source="test")
+
+
+def test_report_carries_drivers_in_json_markdown_html_and_table(prices):
+    from costwise.analysis.estimate import build_report
+    from costwise.model.settings import SizingSettings
+    from costwise.render import render, to_json
+
+    report = build_report(_mix_history(mix_totals()), prices, SizingSettings(), "us-east-1")
+    data = json.loads(to_json(report.to_dict()))
+    drivers = data["environments"][0]["drivers"]
+    assert set(drivers) >= {"families", "bytes_per_command", "hit_rate", "ttl_share", "bytes_per_item", "evictions", "findings"}
+    assert drivers["families"]["GetTypeCmds"]["ecpu_share"] == pytest.approx(0.761905, abs=1e-6)
+    [compression] = [f for f in drivers["findings"] if f["kind"] == "compression"]
+    assert round(compression["saves_month"], 2) == 30.05 and set(compression) == {"kind", "text", "saves_month", "assumption"}
+    # the top actions rank by money: the compression's $30.05 is there with its figure
+    tops = data["totals"]["top_actions"]
+    assert any(t["kind"] == "compression" and round(t["saves_month"], 2) == 30.05 for t in tops)
+    moneys = [t["saves_month"] for t in tops if t["saves_month"] is not None]
+    assert moneys == sorted(moneys, reverse=True)
+    md, html = render("report", report, "markdown"), render("report", report, "html")
+    for text in (md, html):
+        assert "Where the money goes" in text and "about $30.05 a month less" in text and "Top actions, by money a month" in text
+    from rich.console import Console
+
+    console = Console(record=True, width=200)
+    for item in render("estimate", report, "table"):
+        console.print(item)
+    text = console.export_text()
+    assert "where the money goes" in text and "$30.05 a month less" in text
+
+
+def test_a_cache_without_drivers_read_has_null_drivers(prices):
+    from costwise.analysis.estimate import build_report
+    from costwise.model.settings import SizingSettings
+
+    report = build_report(_mix_history(None), prices, SizingSettings(), "us-east-1")
+    assert report.to_dict()["environments"][0]["drivers"] is None
+
+
+def test_demo_shows_drivers(cli):
+    result = cli("report", "--demo", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    prod = {e["env"]: e for e in data["environments"]}["prod"]["drivers"]
+    # the demo's prod: 80% GET-type at 3.4 ECPUs each, 5% EVAL at 14 (costwise/demo/generate.py DEMO_MIXES)
+    assert prod["families"]["GetTypeCmds"]["ecpus_per_command"] == pytest.approx(3.4, rel=1e-6)
+    assert prod["families"]["EvalBasedCmds"]["ecpus_per_command"] == pytest.approx(14.0, rel=1e-6)
+    assert {f["kind"] for f in prod["findings"]} >= {"compression", "storage_growth"}
+
+
+# ---- history files ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_history_file_keeps_drivers_and_old_files_load(tmp_path, suffix):
+    from costwise.sources.history_file import load_history, save_history
+
+    path = tmp_path / f"h{suffix}"
+    history = _mix_history(DriverTotals({**mix_totals().values, "CacheMisses": None}, ("EvalBasedCmds",)))
+    save_history(history, path)
+    back = load_history(path).environments[0].drivers
+    assert back.values == {**mix_totals().values, "CacheMisses": None} and back.partial == ("EvalBasedCmds",)
+    # a file written before drivers existed: no block, drivers not read (None), not zeros
+    save_history(_mix_history(None), path)
+    assert "drivers" not in path.read_bytes().decode("latin-1")[:4000] or suffix == ".parquet"
+    assert load_history(path).environments[0].drivers is None
+
+
+@pytest.mark.parametrize("value, field", [(-1, "values.GetTypeCmds"), ("NaN", "values.GetTypeCmds"), ("12", "values.GetTypeCmds"),
+                                          (None, "format")])
+def test_bad_drivers_block_is_one_line_exit_2(tmp_path, cli, value, field):
+    from costwise.sources.history_file import save_history
+
+    path = tmp_path / "h.csv"
+    save_history(_mix_history(mix_totals()), path)
+    header, rest = path.read_text().split("\n", 1)
+    meta = json.loads(header[2:])
+    block = meta["environments"][0]["drivers"]
+    if field == "format":
+        block["format"] = "costwise-drivers/99"
+    else:
+        block["values"]["GetTypeCmds"] = float("nan") if value == "NaN" else value
+    path.write_text("# " + json.dumps(meta) + "\n" + rest)
+    result = cli("estimate", "--metrics-file", str(path))
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and str(path) in result.stderr and f"drivers.{field}" in result.stderr, result.stderr
+
+
+def test_compression_ratio_from_costwise_yaml_and_its_validation(tmp_path, cli):
+    from costwise.sources.history_file import save_history
+
+    path = tmp_path / "h.csv"
+    save_history(_mix_history(mix_totals()), path)
+    (tmp_path / "costwise.yaml").write_text("drivers:\n  compression_ratio: 10\n")
+    result = cli("estimate", "--metrics-file", str(path), "--config", str(tmp_path / "costwise.yaml"), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    [compression] = [f for f in json.loads(result.stdout)["environments"][0]["drivers"]["findings"] if f["kind"] == "compression"]
+    assert compression["saves_month"] == pytest.approx(31.81632, abs=1e-5)  # as in the 10:1 test above
+    (tmp_path / "costwise.yaml").write_text("drivers:\n  compression_ratio: 0.5\n")
+    result = cli("estimate", "--metrics-file", str(path), "--config", str(tmp_path / "costwise.yaml"))
+    assert result.returncode == 2 and "drivers.compression_ratio" in result.stderr and result.stderr.count("\n") == 1

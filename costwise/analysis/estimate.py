@@ -203,6 +203,37 @@ class Report:
             return None
         return min(candidates, key=lambda e: (ACTION_ORDER.index(e.advice.action), -(e.projection.cost.total if e.projection else 0)))
 
+    def top_actions(self, limit: int = 5) -> list[dict[str, Any]]:
+        """What to do first, ranked by dollars a month: the Database Savings Plan commitment, a
+        cheaper engine or node-based setup, the cost drivers' findings (compression, storage
+        growth...), then limit changes (which move the worst case, not the bill: no dollar figure)
+        by urgency. Options of one cache can exclude each other (see savings_available)."""
+        items: list[dict[str, Any]] = []
+        plan = self.savings_plan
+        if plan is not None and plan.advice.commitment_per_hour > 0 and plan.additional_commitment > 0:
+            items.append({"env": None, "kind": "commitment", "saves_month": plan.advice.savings_expected,
+                          "text": f"commit ${plan.additional_commitment:,.3f}/hour to a Database Savings Plan "
+                                  f"(Valkey: {len(plan.environments)} cache{'' if len(plan.environments) == 1 else 's'})"})
+        scale = self.hours_per_month / self.horizon_hours
+        for env in self.ok:
+            valkey = env.alternatives.get("valkey")
+            if valkey and valkey["saving"] > 0:
+                items.append({"env": env.env, "kind": "engine", "saves_month": valkey["saving"] * scale,
+                              "text": "move to Valkey (same usage, lower rates)"})
+            nodes = env.alternatives.get("nodes")
+            if nodes and nodes.get("cheaper") and nodes["serverless_monthly"] > nodes["monthly"]:
+                items.append({"env": env.env, "kind": "nodes", "saves_month": nodes["serverless_monthly"] - nodes["monthly"],
+                              "text": nodes["summary"]})
+            if env.drivers is not None:
+                items += [{"env": env.env, "kind": f.kind, "saves_month": f.saves_month, "text": f.text}
+                          for f in env.drivers.findings if f.saves_month]
+        money_first = sorted(items, key=lambda item: -item["saves_month"])
+        limits = sorted((e for e in self.ok if e.advice and e.advice.action != "keep"),
+                        key=lambda e: (ACTION_ORDER.index(e.advice.action), -(e.projection.cost.total if e.projection else 0)))
+        money_first += [{"env": e.env, "kind": "limits", "saves_month": None,
+                         "text": f"{e.advice.action} limits: {e.advice.reasons[0] if e.advice.reasons else ''}".rstrip(": ")} for e in limits]
+        return money_first[:limit]
+
     def savings_available(self) -> dict[str, dict[str, Any]]:
         """Per environment, the largest monthly saving on offer and what it takes: its share of the
         recommended Savings Plan's expected saving (in proportion to its on-demand cost), the same
@@ -258,6 +289,7 @@ class Report:
                 "budget": self.budget,
                 "over_budget": self.over_budget,
                 "savings_plan": self.savings_plan.to_dict() if self.savings_plan else None,
+                "top_actions": self.top_actions(),
             },
             **({"iac": self.suggestion.to_dict()} if self.suggestion is not None else {}),
             "notes": list(self.notes),

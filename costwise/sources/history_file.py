@@ -285,7 +285,7 @@ def drivers_block(path: Path, env: str, block) -> DriverTotals | None:
     checked: dict[str, float | None] = {}
     for name, value in values.items():
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0 or value == float("inf")):
-            raise InputError(f"{where}.values.{shorten(name)}: {shorten(value)} is not a window total (a number, 0 or more, or null)")
+            raise InputError(f"{where}.values.{printable(str(name))[:80]}: {shorten(value)} is not a window total (a number, 0 or more, or null)")
         checked[str(name)] = None if value is None else float(value)
     partial = block.get("partial", [])
     if not isinstance(partial, list) or not all(isinstance(name, str) for name in partial):
