@@ -58,6 +58,14 @@ def driver_settings(cfg: "Config | None"):
     return dataclass_from_mapping(DriverSettings, cfg.drivers, f"{cfg.path}: drivers")
 
 
+def costliest_first(cfg: "Config | None"):
+    """A cache's window cost at costwise.yaml's (or the bundled) prices: how `--drivers top:N` ranks."""
+    from costwise.analysis.estimate import window_cost_ranker
+    from costwise.pricing import load_pricing
+
+    return window_cost_ranker(load_pricing(cfg.pricing if cfg is not None else None))
+
+
 @dataclass
 class Usage:
     """What the source options chose and read: the history, the config (if any) and the pricing region."""
@@ -107,7 +115,7 @@ def read_usage(opts: SourceOptions, progress=None, shard: tuple[int, int] | None
 
     from costwise.sources import in_shard
     from costwise.sources.aws import RETRY_MODES, AwsSession
-    from costwise.sources.cloudwatch import CloudWatchSource, FetchPool
+    from costwise.sources.cloudwatch import CloudWatchSource, DriverChoice, DriverReader, FetchPool
     from costwise.usage import History, make_window
 
     if opts.retry_mode not in RETRY_MODES:
@@ -122,9 +130,10 @@ def read_usage(opts: SourceOptions, progress=None, shard: tuple[int, int] | None
     session = AwsSession(profile=opts.profile, endpoint_url=opts.endpoint_url, retry_mode=opts.retry_mode,
                          max_attempts=opts.max_attempts, timeout=opts.timeout)
     window = make_window(parse_as_of(opts.as_of), opts.days)
+    drivers = DriverReader(DriverChoice.parse(opts.drivers), window, costliest_first(cfg))
     pool = FetchPool(opts.jobs)
     source = CloudWatchSource(selected, region, window, session, on_page=progress.page if progress else None,
-                              on_plan=progress.plan if progress else None, pool=pool)
+                              on_plan=progress.plan if progress else None, pool=pool, drivers=drivers)
     try:
         history = source.read() if selected else History(window, [], "cloudwatch")
         if fleet:
@@ -135,9 +144,10 @@ def read_usage(opts: SourceOptions, progress=None, shard: tuple[int, int] | None
             accounts = ((AccountConfig("", None, (region,)),) if opts.all_regions else ()) + cfg.accounts
             known = frozenset((env.region or region, env.cache) for env in cfg.environments.values())
             more = AccountsSource(accounts, window, session, cfg.organization, on_page=progress.page if progress else None,
-                                  shard=shard, all_regions=opts.all_regions, known=known, pool=pool).read()
+                                  shard=shard, all_regions=opts.all_regions, known=known, pool=pool, drivers=drivers).read()
             history.environments.extend(more.environments)
             history.api_calls += more.api_calls
+        history.api_calls += drivers.read()
     except BaseException:  # Ctrl-C above all: queued batches are dropped, not awaited
         pool.close(wait=False)
         raise
