@@ -123,3 +123,52 @@ def metrics_for(engine: str | None) -> tuple[DriverMetric, ...]:
 
 def all_metric_names() -> set[str]:
     return {m.name for metrics in METRIC_SETS.values() for m in metrics}
+
+
+# ---- Redis/Valkey commands -> families (migrate --from-redis reads INFO commandstats) -------------
+# By data type: a command's name (its prefix for most); by access: read-only commands are GET-type,
+# those that write keys SET-type, the rest (scripts, pub/sub, server and connection commands)
+# non-key, as AWS describes its GetTypeCmds / SetTypeCmds / NonKeyTypeCmds.
+
+_DATA_TYPE_NAMES = {
+    "StringBasedCmds": {"get", "set", "mget", "mset", "msetnx", "setex", "psetex", "setnx", "getset", "getex", "getdel", "append",
+                        "strlen", "incr", "incrby", "incrbyfloat", "decr", "decrby", "getrange", "setrange", "substr", "lcs"},
+    "KeyBasedCmds": {"del", "unlink", "exists", "expire", "pexpire", "expireat", "pexpireat", "expiretime", "pexpiretime", "ttl",
+                     "pttl", "persist", "type", "rename", "renamenx", "touch", "scan", "keys", "randomkey", "copy", "dump",
+                     "restore", "object", "move", "sort", "sort_ro"},
+    "BitBasedCmds": {"setbit", "getbit", "bitcount", "bitop", "bitpos", "bitfield", "bitfield_ro"},
+    "EvalBasedCmds": {"eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro", "script", "function"},
+    "PubSubBasedCmds": {"publish", "subscribe", "psubscribe", "unsubscribe", "punsubscribe", "ssubscribe", "sunsubscribe",
+                        "spublish", "pubsub"},
+    "ListBasedCmds": {"blpop", "brpop", "blmove", "brpoplpush", "blmpop", "rpush", "rpushx", "rpop", "rpoplpush"},
+    "SetBasedCmds": {"sadd", "srem", "smembers", "sismember", "smismember", "scard", "spop", "srandmember", "sinter", "sinterstore",
+                     "sintercard", "sunion", "sunionstore", "sdiff", "sdiffstore", "smove", "sscan"},
+    "SortedSetBasedCmds": {"bzpopmin", "bzpopmax", "bzmpop"},
+}
+_DATA_TYPE_PREFIXES = (("json.", "JsonBasedCmds"), ("geo", "GeoSpatialBasedCmds"), ("pf", "HyperLogLogBasedCmds"),
+                       ("h", "HashBasedCmds"), ("l", "ListBasedCmds"), ("z", "SortedSetBasedCmds"), ("x", "StreamBasedCmds"))
+_READ_ONLY = {
+    "get", "mget", "strlen", "getrange", "substr", "lcs", "exists", "ttl", "pttl", "expiretime", "pexpiretime", "type", "scan",
+    "keys", "randomkey", "dump", "object", "sort_ro", "getbit", "bitcount", "bitpos", "bitfield_ro",
+    "hget", "hmget", "hgetall", "hkeys", "hvals", "hlen", "hexists", "hscan", "hstrlen", "hrandfield",
+    "lrange", "lindex", "llen", "lpos", "smembers", "sismember", "smismember", "scard", "srandmember", "sinter", "sintercard",
+    "sunion", "sdiff", "sscan", "zrange", "zrangebyscore", "zrevrange", "zrevrangebyscore", "zscore", "zmscore", "zrank",
+    "zrevrank", "zcard", "zcount", "zlexcount", "zrangebylex", "zrevrangebylex", "zscan", "zrandmember", "zinter", "zunion",
+    "zdiff", "zintercard", "xrange", "xrevrange", "xlen", "xread", "xinfo", "xpending", "geopos", "geodist", "georadius_ro",
+    "georadiusbymember_ro", "geosearch", "geohash", "pfcount", "json.get", "json.mget", "json.type", "json.strlen",
+    "json.arrlen", "json.arrindex", "json.objkeys", "json.objlen", "json.resp", "touch",
+}
+_NON_KEY_DATA_TYPES = {"EvalBasedCmds", "PubSubBasedCmds"}
+_SERVER = {"hello", "latency", "lastsave", "lolwut"}  # server commands a data-type prefix would mistake
+
+
+def command_families(command: str) -> tuple[str, str | None]:
+    """(access family, data-type family or None) of a Redis/Valkey command as INFO commandstats
+    names it ("hget", "client|list", "json.get")."""
+    name = command.lower().split("|")[0]
+    data_type = next((stem for stem, names in _DATA_TYPE_NAMES.items() if name in names), None)
+    if data_type is None and name not in _SERVER:
+        data_type = next((stem for prefix, stem in _DATA_TYPE_PREFIXES if name.startswith(prefix)), None)
+    if data_type is None or data_type in _NON_KEY_DATA_TYPES:
+        return "NonKeyTypeCmds", data_type
+    return ("GetTypeCmds" if name in _READ_ONLY else "SetTypeCmds"), data_type

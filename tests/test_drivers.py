@@ -264,3 +264,57 @@ def test_compression_ratio_from_costwise_yaml_and_its_validation(tmp_path, cli):
     (tmp_path / "costwise.yaml").write_text("drivers:\n  compression_ratio: 0.5\n")
     result = cli("estimate", "--metrics-file", str(path), "--config", str(tmp_path / "costwise.yaml"))
     assert result.returncode == 2 and "drivers.compression_ratio" in result.stderr and result.stderr.count("\n") == 1
+
+
+# ---- migrate --from-redis: the same section from INFO commandstats ---------------------------------
+
+def test_migrate_from_redis_drivers_from_commandstats(prices):
+    from costwise.analysis.migrate import from_redis
+    from costwise.model.settings import SizingSettings
+    from costwise.usage import ServerSample
+
+    first = {"used_memory": 2e6, "used_memory_dataset": 1e6, "total_net_input_bytes": 0, "total_net_output_bytes": 0,
+             "keyspace_hits": 0, "keyspace_misses": 0, "evicted_keys": 0,
+             "cmdstat_get": {"calls": 0, "usec": 0}, "cmdstat_info": {"calls": 5, "usec": 500}}
+    # 10 s: 8,000 GETs (1 µs each), 1,500 SETs (2 µs), 500 EVALSHA (42 µs each: 14 ECPUs at 3 µs per ECPU),
+    # 7 INFO (costwise's own: not counted); 2,048,000 B in, 32,768,000 B out past costwise's own 1,000 B:
+    # 34,000 KB over 10,000 commands = 3.4 KB each
+    second = {"used_memory": 2e6, "used_memory_dataset": 1e6, "total_net_input_bytes": 2_048_000,
+              "total_net_output_bytes": 32_769_000, "keyspace_hits": 6000, "keyspace_misses": 2000, "evicted_keys": 0,
+              "db0": {"keys": 1000, "expires": 250},
+              "cmdstat_get": {"calls": 8000, "usec": 8000}, "cmdstat_set": {"calls": 1500, "usec": 3000},
+              "cmdstat_evalsha": {"calls": 500, "usec": 21000}, "cmdstat_info": {"calls": 12, "usec": 900}}
+    result = from_redis(ServerSample(first, second, 10.0, 1000.0), "redis://x", prices, "us-east-1", "valkey", 2.0, SizingSettings())
+    d = result.to_dict()["drivers"]
+    fam = d["families"]
+    # ECPUs: GET max(8,000 x 3.4, 8,000 / 3) = 27,200; SET max(1,500 x 3.4, 1,000) = 5,100; EVALSHA
+    # max(500 x 3.4, 21,000 / 3) = 7,000: 39,300 in all
+    assert (fam["GetTypeCmds"]["ecpus"], fam["SetTypeCmds"]["ecpus"], fam["NonKeyTypeCmds"]["ecpus"]) == pytest.approx((27_200, 5_100, 7_000))
+    assert fam["StringBasedCmds"]["commands"] == 9_500 and fam["EvalBasedCmds"]["ecpus_per_command"] == pytest.approx(14.0)
+    assert fam["EvalBasedCmds"]["ecpu_share"] == pytest.approx(7_000 / 39_300) and fam["HashBasedCmds"]["commands"] == 0
+    # a month is 730 h / (10 s / 3,600) = 262,800 samples: GET-type 27,200 x 262,800 x $0.00227 / M = $16.2263
+    assert fam["GetTypeCmds"]["cost_month"] == pytest.approx(16.2263232)
+    # compression 3:1 of GET-type: 8,000 x (3.4 - 1.1333) x 262,800 x 0.00227 / M = $10.8175; SET-type: 1,500 x ... = $2.0283
+    saves = sorted(round(f["saves_month"], 2) for f in d["findings"] if f["kind"] == "compression")
+    assert saves == [2.03, 10.82]
+    assert d["hit_rate"] == pytest.approx(0.75) and d["ttl_share"] == pytest.approx(0.25) and d["evictions"] == 0
+    assert d["bytes_per_command"] == pytest.approx({"in": 204.8, "out": 3276.8}) and d["source"] == "INFO commandstats"
+    from rich.console import Console
+
+    from costwise.render import render
+
+    console = Console(record=True, width=200)
+    for item in render("migrate", result, "table"):
+        console.print(item)
+    assert "where the money goes" in console.export_text()
+
+
+@pytest.mark.parametrize("command, families", [
+    ("get", ("GetTypeCmds", "StringBasedCmds")), ("hset", ("SetTypeCmds", "HashBasedCmds")), ("lrange", ("GetTypeCmds", "ListBasedCmds")),
+    ("evalsha", ("NonKeyTypeCmds", "EvalBasedCmds")), ("publish", ("NonKeyTypeCmds", "PubSubBasedCmds")),
+    ("json.get", ("GetTypeCmds", "JsonBasedCmds")), ("client|list", ("NonKeyTypeCmds", None)),
+    ("hello", ("NonKeyTypeCmds", None)), ("latency", ("NonKeyTypeCmds", None)), ("del", ("SetTypeCmds", "KeyBasedCmds"))])
+def test_command_table(command, families):
+    from costwise.driver_metrics import command_families
+
+    assert command_families(command) == families

@@ -8,6 +8,7 @@ from typing import Any
 from costwise.fmt import money
 from costwise.render import horizon_label, interval_label
 from costwise.analysis.estimate import EnvironmentResult, Report
+from costwise.model.drivers import Drivers
 from costwise.model.sizing import ACTION_ORDER
 
 ACTION_WORDS = {
@@ -73,7 +74,7 @@ def environment_view(env: EnvironmentResult, chart: str | None = None, saving: d
         ecpu_minimum=f"ECPU minimum, {a.ecpu_minimum['kind']}: {a.ecpu_minimum['why']}" if a.ecpu_minimum else None,
         alternatives=[alt["summary"] for key, alt in sorted(env.alternatives.items(), reverse=True)],
         node_assumptions=env.alternatives.get("nodes", {}).get("assumptions", []),
-        drivers=drivers_view(env),
+        drivers=drivers_view(env.drivers),
         ceiling_current=money(a.ceiling_current.total),
         ceiling_recommended=money(a.ceiling_recommended.total),
         limits=[
@@ -96,10 +97,9 @@ def environment_view(env: EnvironmentResult, chart: str | None = None, saving: d
     return view
 
 
-def drivers_view(env: EnvironmentResult) -> dict[str, Any] | None:
+def drivers_view(d: "Drivers | None") -> dict[str, Any] | None:
     """Where the money goes (issue 21): the families in sentences, the findings with their
     assumptions; None where drivers were not read for this cache."""
-    d = env.drivers
     if d is None:
         return None
     facts = []
