@@ -80,7 +80,9 @@ def read_usage(opts: SourceOptions, progress=None, shard: tuple[int, int] | None
     """Choose the source the options name (demo, a saved file, or CloudWatch) and read it.
     `shard` (K, N): only the environments and accounts of shard K of N (`fetch --shard`)."""
     from costwise.config import load_config, single_cache_config
+    from costwise.sources.cloudwatch import DriverChoice
 
+    driver_choice = DriverChoice.parse(opts.drivers)  # bad input, whatever the source
     chosen = [name for name, on in (("--demo", opts.demo), ("--metrics-file", opts.metrics_file is not None),
                                     ("--cache", opts.cache is not None)) if on]
     if len(chosen) > 1:
@@ -115,7 +117,7 @@ def read_usage(opts: SourceOptions, progress=None, shard: tuple[int, int] | None
 
     from costwise.sources import in_shard
     from costwise.sources.aws import RETRY_MODES, AwsSession
-    from costwise.sources.cloudwatch import CloudWatchSource, DriverChoice, DriverReader, FetchPool
+    from costwise.sources.cloudwatch import CloudWatchSource, DriverReader, FetchPool
     from costwise.usage import History, make_window
 
     if opts.retry_mode not in RETRY_MODES:
@@ -130,7 +132,7 @@ def read_usage(opts: SourceOptions, progress=None, shard: tuple[int, int] | None
     session = AwsSession(profile=opts.profile, endpoint_url=opts.endpoint_url, retry_mode=opts.retry_mode,
                          max_attempts=opts.max_attempts, timeout=opts.timeout)
     window = make_window(parse_as_of(opts.as_of), opts.days)
-    drivers = DriverReader(DriverChoice.parse(opts.drivers), window, costliest_first(cfg))
+    drivers = DriverReader(driver_choice, window, costliest_first(cfg))
     pool = FetchPool(opts.jobs)
     source = CloudWatchSource(selected, region, window, session, on_page=progress.page if progress else None,
                               on_plan=progress.plan if progress else None, pool=pool, drivers=drivers)

@@ -318,3 +318,11 @@ def test_command_table(command, families):
     from costwise.driver_metrics import command_families
 
     assert command_families(command) == families
+
+
+def test_dataset_layout_keeps_drivers(tmp_path):
+    from costwise.sources.history_file import load_dataset, save_dataset
+
+    save_dataset(_mix_history(mix_totals()), tmp_path / "ds")
+    [env] = load_dataset(tmp_path / "ds").environments
+    assert env.drivers.values["GetTypeCmds"] == 8_000_000 * HOURS and env.drivers.values["CurrItems"] == 1_000_000

@@ -369,11 +369,13 @@ def analyze_environment(env: EnvHistory, prices: PriceBook, settings: SizingSett
 def window_cost_ranker(prices: PriceBook):
     """A cache's window cost (0 when it cannot be priced): ranks the caches whose drivers are read."""
     def cost(env: EnvHistory) -> float:
+        if env.frame is None:
+            return 0.0
         try:
             rates = prices.rates(env.region, env.engine or "valkey")
-        except CostwiseError:
-            return float(np.nansum(env.frame["ecpu_sum"].to_numpy(float))) * 1e-12 if env.frame is not None else 0.0
-        return cost_of_hours(env.frame["storage_avg_bytes"], env.frame["ecpu_sum"], rates).total if env.frame is not None else 0.0
+        except CostwiseError:  # a region pricing.yaml lacks: its caches rank last
+            return 0.0
+        return cost_of_hours(env.frame["storage_avg_bytes"], env.frame["ecpu_sum"], rates).total
 
     return cost
 
