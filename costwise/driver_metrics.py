@@ -1,15 +1,23 @@
 """The CloudWatch metrics behind the cost drivers (issue 21): the ONE place their names live.
 
-Source: AWS ElastiCache User Guide, "Serverless metrics and events" (Valkey and Redis OSS: command
-level metrics, each command type as a count `<Type>Cmds` and the ECPUs it consumed
-`<Type>CmdsECPUs`; Memcached: `Cmd<Command>` and `Cmd<Command>ECPUs`), as summarised in
-../shared/DOMAIN.md ("Why a cache costs what it costs") and issue 21. The exact spellings (the ECPU
-suffix above all), units and statistics MUST be confirmed against that page before release: they
-were written here without it. Changing a name here changes what is fetched, analysed, saved in
-history files and documented; nothing else spells them.
+Source: AWS ElastiCache User Guide, "Metrics and events for Valkey and Redis OSS serverless caches"
+(serverless-metrics-events-redis) and "Metrics and events for Memcached caches and clusters"
+(serverless-metrics-events.memcached), read in a stored copy on 2026-11-26, and ../shared/DOMAIN.md
+("Why a cache costs what it costs"). Confirm against the live pages before relying on a change:
 
-All are namespace AWS/ElastiCache, dimension clusterId (the serverless cache's name), read as one
-total (or mean) over the whole window: drivers need no hourly detail.
+- Valkey/Redis OSS: each command type as a count `<Type>Cmds` and its ECPUs `<Type>CmdsECPUs`
+  (the suffix as spelled here). The serverless page lists no BitBasedCmds (node-based clusters
+  have it), and lists CacheHits and CacheHitRate but not CacheMisses: CacheMisses is read in case
+  it is published, CacheHitRate is the fallback. JsonBasedGetCmds / JsonBasedSetCmds (JSON split
+  by access) exist and are not read.
+- Memcached serverless: CmdGet, CmdSet, CmdTouch, CmdFlush and GetHits / GetMisses (plus
+  Incr/Decr/Delete/Touch/Cas hits and misses, not read); the page lists no per-command ECPU metric
+  and no CurrVolatileItems. `Cmd<X>ECPUs` is still asked for (4 queries): where AWS does not
+  publish it, it is "not published".
+
+Changing a name here changes what is fetched, analysed, saved in history files and documented;
+nothing else spells them. All are namespace AWS/ElastiCache, dimension clusterId (the serverless
+cache's name), read as one total (or mean) over the whole window: drivers need no hourly detail.
 """
 
 from __future__ import annotations
@@ -40,21 +48,12 @@ REDIS_FAMILIES: tuple[tuple[str, str, str], ...] = (
     ("StreamBasedCmds", DATA_TYPE, "stream commands"),
     ("GeoSpatialBasedCmds", DATA_TYPE, "geospatial commands"),
     ("HyperLogLogBasedCmds", DATA_TYPE, "HyperLogLog commands"),
-    ("BitBasedCmds", DATA_TYPE, "bitmap commands"),
 )
 # Memcached commands are each their own family; one grouping (by access), no overlap.
 MEMCACHED_FAMILIES: tuple[tuple[str, str, str], ...] = (
     ("CmdGet", ACCESS, "get commands"),
     ("CmdSet", ACCESS, "set commands"),
     ("CmdTouch", ACCESS, "touch commands"),
-    ("CmdDelete", ACCESS, "delete commands"),
-    ("CmdIncr", ACCESS, "incr commands"),
-    ("CmdDecr", ACCESS, "decr commands"),
-    ("CmdCas", ACCESS, "cas commands"),
-    ("CmdAdd", ACCESS, "add commands"),
-    ("CmdReplace", ACCESS, "replace commands"),
-    ("CmdAppend", ACCESS, "append commands"),
-    ("CmdPrepend", ACCESS, "prepend commands"),
     ("CmdFlush", ACCESS, "flush commands"),
 )
 # The simple read and write families: priced by bytes moved (1 ECPU per KB, at least 1), so their
@@ -78,6 +77,7 @@ ROLES = {
     "total_commands": "every command in the window (TotalCmdsCount, Sum)",
     "hits": "reads that found their key (Sum)",
     "misses": "reads that did not (Sum)",
+    "hit_rate_percent": "hits / (hits + misses) in percent, the window's mean (Average): where misses are not published",
     "items": "items stored, the window's mean (Average)",
     "volatile_items": "items with a TTL, the window's mean (Average)",
     "bytes_in": "bytes received by the cache (Sum)",
@@ -87,12 +87,20 @@ ROLES = {
 
 _COMMON = (
     DriverMetric("TotalCmdsCount", "Sum", "Count", "total_commands"),
-    DriverMetric("CacheHits", "Sum", "Count", "hits"),
-    DriverMetric("CacheMisses", "Sum", "Count", "misses"),
     DriverMetric("CurrItems", "Average", "Count", "items"),
     DriverMetric("NetworkBytesIn", "Sum", "Bytes", "bytes_in"),
     DriverMetric("NetworkBytesOut", "Sum", "Bytes", "bytes_out"),
     DriverMetric("Evictions", "Sum", "Count", "evictions"),
+)
+_REDIS_ONLY = (
+    DriverMetric("CacheHits", "Sum", "Count", "hits"),
+    DriverMetric("CacheMisses", "Sum", "Count", "misses"),
+    DriverMetric("CacheHitRate", "Average", "Percent", "hit_rate_percent"),
+    DriverMetric("CurrVolatileItems", "Average", "Count", "volatile_items"),
+)
+_MEMCACHED_ONLY = (
+    DriverMetric("GetHits", "Sum", "Count", "hits"),
+    DriverMetric("GetMisses", "Sum", "Count", "misses"),
 )
 
 
@@ -106,8 +114,8 @@ def _family_metrics(families) -> tuple[DriverMetric, ...]:
 
 # engine set -> the metrics read for it
 METRIC_SETS: dict[str, tuple[DriverMetric, ...]] = {
-    "redis": _family_metrics(REDIS_FAMILIES) + _COMMON + (DriverMetric("CurrVolatileItems", "Average", "Count", "volatile_items"),),
-    "memcached": _family_metrics(MEMCACHED_FAMILIES) + _COMMON,
+    "redis": _family_metrics(REDIS_FAMILIES) + _COMMON + _REDIS_ONLY,
+    "memcached": _family_metrics(MEMCACHED_FAMILIES) + _COMMON + _MEMCACHED_ONLY,
 }
 FAMILY_SETS = {"redis": REDIS_FAMILIES, "memcached": MEMCACHED_FAMILIES}
 
@@ -132,11 +140,11 @@ def all_metric_names() -> set[str]:
 
 _DATA_TYPE_NAMES = {
     "StringBasedCmds": {"get", "set", "mget", "mset", "msetnx", "setex", "psetex", "setnx", "getset", "getex", "getdel", "append",
-                        "strlen", "incr", "incrby", "incrbyfloat", "decr", "decrby", "getrange", "setrange", "substr", "lcs"},
+                        "strlen", "incr", "incrby", "incrbyfloat", "decr", "decrby", "getrange", "setrange", "substr", "lcs",
+                        "setbit", "getbit", "bitcount", "bitop", "bitpos", "bitfield", "bitfield_ro"},
     "KeyBasedCmds": {"del", "unlink", "exists", "expire", "pexpire", "expireat", "pexpireat", "expiretime", "pexpiretime", "ttl",
                      "pttl", "persist", "type", "rename", "renamenx", "touch", "scan", "keys", "randomkey", "copy", "dump",
                      "restore", "object", "move", "sort", "sort_ro"},
-    "BitBasedCmds": {"setbit", "getbit", "bitcount", "bitop", "bitpos", "bitfield", "bitfield_ro"},
     "EvalBasedCmds": {"eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro", "script", "function"},
     "PubSubBasedCmds": {"publish", "subscribe", "psubscribe", "unsubscribe", "punsubscribe", "ssubscribe", "sunsubscribe",
                         "spublish", "pubsub"},
@@ -149,7 +157,7 @@ _DATA_TYPE_PREFIXES = (("json.", "JsonBasedCmds"), ("geo", "GeoSpatialBasedCmds"
                        ("h", "HashBasedCmds"), ("l", "ListBasedCmds"), ("z", "SortedSetBasedCmds"), ("x", "StreamBasedCmds"))
 _READ_ONLY = {
     "get", "mget", "strlen", "getrange", "substr", "lcs", "exists", "ttl", "pttl", "expiretime", "pexpiretime", "type", "scan",
-    "keys", "randomkey", "dump", "object", "sort_ro", "getbit", "bitcount", "bitpos", "bitfield_ro",
+    "keys", "randomkey", "dump", "object", "sort_ro", "getbit", "bitcount", "bitpos", "bitfield_ro",  # bitmaps: string commands
     "hget", "hmget", "hgetall", "hkeys", "hvals", "hlen", "hexists", "hscan", "hstrlen", "hrandfield",
     "lrange", "lindex", "llen", "lpos", "smembers", "sismember", "smismember", "scard", "srandmember", "sinter", "sintercard",
     "sunion", "sdiff", "sscan", "zrange", "zrangebyscore", "zrevrange", "zrevrangebyscore", "zscore", "zmscore", "zrank",

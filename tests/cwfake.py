@@ -198,8 +198,10 @@ class FleetFake(LocalServer):
     """`caches_per_region`: region -> cache names. `calls_per_second`: the GetMetricData quota per region."""
 
     def __init__(self, caches_per_region: dict[str, list[str]], calls_per_second: float = 50.0, delay: float = 0.0,
-                 drivers: dict[str, dict[str, float]] | None = None, partial: set[tuple[str, str]] = frozenset()):
+                 drivers: dict[str, dict[str, float]] | None = None, partial: set[tuple[str, str]] = frozenset(),
+                 engines: dict[str, str] | None = None):
         self.caches_per_region = caches_per_region
+        self.engines = engines or {}  # cache -> engine DescribeServerlessCaches reports (default valkey)
         # cost drivers (issue 21): cache -> metric -> its value an hour (Sum metrics: per hour, summed
         # over each period; Average ones: the value). A cache listed here publishes only the metrics
         # given (others: no points, "not published"); ElastiCacheProcessingUnits there overrides
@@ -265,7 +267,7 @@ class FleetFake(LocalServer):
         names = self.caches_per_region.get(region, [])
         start = int(form.get("NextToken", ["0"])[0])
         size = int(form.get("MaxResults", ["50"])[0])
-        members = "".join(f"<member><ServerlessCacheName>{n}</ServerlessCacheName><Engine>valkey</Engine><Status>available</Status></member>"
+        members = "".join(f"<member><ServerlessCacheName>{n}</ServerlessCacheName><Engine>{self.engines.get(n, 'valkey')}</Engine><Status>available</Status></member>"
                           for n in names[start : start + size])
         token = f"<NextToken>{start + size}</NextToken>" if start + size < len(names) else ""
         return ('<DescribeServerlessCachesResponse xmlns="http://elasticache.amazonaws.com/doc/2015-02-02/">'

@@ -36,7 +36,7 @@ PER_HOUR = {
     "NetworkBytesIn": 10_000_000 * 200, "NetworkBytesOut": 8_000_000 * 3.4 * 1024,
     "Evictions": 0,
 }
-GAUGES = {"CurrItems": 1_000_000, "CurrVolatileItems": 200_000}
+GAUGES = {"CurrItems": 1_000_000, "CurrVolatileItems": 200_000, "CacheHitRate": 75.0}
 WINDOW_ECPUS = 35_700_000 * HOURS
 
 
@@ -108,7 +108,7 @@ def test_memcached_has_its_own_families(redis):
     # compressed 3:1 -> 1 ECPU each (2.5 / 3 = 0.833 is under the floor): 1.5 M ECPUs an hour saved,
     # x 730 x 0.0034 = $3.723 a month
     names = {m.name for m in metrics_for("memcached")}
-    assert "CmdGet" in names and "GetTypeCmds" not in names and "CurrVolatileItems" not in names
+    assert {"CmdGet", "GetHits", "GetMisses"} <= names and not {"GetTypeCmds", "CurrVolatileItems", "CacheHits"} & names
     values = {name: None for name in names}
     values.update({"CmdGet": 1_000_000 * HOURS, "CmdGet" + ECPU_SUFFIX: 2_500_000 * HOURS})
     d = analyse_drivers(DriverTotals(values), "memcached", redis, hours=HOURS, window_ecpus=2_500_000 * HOURS)
@@ -116,6 +116,17 @@ def test_memcached_has_its_own_families(redis):
     assert d.families["CmdSet"].status == NOT_PUBLISHED and d.ttl_share is None
     [compression] = [f for f in d.findings if f.kind == "compression"]
     assert compression.saves_month == pytest.approx(3.723, abs=1e-6)
+
+
+def test_misses_from_the_hit_rate_where_cache_misses_is_not_published(valkey):
+    # AWS documents CacheHits and CacheHitRate for serverless Valkey, not CacheMisses: 6 M hits an hour
+    # at 75% are 6 M x 25 / 75 = 2 M misses, the same $3.31 a month as when misses are published
+    d = analyse_drivers(mix_totals(CacheMisses=None), "valkey", valkey, hours=HOURS, window_ecpus=WINDOW_ECPUS)
+    [misses] = [f for f in d.findings if f.kind == "hit_rate"]
+    assert d.hit_rate == pytest.approx(0.75) and "$3.31 a month" in misses.text and "CacheHitRate" in misses.assumption
+    # neither: no hit rate, no finding
+    d = analyse_drivers(mix_totals(CacheMisses=None, CacheHitRate=None), "valkey", valkey, hours=HOURS, window_ecpus=WINDOW_ECPUS)
+    assert d.hit_rate is None and not [f for f in d.findings if f.kind == "hit_rate"]
 
 
 def test_partial_metric_marks_its_family(valkey):

@@ -41,9 +41,9 @@ def test_driver_queries_take_one_period_for_the_window():
     queries = build_driver_queries([("a", "valkey"), ("m", "memcached")], 720)
     assert len(queries) == len(metrics_for("valkey")) + len(metrics_for("memcached"))
     assert {q.payload()["MetricStat"]["Period"] for q in queries} == {2_592_000}
-    # 20 valkey caches: 20 x 40 queries of one point each = 800 queries: 2 calls (500 queries a call)
+    # 20 valkey caches: 20 x 39 queries of one point each = 780 queries: 2 calls (500 queries a call)
     twenty = build_driver_queries([(f"c{i}", "valkey") for i in range(20)], 720)
-    assert len(metrics_for("valkey")) == 40 and planned_calls(plan_batches(twenty, 1), 1) == 2
+    assert len(metrics_for("valkey")) == 39 and planned_calls(plan_batches(twenty, 1), 1) == 2
 
 
 def test_drivers_option_is_checked():
@@ -101,14 +101,35 @@ def test_known_mix_from_a_fake_cloudwatch(aws_env, tmp_path):
     assert b["hit_rate"] is None and b["findings"] == []
 
 
+def test_a_memcached_cache_reads_its_own_metrics(aws_env):
+    # Memcached serverless publishes CmdGet / CmdSet and GetHits / GetMisses, and (per AWS's page) no
+    # ECPUs per command: commands and hit rate are there, ECPUs per family "not published"
+    served = {"ElastiCacheProcessingUnits": 2_000_000, "CmdGet": 900_000, "CmdSet": 100_000, "GetHits": 720_000,
+              "GetMisses": 180_000, "TotalCmdsCount": 1_000_000, "CurrItems": 50_000}
+    with FleetFake({"us-east-1": ["memo"]}, drivers={"memo": served}, engines={"memo": "memcached"}) as fake:
+        out = costwise("estimate", "--cache", "memo", "--endpoint-url", fake.url, "--as-of", AS_OF, "--format", "json")
+        assert out.code == 0, out.err
+        queried = fake.queries_seen
+    env = json.loads(out.out)["environments"][0]
+    d = env["drivers"]
+    assert env["engine"] == "memcached" and set(d["families"]) == {"CmdGet", "CmdSet", "CmdTouch", "CmdFlush"}
+    # 5 hourly usage queries, then the memcached set's 15 (4 families x 2 + 7)
+    assert queried == 5 + len(metrics_for("memcached")) == 20
+    get = d["families"]["CmdGet"]
+    assert get["commands"] == 900_000 * 720 and get["ecpus"] is None and get["ecpu_share"] is None
+    assert d["families"]["CmdTouch"]["status"] == "not published"
+    # hit rate 720,000 / (720,000 + 180,000) = 0.8; TTLs are not published for Memcached
+    assert d["hit_rate"] == pytest.approx(0.8) and d["ttl_share"] is None
+
+
 def test_a_thousand_caches_cost_at_most_five_more_calls_and_the_costliest_are_read(aws_env, tmp_path):
     names = [f"c{i:04d}" for i in range(1000)]
     with FleetFake({"us-east-1": names}) as fake:
         out = costwise("fetch", "--all-regions", "--endpoint-url", fake.url, "--as-of", AS_OF, "--jobs", "1",
                        "--output", str(tmp_path / "fleet.csv"), timeout=300)
         assert out.code == 0, out.err
-    # today's plan: 1,000 x 5 hourly queries x 720 points; drivers: the 20 costliest x 40 metrics x
-    # one point = 800 queries = 2 calls (500 queries a call)
+    # today's plan: 1,000 x 5 hourly queries x 720 points; drivers: the 20 costliest x 39 metrics x
+    # one point = 780 queries = 2 calls (500 queries a call)
     today = planned_calls(plan_batches(build_queries(names), 720), 720)
     assert fake.metric_calls == today + 2
     from costwise.sources.history_file import load_history

@@ -79,6 +79,7 @@ def demo_drivers(frame, mix: dict) -> DriverTotals:
     values["TotalCmdsCount"] = round(commands)
     values["CacheHits"] = round(values["GetTypeCmds"] * mix["hit_rate"])
     values["CacheMisses"] = values["GetTypeCmds"] - values["CacheHits"]
+    values["CacheHitRate"] = 100 * mix["hit_rate"]
     values["NetworkBytesIn"] = round(commands * 120 + values["SetTypeCmds" + ECPU_SUFFIX] * 1024)
     values["NetworkBytesOut"] = round(values["CacheHits"] * mix["get"][1] * 1024 + commands * 20)
     items = round(float(np.nanmean(frame["storage_avg_bytes"].to_numpy(float))) / mix["item_bytes"])

@@ -117,11 +117,14 @@ class Drivers:
         costliest first: for the table, Markdown and HTML alike."""
         out = []
         for grouping in (ACCESS, "data type"):
-            shown = [f for f in self.families.values() if f.grouping == grouping and f.commands and f.ecpus is not None]
+            shown = [f for f in self.families.values() if f.grouping == grouping and f.commands]
             total = self.total_commands or sum(f.commands for f in shown)
-            for f in sorted(shown, key=lambda f: -f.ecpus)[:5]:
-                share = f"{f.ecpu_share:.0%} of ECPUs" if f.ecpu_share is not None else "share of ECPUs unknown"
+            for f in sorted(shown, key=lambda f: (-(f.ecpus or 0.0), -f.commands))[:5]:
                 part = " (partial data)" if f.status == "partial" else ""
+                if f.ecpus is None:
+                    out.append(f"{f.words} ({f.name}, by {grouping}): {f.commands / total:.0%} of commands, ECPUs not published{part}")
+                    continue
+                share = f"{f.ecpu_share:.0%} of ECPUs" if f.ecpu_share is not None else "share of ECPUs unknown"
                 out.append(f"{f.words} ({f.name}, by {grouping}): {f.commands / total:.0%} of commands, {share}, "
                            f"{f.ecpus_per_command:,.1f} ECPUs each, {money(f.cost_month)} a month{part}")
         missing = [f.name for f in self.families.values() if f.status == NOT_PUBLISHED]
@@ -192,6 +195,11 @@ def analyse_drivers(
 
     total_commands = by_role.get("total_commands")
     hits, misses = by_role.get("hits"), by_role.get("misses")
+    misses_from_rate = False
+    rate_percent = by_role.get("hit_rate_percent")
+    if hits is not None and misses is None and rate_percent is not None and 0 < rate_percent <= 100:
+        # Valkey/Redis OSS serverless document CacheHitRate, not CacheMisses: hits / rate - hits
+        misses, misses_from_rate = hits * (100 - rate_percent) / rate_percent, True
     items, volatile = by_role.get("items"), by_role.get("volatile_items")
     result = Drivers(
         families=families,
@@ -240,7 +248,8 @@ def analyse_drivers(
                 f"1 ECPU each, {money(spent)} a month",
                 None,
                 "a miss costs 1 ECPU (it moves almost no bytes); the write that usually refills it is not counted; what a better "
-                "hit rate saves depends on why the reads miss",
+                "hit rate saves depends on why the reads miss"
+                + ("; misses from CacheHits and the window's mean CacheHitRate (CacheMisses not published)" if misses_from_rate else ""),
             ))
 
     # Storage growth with keys that never expire: each month's growth stays on every later bill.

@@ -223,6 +223,7 @@ def drivers_from_info(first: dict, second: dict, own_reply_bytes: float = 0.0) -
         "TotalCmdsCount": commands,
         "CacheHits": delta("keyspace_hits"),
         "CacheMisses": delta("keyspace_misses"),
+        "CacheHitRate": None,  # the hits and misses themselves are there
         "CurrItems": dbs("keys"),
         "CurrVolatileItems": dbs("expires"),
         "NetworkBytesIn": net_in,
