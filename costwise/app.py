@@ -59,11 +59,18 @@ def driver_settings(cfg: "Config | None"):
 
 
 def costliest_first(cfg: "Config | None"):
-    """A cache's window cost at costwise.yaml's (or the bundled) prices: how `--drivers top:N` ranks."""
-    from costwise.analysis.estimate import window_cost_ranker
-    from costwise.pricing import load_pricing
+    """A cache's window cost at costwise.yaml's (or the bundled) prices: how `--drivers top:N` ranks.
+    The prices are loaded only when a ranking is needed (`fetch` never needs them otherwise)."""
+    from functools import lru_cache
 
-    return window_cost_ranker(load_pricing(cfg.pricing if cfg is not None else None))
+    @lru_cache(maxsize=1)
+    def ranker():
+        from costwise.analysis.estimate import window_cost_ranker
+        from costwise.pricing import load_pricing
+
+        return window_cost_ranker(load_pricing(cfg.pricing if cfg is not None else None))
+
+    return lambda env: ranker()(env)
 
 
 @dataclass
