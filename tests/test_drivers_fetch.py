@@ -9,7 +9,6 @@ The known mix (hand-derived in tests/test_drivers.py's docstring), per hour:
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 
 import pytest
 
@@ -67,7 +66,7 @@ def test_partial_and_missing_points_are_told_apart():
     assert totals.values["HashBasedCmds"] is None and totals.partial == ("SetTypeCmds",)
 
 
-def test_known_mix_from_a_fake_cloudwatch(aws_env, tmp_path):
+def test_known_mix_from_a_fake_cloudwatch(aws_env):
     caches = {"us-east-1": ["shop", "bare"]}
     # "bare" publishes its bill's metrics but no command-level ones (an older engine)
     drivers = {"shop": MIX, "bare": {"ElastiCacheProcessingUnits": 1_000_000}}
