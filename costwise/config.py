@@ -95,6 +95,7 @@ class Config:
     report_group_by: str = "auto"  # the fleet table's groups: account | region | tag:NAME | none | auto
     accounts: tuple[AccountConfig, ...] = ()
     organization: OrganizationConfig | None = None
+    drivers: dict[str, Any] = field(default_factory=dict)  # `drivers:` (model.drivers.DriverSettings), checked when used
 
     def select(self, names: list[str] | None, all_envs: bool) -> list[EnvConfig]:
         if not self.environments:
@@ -142,7 +143,7 @@ def parse_config(data: Any, path: Path | None) -> Config:
     if data is None:
         data = {}
     _expect(f"{label}: (top level)", data, (dict,), "a mapping")
-    _check_keys(f"{label}: ", data, {"region", "environments", "sizing", "pricing", "savings_plan", "iac", "report", "accounts", "organization"})
+    _check_keys(f"{label}: ", data, {"region", "environments", "sizing", "pricing", "savings_plan", "iac", "report", "accounts", "organization", "drivers"})
     region = _expect(f"{label}: region", data.get("region", "us-east-1"), (str,), "a region name such as us-east-1")
     envs_raw = data.get("environments", {}) or {}
     _expect(f"{label}: environments", envs_raw, (dict,), "a mapping of environment name to settings")
@@ -177,6 +178,8 @@ def parse_config(data: Any, path: Path | None) -> Config:
         envs[str(name)] = EnvConfig(str(name), cache, engine, env_region, budget, limits, tags=_tags(f"{where}.tags", env.get("tags")))
     sizing = data.get("sizing", {}) or {}
     _expect(f"{label}: sizing", sizing, (dict,), "a mapping")
+    drivers = data.get("drivers", {}) or {}
+    _expect(f"{label}: drivers", drivers, (dict,), "a mapping")
     commitment = None
     plan = data.get("savings_plan")
     if plan is not None:
@@ -220,7 +223,7 @@ def parse_config(data: Any, path: Path | None) -> Config:
         pricing = (path.parent / pricing) if path is not None else Path(pricing)
     return Config(path=path, region=region, environments=envs, sizing=dict(sizing), pricing=pricing, savings_plan_commitment=commitment,
                   cdk_keys=cdk_keys, report_detail=report_detail, report_group_by=report_group_by, accounts=_accounts(label, data.get("accounts"), region),
-                  organization=_organization(label, data.get("organization"), region))
+                  organization=_organization(label, data.get("organization"), region), drivers=dict(drivers))
 
 
 def _regions(where: str, account: dict, default_region: str) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ from typing import Any
 from costwise.fmt import money
 from costwise.render import horizon_label, interval_label
 from costwise.analysis.estimate import EnvironmentResult, Report
+from costwise.model.drivers import Drivers
 from costwise.model.sizing import ACTION_ORDER
 
 ACTION_WORDS = {
@@ -73,6 +74,7 @@ def environment_view(env: EnvironmentResult, chart: str | None = None, saving: d
         ecpu_minimum=f"ECPU minimum, {a.ecpu_minimum['kind']}: {a.ecpu_minimum['why']}" if a.ecpu_minimum else None,
         alternatives=[alt["summary"] for key, alt in sorted(env.alternatives.items(), reverse=True)],
         node_assumptions=env.alternatives.get("nodes", {}).get("assumptions", []),
+        drivers=drivers_view(env.drivers),
         ceiling_current=money(a.ceiling_current.total),
         ceiling_recommended=money(a.ceiling_recommended.total),
         limits=[
@@ -93,6 +95,42 @@ def environment_view(env: EnvironmentResult, chart: str | None = None, saving: d
         ],
     )
     return view
+
+
+def drivers_view(d: "Drivers | None") -> dict[str, Any] | None:
+    """Where the money goes (issue 21): the families in sentences, the findings with their
+    assumptions; None where drivers were not read for this cache."""
+    if d is None:
+        return None
+    facts = []
+    if d.hit_rate is not None:
+        facts.append(f"hit rate {d.hit_rate:.0%}")
+    if d.bytes_per_command["in"] is not None:
+        facts.append(f"{d.bytes_per_command['in']:,.0f} B in and {d.bytes_per_command['out']:,.0f} B out per command")
+    if d.ttl_share is not None:
+        facts.append(f"{d.ttl_share:.0%} of keys have a TTL")
+    if d.bytes_per_item is not None:
+        facts.append(f"{d.bytes_per_item:,.0f} B per item")
+    if d.evictions is not None:
+        facts.append(f"{d.evictions:,.0f} evictions")
+    if d.partial:
+        facts.append(f"partial data: {', '.join(d.partial)}")
+    return {
+        "lines": d.lines(),
+        "facts": "; ".join(facts) if facts else "hit rate, bytes, TTLs: not published",
+        "findings": [{"text": f.text, "saves": money(f.saves_month) + " a month" if f.saves_month else None,
+                      "assumption": f.assumption} for f in d.findings],
+    }
+
+
+def top_actions_view(report: Report) -> list[str]:
+    """The report's top actions, in sentences, the most money a month first."""
+    out = []
+    for item in report.top_actions():
+        who = f"{item['env']}: " if item["env"] else ""
+        saves = f" (about {money(item['saves_month'])} a month)" if item["saves_month"] and money(item["saves_month"]) not in item["text"] else ""
+        out.append(f"{who}{item['text']}{saves}")
+    return out
 
 
 def summary_view(report: Report, savings: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -124,6 +162,7 @@ def summary_view(report: Report, savings: dict[str, dict[str, Any]]) -> dict[str
         "total_over_budget": "total" in report.over_budget,
         "budget": money(report.budget) if report.budget is not None else None,
         "savings_plan": savings_plan_lines(report),
+        "top_actions": top_actions_view(report),
         "savings_available": money(sum(v["month"] for v in savings.values())),
         "notes": list(report.notes),
         "environments": len(report.environments),

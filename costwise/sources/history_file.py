@@ -12,7 +12,7 @@ from pathlib import Path
 
 from costwise.errors import InputError
 from costwise.fmt import iso_utc, parse_iso_utc, printable, shorten
-from costwise.usage import COLUMNS, CurrentLimits, EnvHistory, History, Window, empty_frame
+from costwise.usage import COLUMNS, DRIVERS_FORMAT, CurrentLimits, DriverTotals, EnvHistory, History, Window, empty_frame
 
 FILE_FORMAT = "costwise-history/1"
 
@@ -264,9 +264,33 @@ def load_history(path: str | Path, source_label: str | None = None) -> History:
                 budget=env_meta.get("budget"),
                 account=str(account) if account else None,
                 tags={str(k): str(v) for k, v in tags.items()},
+                drivers=drivers_block(path, str(env_meta["env"]), env_meta.get("drivers")),
             )
         )
     return History(window=window, environments=environments, source=source_label or f"file:{path}")
+
+
+def drivers_block(path: Path, env: str, block) -> DriverTotals | None:
+    """An environment's drivers block (window totals of the driver metrics, issue 21), checked:
+    absent in files from before it (None); otherwise every value a number >= 0 or null (not
+    published), else one line naming the file, environment and field."""
+    if block is None:
+        return None
+    where = f"{path}: environment {shorten(env)}, drivers"
+    if not isinstance(block, dict) or block.get("format") != DRIVERS_FORMAT:
+        raise InputError(f"{where}.format: {DRIVERS_FORMAT} expected")
+    values = block.get("values")
+    if not isinstance(values, dict):
+        raise InputError(f"{where}.values: a mapping of metric name to its window total expected")
+    checked: dict[str, float | None] = {}
+    for name, value in values.items():
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0 or value == float("inf")):
+            raise InputError(f"{where}.values.{printable(str(name))[:80]}: {shorten(value)} is not a window total (a number, 0 or more, or null)")
+        checked[str(name)] = None if value is None else float(value)
+    partial = block.get("partial", [])
+    if not isinstance(partial, list) or not all(isinstance(name, str) for name in partial):
+        raise InputError(f"{where}.partial: a list of metric names expected")
+    return DriverTotals(checked, tuple(partial))
 
 
 def _parquet_parts(path: Path):
