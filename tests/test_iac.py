@@ -21,7 +21,7 @@ GIB = 2**30
 
 
 def _sites(path):
-    return {(s.match, s.field): (s.value, s.line) for f in read_iac(path) for s in f.sites}
+    return {(s.match, s.field): (s.value, s.line) for f in read_iac(path).files for s in f.sites}
 
 
 def test_all_three_shapes_are_read_without_running_anything(tmp_path):
@@ -34,7 +34,7 @@ def test_all_three_shapes_are_read_without_running_anything(tmp_path):
     assert sites[("storefront-staging-valkey", "max_ecpu_per_second")] == (5000.0, 24)
     # CloudFormation YAML (with !Ref tags) and JSON (a quoted number)
     assert sites[("storefront-dev-valkey", "max_storage_gb")] == (1.0, 12)
-    unmatched = [u for f in read_iac(FIXTURES) for u in f.unmatched]
+    unmatched = [u for f in read_iac(FIXTURES).files for u in f.unmatched]
     assert any("computed" in u and "no literal `name`" in u for u in unmatched)
     assert any("OtherCache" in u and "not a literal name" in u for u in unmatched)
 
