@@ -215,7 +215,7 @@ def read_iac(path: str | Path, cdk_keys: dict[str, str] | None = None) -> IacSca
                 scan.not_read.append(f"{candidate}: cannot read ({exc.strerror or type(exc).__name__})")
                 continue
             if kind is not None:  # git keeps none of these as a file a patch could change
-                scan.skipped.append(f"{candidate}: {kind}, not read")
+                scan.skipped.append(f"{candidate}: {kind}, never opened")
                 continue
             try:
                 found = _read(candidate, keys, in_folder=True)
