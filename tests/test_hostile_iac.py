@@ -254,6 +254,8 @@ UNREADABLE = {
                  b"      ServerlessCacheName: x\n      CacheUsageLimits: {ECPUPerSecond: {Maximum: .inf}}\n", "not a finite number"),
     "sum.py": (b"total = " + b" + ".join([b"1"] * 300_000) + b'\nenv_config = {"prod": {"redis_max_storage_gb": 5}}\n',
                "nested too deeply or too large"),
+    "sum.tf": (b'resource "aws_elasticache_serverless_cache" "x" {\n  name = "x"\n  description = ' + b" + ".join([b"1"] * 300_000) + b"\n}\n",
+               "tokens, more than the 120,000"),  # bounded before parsing: python-hcl2 would take a minute
     "chain.py": (b"x = a" + b".b" * 100_000 + b'\nenv_config = {"prod": {"redis_max_storage_gb": 5}}\n', "nested too deeply or too large"),
 }
 

@@ -3,12 +3,17 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from costwise.errors import InputError
 from costwise.iac import IacFile, LimitSite
 from costwise.iac.source import Source
 
+# python-hcl2's parser takes about 90 µs a token: bounded before parsing, so no file costs more than
+# about ten seconds (a 15,000-line main.tf has some 100,000; a 300,000-term sum would take a minute)
+MAX_TOKENS = 120_000
+_TOKEN = re.compile(r"\w+|[^\w\s]")
 LIMIT_BLOCKS = {"data_storage": "max_storage_gb", "ecpu_per_second": "max_ecpu_per_second"}
 
 
@@ -69,6 +74,9 @@ def read(path: Path, source: Source) -> IacFile:
     import hcl2
 
     text = source.text
+    tokens = sum(1 for _ in _TOKEN.finditer(text))
+    if tokens > MAX_TOKENS:
+        raise InputError(f"{path}: {tokens:,} tokens, more than the {MAX_TOKENS:,} costwise parses in one Terraform file")
     try:
         tree = hcl2.parses_to_tree(text) if hasattr(hcl2, "parses_to_tree") else hcl2.parse(text)
     except (RecursionError, MemoryError):
