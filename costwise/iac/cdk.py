@@ -10,6 +10,7 @@ named, not patched.
 from __future__ import annotations
 
 import ast
+from collections import Counter
 from pathlib import Path
 
 from costwise.errors import InputError
@@ -30,12 +31,12 @@ def read(path: Path, source: Source, keys: dict[str, str]) -> IacFile:
         for env_key, env_value in zip(node.keys, node.values):
             if not (isinstance(env_key, ast.Constant) and isinstance(env_key.value, str) and isinstance(env_value, ast.Dict)):
                 continue
-            given = [k.value for k in env_value.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)]
+            given = Counter(k.value for k in env_value.keys if isinstance(k, ast.Constant) and isinstance(k.value, str))
             for key, value in zip(env_value.keys, env_value.values):
                 if not (isinstance(key, ast.Constant) and key.value in wanted):
                     continue
                 line = source.git_line(source.byte_of_python(value.lineno, value.col_offset))
-                if given.count(key.value) > 1:
+                if given[key.value] > 1:
                     found.unmatched.append(f"{env_key.value}.{key.value}: given twice in one dict (line {line}); not patched")
                     continue
                 if not (isinstance(value, ast.Constant) and isinstance(value.value, (int, float)) and not isinstance(value.value, bool)):

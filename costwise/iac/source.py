@@ -12,11 +12,13 @@ patch and the suggestion blocks.
 from __future__ import annotations
 
 import ast
+import bisect
 import difflib
 import os
 import re
 
 BOM = b"\xef\xbb\xbf"
+_BLOCK = 4096
 _PYTHON_LINE_BREAK = re.compile(rb"\r\n|\r|\n")  # what Python's tokenizer ends a line at
 
 
@@ -28,11 +30,20 @@ class Source:
         self.bom = len(BOM) if raw.startswith(BOM) else 0
         self.text = raw[self.bom:].decode("utf-8")  # UnicodeDecodeError: the caller names the file
         self._ascii = len(self.text) == len(raw) - self.bom
+        self._block_bytes: list[int] | None = None  # bytes before each _BLOCK characters: any offset in O(_BLOCK)
         self._python_starts: list[int] | None = None
+        self._newlines: list[int] | None = None
 
     def byte_of_char(self, index: int) -> int:
         """The byte offset of character `index` of `text` (what PyYAML, libyaml and lark count)."""
-        return self.bom + (index if self._ascii else len(self.text[:index].encode("utf-8")))
+        if self._ascii:
+            return self.bom + index
+        if self._block_bytes is None:
+            self._block_bytes = [0]
+            for start in range(0, len(self.text), _BLOCK):
+                self._block_bytes.append(self._block_bytes[-1] + len(self.text[start:start + _BLOCK].encode("utf-8")))
+        block = index // _BLOCK
+        return self.bom + self._block_bytes[block] + len(self.text[block * _BLOCK:index].encode("utf-8"))
 
     def byte_of_python(self, lineno: int, col_offset: int) -> int:
         """The byte offset of an `ast` position: Python's line (LF, CRLF or a lone CR ends one) and
@@ -43,8 +54,10 @@ class Source:
         return self.bom + self._python_starts[lineno - 1] + col_offset
 
     def git_line(self, byte: int) -> int:
-        """The 1-based line git shows the byte at."""
-        return self.raw.count(b"\n", 0, byte) + 1
+        """The 1-based line git shows the byte at: one plus the "\\n" bytes before it."""
+        if self._newlines is None:
+            self._newlines = [m.start() for m in re.finditer(b"\n", self.raw)]
+        return bisect.bisect_left(self._newlines, byte) + 1
 
 
 def git_lines(data: bytes) -> list[bytes]:
