@@ -141,7 +141,7 @@ def test_line_breaks_git_does_not_count_move_no_edit_and_no_line(cli, tmp_path, 
     tf_line = main_tf.count(b"\n", 0, main_tf.index(b"= 10000 }")) + 1
     assert f"main.tf line {tf_line}`" in markdown
     assert "```suggestion\n    ecpu_per_second { maximum = " + str(prod["max_ecpu_per_second"]) + " }\n```" in markdown
-    assert "no suggestion block: the line holds U+2028" in markdown
+    assert "no suggestion block: the line holds a line separator (U+2028)" in markdown
 
 
 # ---- a limit that is not a literal of its own is named with why, never edited ---------------

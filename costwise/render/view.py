@@ -313,7 +313,11 @@ _NOT_SUGGESTABLE = {*range(0x00, 0x09), *range(0x0A, 0x20), 0x7F, *range(0x80, 0
 def _unsuggestable(line: str) -> str | None:
     """Why a changed line cannot be a GitHub suggestion block (None: it can)."""
     bad = next((ch for ch in line if ord(ch) in _NOT_SUGGESTABLE), None)
-    return None if bad is None else f"U+{ord(bad):04X}"
+    if bad is None:
+        return None
+    names = {"\r": "a carriage return", "\f": "a form feed", "\u2028": "a line separator", "\u2029": "a paragraph separator",
+             "\ufeff": "a byte-order mark"}
+    return f"{names.get(bad, 'a control character')} (U+{ord(bad):04X})"
 
 
 def markdown_suggestions(report: Report) -> str | None:
