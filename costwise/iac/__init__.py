@@ -137,9 +137,8 @@ def _read(path: Path, cdk_keys: dict[str, str], in_folder: bool) -> IacFile | No
             kind = _special_kind(mode)
             raise InputError(f"{path}: {kind or 'not a regular file'}, not an infrastructure file")
         raw = handle.read(MAX_IAC_BYTES + 1)
-        markers = _markers(path, cdk_keys)
         if in_folder:
-            mentions = _mentions(handle, raw, markers)
+            mentions = _mentions(handle, raw, _markers(path, cdk_keys))
             if mentions is False:
                 return None  # unrelated (a package-lock.json, a script): counted, never parsed
             if mentions is None:
@@ -158,7 +157,8 @@ def _read(path: Path, cdk_keys: dict[str, str], in_folder: bool) -> IacFile | No
     try:
         found = reader(path, source)
     except (RecursionError, MemoryError):  # a parser's stack or memory, at any depth: this file, said so
-        raise InputError(f"{path}: nested too deeply or too large for costwise to read as {shape} (a parser's recursion or memory limit)") from None
+        raise InputError(f"{path}: nested too deeply or too large for costwise to read as {shape} "
+                         "(a parser's recursion or memory limit)") from None
     return _checked(found)
 
 
