@@ -128,9 +128,15 @@ def read(path: Path, source: Source) -> IacFile:
             if number is None:
                 found.unmatched.append(f"{logical}: CacheUsageLimits.{group}.{leaf} is not a plain number literal")
                 continue
-            start, end = source.byte_of_char(value.start_mark.index), source.byte_of_char(value.end_mark.index)
-            if value.style in ('"', "'"):  # a quoted number: keep the quotes
-                start, end = start + 1, end - 1
+            # from the end: a node's start is that of its anchor or tag (`&a 5`, `!!int "5"`); a quoted
+            # number keeps its quotes; what is not spelled as the value (escapes, folded lines) is not patched
+            quote = 1 if value.style in ('"', "'") else 0
+            end = value.end_mark.index - quote
+            start = end - len(value.value)
+            if source.text[start:end] != value.value or (quote and source.text[start - 1] != value.style):
+                found.unmatched.append(f"{logical}: CacheUsageLimits.{group}.{leaf} is not written as a plain number (escapes or several lines)")
+                continue
+            start, end = source.byte_of_char(start), source.byte_of_char(end)
             found.sites.append(LimitSite(path, "cloudformation", name.value, "cache", field, number,
                                          source.git_line(start), start, end, resource=logical))
     return found
