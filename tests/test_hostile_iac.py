@@ -163,8 +163,11 @@ def test_a_limit_that_is_not_its_own_literal_is_named_and_never_edited(tmp_path,
     computed = (b'resource "aws_elasticache_serverless_cache" "prod" {\n  name = "storefront-prod-valkey"\n'
                 b"  cache_usage_limits {\n    data_storage { maximum = var.gb * 2 }\n  }\n}\n")
     literal = b'env_config = {"staging": {"redis_max_ecpu": 5000}}\n'
+    # an anchor nothing refers to, and a tag, leave the number a literal of its own: patched, they kept
+    anchored = (b"Resources:\n  StagingCache:\n    Type: AWS::ElastiCache::ServerlessCache\n    Properties:\n"
+                b'      ServerlessCacheName: storefront-staging-valkey\n      CacheUsageLimits: {DataStorage: {Maximum: &only !!int "3"}}\n')
     files = {"shared.yaml": shared, "scalar.yaml": scalar, "merged.yaml": merged, "twice.py": twice, "computed.tf": computed,
-             "literal.py": literal}
+             "literal.py": literal, "anchored.yaml": anchored}
     repo = _repo(tmp_path, files)
     result = _suggest(repo, "--iac", ".")
     assert result.returncode == 0, result.stderr
@@ -173,9 +176,11 @@ def test_a_limit_that_is_not_its_own_literal_is_named_and_never_edited(tmp_path,
         assert any(line.startswith(f"not matched: {name}: ") and why in line for line in result.stderr.splitlines()), (name, result.stderr)
     assert "no changes" not in result.stderr
     _apply(repo, result.stdout)
-    for name, data in files.items():  # none of them edited; the plain literal beside them still is
-        wanted = data if name != "literal.py" else _edited(literal, (b"5000", _n(recommended["staging"]["max_ecpu_per_second"])))
-        assert (repo / name).read_bytes() == wanted, name
+    staging = recommended["staging"]
+    patched = {"literal.py": _edited(literal, (b"5000", _n(staging["max_ecpu_per_second"]))),
+               "anchored.yaml": _edited(anchored, (b'"3"', b'"' + _n(staging["max_storage_gb"]) + b'"'))}
+    for name, data in files.items():  # none of the others edited
+        assert (repo / name).read_bytes() == patched.get(name, data), name
 
 
 # ---- a patch header git accepts, whatever the file is called ---------------------------------
