@@ -15,6 +15,7 @@ from botocore.stub import Stubber
 
 from costwise.iac import read_iac
 from tests.awsfakes import put_hourly
+from tests.helpers import REPO
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "iac"
 GIB = 2**30
@@ -49,7 +50,7 @@ def _repo_with_fixtures(tmp_path) -> Path:
 def test_the_diff_applies_and_the_code_then_says_what_costwise_recommends(cli, tmp_path):
     repo = _repo_with_fixtures(tmp_path)
     before = {p.name: p.read_text() for p in (repo / "infra").iterdir()}
-    result = cli("suggest", "--iac", "infra", "--demo", cwd=repo)
+    result = cli("suggest", "--iac", "infra", "--demo", cwd=repo, env={"PYTHONPATH": str(REPO)})  # this checkout's costwise
     assert result.returncode == 0, result.stderr
     patch = tmp_path / "limits.patch"
     patch.write_text(result.stdout)
