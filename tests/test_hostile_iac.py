@@ -89,7 +89,9 @@ def test_a_byte_order_mark_moves_no_edit(cli, tmp_path, recommended):
                            b"      ServerlessCacheName: storefront-dev-valkey  # caf\xc3\xa9\n"
                            b"      CacheUsageLimits:\n        DataStorage: {Maximum: 3, Unit: GB}\n")
     stack = BOM + b'env_config = {"prod": {"redis_max_storage_gb": 5}}\n'
-    repo = _repo(tmp_path, {"t.json": template_json, "t.yaml": template_yaml, "stack.py": stack})
+    main_tf = BOM + (b'resource "aws_elasticache_serverless_cache" "prod" { # caf\xc3\xa9\n  name = "storefront-prod-valkey"\n'
+                     b"  cache_usage_limits {\n    ecpu_per_second { maximum = 10000 }\n  }\n}\n")
+    repo = _repo(tmp_path, {"t.json": template_json, "t.yaml": template_yaml, "stack.py": stack, "main.tf": main_tf})
     result = _suggest(repo, "--iac", ".")
     assert result.returncode == 0, result.stderr
     _apply(repo, result.stdout)
@@ -97,6 +99,7 @@ def test_a_byte_order_mark_moves_no_edit(cli, tmp_path, recommended):
                                                      (b'"10000"', b'"' + _n(prod["max_ecpu_per_second"]) + b'"'))
     assert (repo / "t.yaml").read_bytes() == _edited(template_yaml, (b"Maximum: 3,", b"Maximum: " + _n(dev["max_storage_gb"]) + b","))
     assert (repo / "stack.py").read_bytes() == _edited(stack, (b": 5}", b": " + _n(recommended["prod"]["max_storage_gb"]) + b"}"))
+    assert (repo / "main.tf").read_bytes() == _edited(main_tf, (b"= 10000 }", b"= " + _n(prod["max_ecpu_per_second"]) + b" }"))
 
 
 def test_line_breaks_git_does_not_count_move_no_edit_and_no_line(cli, tmp_path, recommended):
