@@ -163,6 +163,8 @@ def test_a_limit_that_is_not_its_own_literal_is_named_and_never_edited(tmp_path,
               b"      ServerlessCacheName: storefront-prod-valkey\n      Base: &base {Maximum: 5}\n"
               b"      CacheUsageLimits: {DataStorage: {<<: *base, Unit: GB}}\n")
     twice = b'env_config = {"prod": {"redis_max_storage_gb": 5, "redis_max_storage_gb": 6}}\n'  # Python keeps the 6
+    spread = (b'BASE = {"redis_max_storage_gb": 5}\nenv_config = {"dev": BASE, "prod": {"redis_max_ecpu": 10000, **BASE},\n'
+              b'              "staging": {**BASE, "redis_max_ecpu": 5000}}\n')
     computed = (b'resource "aws_elasticache_serverless_cache" "prod" {\n  name = "storefront-prod-valkey"\n'
                 b"  cache_usage_limits {\n    data_storage { maximum = var.gb * 2 }\n  }\n}\n")
     literal = b'env_config = {"staging": {"redis_max_ecpu": 5000}}\n'
@@ -170,17 +172,20 @@ def test_a_limit_that_is_not_its_own_literal_is_named_and_never_edited(tmp_path,
     anchored = (b"Resources:\n  StagingCache:\n    Type: AWS::ElastiCache::ServerlessCache\n    Properties:\n"
                 b'      ServerlessCacheName: storefront-staging-valkey\n      CacheUsageLimits: {DataStorage: {Maximum: &only !!int "3"}}\n')
     files = {"shared.yaml": shared, "scalar.yaml": scalar, "merged.yaml": merged, "twice.py": twice, "computed.tf": computed,
-             "literal.py": literal, "anchored.yaml": anchored}
+             "spread.py": spread, "literal.py": literal, "anchored.yaml": anchored}
     repo = _repo(tmp_path, files)
     result = _suggest(repo, "--iac", ".")
     assert result.returncode == 0, result.stderr
     for name, why in (("shared.yaml", "shared through a YAML anchor and alias"), ("scalar.yaml", "shared through a YAML anchor and alias"),
-                      ("merged.yaml", "YAML merge key"), ("twice.py", "given twice"), ("computed.tf", "not a number literal")):
+                      ("merged.yaml", "YAML merge key"), ("twice.py", "given twice"), ("computed.tf", "not a number literal"),
+                      ("spread.py", "dev: its settings are not a dict literal"), ("spread.py", "prod.redis_max_ecpu: a `**` after it"),
+                      ("spread.py", "staging.redis_max_storage_gb: may come through `**`")):
         assert any(line.startswith(f"not matched: {name}: ") and why in line for line in result.stderr.splitlines()), (name, result.stderr)
     assert "no changes" not in result.stderr
     _apply(repo, result.stdout)
     staging = recommended["staging"]
     patched = {"literal.py": _edited(literal, (b"5000", _n(staging["max_ecpu_per_second"]))),
+               "spread.py": _edited(spread, (b"5000", _n(staging["max_ecpu_per_second"]))),  # after the `**`: its own
                "anchored.yaml": _edited(anchored, (b'"3"', b'"' + _n(staging["max_storage_gb"]) + b'"'))}
     for name, data in files.items():  # none of the others edited
         assert (repo / name).read_bytes() == patched.get(name, data), name
