@@ -163,6 +163,11 @@ def test_a_limit_that_is_not_its_own_literal_is_named_and_never_edited(tmp_path,
               b"      ServerlessCacheName: storefront-prod-valkey\n      Base: &base {Maximum: 5}\n"
               b"      CacheUsageLimits: {DataStorage: {<<: *base, Unit: GB}}\n")
     twice = b'env_config = {"prod": {"redis_max_storage_gb": 5, "redis_max_storage_gb": 6}}\n'  # Python keeps the 6
+    dynamic = (b'resource "aws_elasticache_serverless_cache" "prod" {\n  name = "storefront-prod-valkey"\n  cache_usage_limits {\n'
+               b'    dynamic "data_storage" {\n      for_each = [1]\n      content { maximum = 5 }\n    }\n  }\n}\n')
+    function = (b'{"Resources": {"ProdCache": {"Type": "AWS::ElastiCache::ServerlessCache", "Properties": {\n'
+                b'  "ServerlessCacheName": "storefront-prod-valkey",\n'
+                b'  "CacheUsageLimits": {"Fn::If": ["Big", {"DataStorage": {"Maximum": 5}}, {"Ref": "AWS::NoValue"}]}}}}}\n')
     spread = (b'BASE = {"redis_max_storage_gb": 5}\nenv_config = {"dev": BASE, "prod": {"redis_max_ecpu": 10000, **BASE},\n'
               b'              "staging": {**BASE, "redis_max_ecpu": 5000}}\n')
     computed = (b'resource "aws_elasticache_serverless_cache" "prod" {\n  name = "storefront-prod-valkey"\n'
@@ -172,12 +177,13 @@ def test_a_limit_that_is_not_its_own_literal_is_named_and_never_edited(tmp_path,
     anchored = (b"Resources:\n  StagingCache:\n    Type: AWS::ElastiCache::ServerlessCache\n    Properties:\n"
                 b'      ServerlessCacheName: storefront-staging-valkey\n      CacheUsageLimits: {DataStorage: {Maximum: &only !!int "3"}}\n')
     files = {"shared.yaml": shared, "scalar.yaml": scalar, "merged.yaml": merged, "twice.py": twice, "computed.tf": computed,
-             "spread.py": spread, "literal.py": literal, "anchored.yaml": anchored}
+             "dynamic.tf": dynamic, "function.json": function, "spread.py": spread, "literal.py": literal, "anchored.yaml": anchored}
     repo = _repo(tmp_path, files)
     result = _suggest(repo, "--iac", ".")
     assert result.returncode == 0, result.stderr
     for name, why in (("shared.yaml", "shared through a YAML anchor and alias"), ("scalar.yaml", "shared through a YAML anchor and alias"),
                       ("merged.yaml", "YAML merge key"), ("twice.py", "given twice"), ("computed.tf", "not a number literal"),
+                      ("dynamic.tf", "data_storage is a dynamic block"), ("function.json", "CacheUsageLimits is Fn::If"),
                       ("spread.py", "dev: its settings are not a dict literal"), ("spread.py", "prod.redis_max_ecpu: a `**` after it"),
                       ("spread.py", "staging.redis_max_storage_gb: may come through `**`")):
         assert any(line.startswith(f"not matched: {name}: ") and why in line for line in result.stderr.splitlines()), (name, result.stderr)

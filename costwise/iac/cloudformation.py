@@ -64,6 +64,9 @@ def _follow(node, keys: tuple[str, ...], shared: set[int]):
     for key in keys:
         if not isinstance(node, yaml.MappingNode):
             return None, f"{'.'.join(walked) or 'it'} is not a literal mapping (a !If, !Ref or other function is not resolved)"
+        function = next((k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode) and (k.value == "Ref" or k.value.startswith("Fn::"))), None)
+        if function is not None:  # JSON's spelling of !If, !Ref...
+            return None, f"{'.'.join(walked) or 'it'} is {function}, a function costwise does not resolve"
         matches = [v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == key]
         walked.append(key)
         if len(matches) > 1:

@@ -95,10 +95,15 @@ def read(path: Path, source: Source) -> IacFile:
         if name is None or not isinstance(name[0], str):
             found.unmatched.append(f"aws_elasticache_serverless_cache.{labels[1]}: no literal `name` to match a cache by")
             continue
+        resource = f"aws_elasticache_serverless_cache.{labels[1]}"
         for usage in _children(body, "block"):
+            if _identifier(usage) == "dynamic" and _labels(usage)[:1] == ["cache_usage_limits"]:
+                found.unmatched.append(f"{resource}: cache_usage_limits is a dynamic block; not patched")
             if _identifier(usage) != "cache_usage_limits":
                 continue
             for limit in _children(_body(usage), "block"):
+                if _identifier(limit) == "dynamic" and _labels(limit)[:1] and _labels(limit)[0] in LIMIT_BLOCKS:
+                    found.unmatched.append(f"{resource}: {_labels(limit)[0]} is a dynamic block; not patched")
                 field = LIMIT_BLOCKS.get(_identifier(limit))
                 maximum = _attribute(_body(limit), "maximum") if field else None
                 value = _literal(maximum) if maximum is not None else None
