@@ -119,9 +119,8 @@ def suggest(report, scan: IacScan) -> Suggestion:
             after = after[: site.start] + number + after[site.end:]
         diffs.append(git_patch(before, after, _display(iac.path)))
         # each change's line as git will show it, every change on that line applied (numbers never add lines)
-        lines = git_lines(after)
-        result.changes = [replace(c, new_line=lines[c.line - 1].decode("utf-8").removesuffix("\n")) if c.file == _display(iac.path) else c
-                          for c in result.changes]
+        lines = [line.decode("utf-8").removesuffix("\n") for line in git_lines(after)]
+        result.changes = [replace(c, new_line=lines[c.line - 1]) if c.file == _display(iac.path) else c for c in result.changes]
     result.diff = "".join(diffs)
     shapes = sorted({iac.shape for iac in files if iac.sites})
     for shape in shapes:

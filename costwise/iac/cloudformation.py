@@ -2,9 +2,10 @@
 
 The document is composed, not constructed: `!Ref`, `!Sub` and other tags are kept as they are
 (never resolved), and every scalar keeps its position, so a limit can be patched in place. A
-`ServerlessCacheName` that is not a literal (`!Sub "${Env}-cache"`) cannot be matched and is said so; so is a limit that is not a literal of its own: shared through a
-YAML anchor and alias (patching it would change every place that uses it), brought in by a merge key
-(`<<`), given twice, or not a plain decimal number.
+`ServerlessCacheName` that is not a literal (`!Sub "${Env}-cache"`) cannot be matched and is said
+so; so is a limit that is not a literal of its own: shared through a YAML anchor and alias
+(patching it would change every place that uses it), brought in by a merge key (`<<`), inside a
+function (`Fn::If`), given twice, or not a plain decimal number.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ LIMITS = {("DataStorage", "Maximum"): "max_storage_gb", ("ECPUPerSecond", "Maxim
 _DECIMAL = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]*)?([eE][-+]?[0-9]+)?")  # what JSON and YAML read alike
 _NOT_FINITE = {"nan": float("nan"), "inf": float("inf"), "infinity": float("inf")}  # YAML .nan/.inf, JSON NaN/Infinity
 _MERGE = "tag:yaml.org,2002:merge"
+_SCALARS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:str")
 
 
 def _get(node, key: str):
@@ -64,7 +66,8 @@ def _follow(node, keys: tuple[str, ...], shared: set[int]):
     for key in keys:
         if not isinstance(node, yaml.MappingNode):
             return None, f"{'.'.join(walked) or 'it'} is not a literal mapping (a !If, !Ref or other function is not resolved)"
-        function = next((k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode) and (k.value == "Ref" or k.value.startswith("Fn::"))), None)
+        present = [k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)]
+        function = next((k for k in present if k == "Ref" or k.startswith("Fn::")), None)
         if function is not None:  # JSON's spelling of !If, !Ref...
             return None, f"{'.'.join(walked) or 'it'} is {function}, a function costwise does not resolve"
         matches = [v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == key]
@@ -126,8 +129,8 @@ def read(path: Path, source: Source) -> IacFile:
                 continue
             if value is None:
                 continue
-            number = _number(value.value) if isinstance(value, yaml.ScalarNode) and value.tag in (
-                "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:str") and value.style in (None, "", '"', "'") else None  # plain (libyaml says "") or quoted
+            literal = isinstance(value, yaml.ScalarNode) and value.tag in _SCALARS and value.style in (None, "", '"', "'")
+            number = _number(value.value) if literal else None  # plain (libyaml says "", PyYAML None) or quoted
             if number is None:
                 found.unmatched.append(f"{logical}: CacheUsageLimits.{group}.{leaf} is not a plain number literal")
                 continue
@@ -137,7 +140,8 @@ def read(path: Path, source: Source) -> IacFile:
             end = value.end_mark.index - quote
             start = end - len(value.value)
             if source.text[start:end] != value.value or (quote and source.text[start - 1] != value.style):
-                found.unmatched.append(f"{logical}: CacheUsageLimits.{group}.{leaf} is not written as a plain number (escapes or several lines)")
+                found.unmatched.append(f"{logical}: CacheUsageLimits.{group}.{leaf} is not written as a plain number "
+                                       "(escapes or several lines)")
                 continue
             start, end = source.byte_of_char(start), source.byte_of_char(end)
             found.sites.append(LimitSite(path, "cloudformation", name.value, "cache", field, number,
