@@ -233,7 +233,15 @@ def suggest_notes(result, with_alarms: bool) -> list[str]:
         for shape, snippet in result.alarms.items():
             lines.append(f"alarms ({shape}), to add beside the limits:")
             lines += [f"  {line}" for line in snippet.splitlines()]
-    if not result.changes:
-        lines.append("no changes: every limit in the code is what costwise recommends")
+    lines += [f"skipped: {line}" for line in result.skipped]
+    lines += [f"not read: {line}" for line in result.not_read]
+    read = f"{result.files_read:,} file{'s' if result.files_read != 1 else ''} read"
+    if result.not_read:  # "no changes" is said only about code that was read, all of it
+        lines.append(f"not every file was read ({len(result.not_read):,} not read, listed above): "
+                     f"{'the patch covers' if result.changes else 'no changes in'} the {read} only")
+    elif result.unpatchable and not result.changes:
+        lines.append(f"no changes to the limits costwise can patch ({read}); {result.unpatchable:,} it cannot (listed above) are not checked")
+    elif not result.changes:
+        lines.append(f"no changes: every limit in the code is what costwise recommends ({read})")
     lines += [f"costwise: {env}: {error}" for env, error in result.failed]
     return lines

@@ -340,7 +340,23 @@ def suggestion_view(report: Report) -> dict[str, Any] | None:
         what, unit = FIELD_WORDS[c.field]
         changes.append({"env": c.env, "where": f"{c.file} line {c.line}", "what": f"{what} {c.current:,.0f} → {c.recommended:,} {unit}",
                         "reason": c.reason, "new_line": c.new_line})
-    return {"changes": changes, "diff": s.diff, "drift": list(s.drift), "unmatched": list(s.unmatched_sites)}
+    return {"changes": changes, "diff": s.diff, "drift": list(s.drift), "unmatched": list(s.unmatched_sites),
+            "not_read": list(s.not_read)}
+
+
+# what a suggestion block cannot carry exactly: a CR (GitHub rewrites line endings), other control
+# characters, line and paragraph separators, a byte-order mark
+_NOT_SUGGESTABLE = {*range(0x00, 0x09), *range(0x0A, 0x20), 0x7F, *range(0x80, 0xA0), 0x2028, 0x2029, 0xFEFF}
+
+
+def _unsuggestable(line: str) -> str | None:
+    """Why a changed line cannot be a GitHub suggestion block (None: it can)."""
+    bad = next((ch for ch in line if ord(ch) in _NOT_SUGGESTABLE), None)
+    if bad is None:
+        return None
+    names = {"\r": "a carriage return", "\f": "a form feed", "\u2028": "a line separator", "\u2029": "a paragraph separator",
+             "\ufeff": "a byte-order mark"}
+    return f"{names.get(bad, 'a control character')} (U+{ord(bad):04X})"
 
 
 def markdown_suggestions(report: Report) -> str | None:
@@ -350,7 +366,7 @@ def markdown_suggestions(report: Report) -> str | None:
     from costwise.render import md_escape
 
     view = suggestion_view(report)
-    if not view or not (view["changes"] or view["drift"]):
+    if not view or not (view["changes"] or view["drift"] or view["unmatched"] or view["not_read"]):
         return None
     out = ["### Suggested changes to the infrastructure code", ""]
     by_line: dict[tuple[str, str], list[dict]] = {}
@@ -361,8 +377,14 @@ def markdown_suggestions(report: Report) -> str | None:
         longest = max((len(part) for part in _backtick_runs(line)), default=0)
         fence = "`" * max(3, longest + 1)
         out += [f"- **{md_escape(c['env'])}** `{md_escape(where)}`: {md_escape(c['what'])}: {md_escape(c['reason'])}" for c in group]
+        why = _unsuggestable(new_line)
+        if why is not None:  # the block would not be the line git has: the patch carries this change
+            out += [f"  (no suggestion block: the line holds {why}, which a suggestion would not keep; `costwise suggest` gives the patch)", ""]
+            continue
         out += ["", f"{fence}suggestion", line, fence, ""]
     out += [f"- drift: {md_escape(d)}" for d in view["drift"]]
+    out += [f"- not matched: {md_escape(u)}" for u in view["unmatched"]]
+    out += [f"- not read: {md_escape(u)}" for u in view["not_read"]]
     return "\n".join(out).rstrip() + "\n"
 
 
