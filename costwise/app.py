@@ -331,6 +331,9 @@ def pricing_update(*, regions: list[str] | None, engines: list[str] | None, outp
         raise InputError(f"--api-region: the Price List API is only in {', '.join(PRICE_LIST_REGIONS)}")
     target = output or pricing or Path("pricing.yaml")
     base = load_pricing(target if target.exists() else pricing)
+    from costwise.atomic import release_input
+
+    release_input(target)  # refreshing the file it read is what --write is for
     chosen_regions = list(dict.fromkeys(regions or base.regions))
     chosen_engines = [normalize_engine(e) for e in engines] if engines else list(ENGINES)
     parsed = fetch_price_list(AwsSession(profile=profile, endpoint_url=endpoint_url, timeout=timeout), chosen_regions, api_region)

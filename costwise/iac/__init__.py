@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from costwise.errors import InputError
-from costwise.yamlfile import read_bounded
+from costwise.yamlfile import read_bounded, user_path
 
 MAX_IAC_BYTES = 2 << 20  # 2 MiB: a stack file, not a data dump
 FIELDS = ("max_storage_gb", "max_ecpu_per_second")
@@ -73,8 +73,7 @@ def read_iac(path: str | Path, cdk_keys: dict[str, str] | None = None) -> list[I
     from costwise.iac import cdk, cloudformation, terraform
 
     root = Path(path)
-    if not root.exists():
-        raise InputError(f"{root}: not found")
+    user_path(root, "infrastructure file or folder", folder_ok=True)  # a FIFO must not be read as "no changes"
     candidates = [root] if root.is_file() else sorted(
         p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in (".py", ".tf", ".json", ".yaml", ".yml", ".template")
         and not any(part.startswith(".") or part in ("node_modules", "cdk.out", ".terraform") for part in p.relative_to(root).parts))

@@ -34,6 +34,8 @@ class GuardedSocket:
         self._timeout = sock.gettimeout()
         self._sent_at = time.monotonic()
         self._received = 0
+        self._readers = 0  # files open on it: as with a socket's makefile, closing waits for them
+        self._closing = False
 
     def __getattr__(self, name):
         return getattr(self._sock, name)
@@ -80,13 +82,31 @@ class GuardedSocket:
 
     def makefile(self, mode: str = "r", buffering=None, **kwargs):
         """The read side, as http.client reads a status line, headers and body (binary only)."""
+        self._readers += 1
         raw = _Reader(self)
         return raw if buffering == 0 else io.BufferedReader(raw)
+
+    def close(self) -> None:
+        # http.client closes the connection while its response is still read from a file of it
+        # ("Connection: close"): the socket itself closes when that file does
+        self._closing = True
+        if self._readers == 0:
+            self._sock.close()
+
+    def _reader_closed(self) -> None:
+        self._readers -= 1
+        if self._closing and self._readers == 0:
+            self._sock.close()
 
 
 class _Reader(io.RawIOBase):
     def __init__(self, sock: GuardedSocket):
         self._sock = sock
+
+    def close(self) -> None:
+        if not self.closed:
+            self._sock._reader_closed()
+        super().close()
 
     def readable(self) -> bool:
         return True
