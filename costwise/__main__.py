@@ -46,8 +46,17 @@ def _is_usage_error(exc: Exception) -> bool:
 
 def main() -> None:
     """Console entry point: user errors become one line on stderr and an exit code."""
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    global _terminated
+    _terminated = False
     forget_inputs()  # what this run reads, no output of it may replace (costwise.atomic)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        _run()
+    finally:  # a caller in the same process (tests) gets its own handler back
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run() -> None:
     try:
         code = app(standalone_mode=False)  # errors come here, to be one line each
     except CostwiseError as exc:

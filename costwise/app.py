@@ -357,6 +357,7 @@ class ApplyPlan:
     ceiling_before: float | None
     ceiling_after: float | None
     sent: bool = False
+    problems: list[str] = field(default_factory=list)  # what AWS would refuse in the request: it is not sent
 
 
 def apply_limits(opts: SourceOptions, pricing: Path | None = None, send: bool = False, progress=None) -> ApplyPlan:
@@ -393,6 +394,11 @@ def apply_limits(opts: SourceOptions, pricing: Path | None = None, send: bool = 
     plan = ApplyPlan(env.env, env.history.cache, env.history.region, request, gb, ecpu,
                      {"max_storage_gb": limits.max_storage_gb, "max_ecpu_per_second": limits.max_ecpu_per_second},
                      advice.ceiling_current.total, advice.ceiling_recommended.total)
+    from costwise.limits import usage_limits_problems
+
+    plan.problems = usage_limits_problems(request["CacheUsageLimits"])  # the whole limits, live minimums included
+    if send and plan.problems:
+        raise InputError(f"{env.env}: not sent: AWS would refuse it: {'; '.join(plan.problems)}")
     if send:
         client = usage.session.client("elasticache", env.history.region)
         try:
