@@ -60,13 +60,18 @@ class GuardedSocket:
         return self._sock.send(data, *args)
 
     def recv_into(self, buffer, nbytes: int = 0, *args) -> int:
-        left = self._guard.deadline(self._sent_at) - time.monotonic()
+        deadline = self._guard.deadline(self._sent_at)
+        left = deadline - time.monotonic()
         if left <= 0:
             self._guard.stop("deadline")
             raise socket.timeout("deadline passed while the answer was still arriving")
         self._sock.settimeout(left if self._timeout is None else min(left, self._timeout))
         try:
             received = self._sock.recv_into(buffer, nbytes, *args)
+        except socket.timeout:
+            if time.monotonic() >= deadline - 0.01:  # the wait was cut short by the deadline, not the library's timeout
+                self._guard.stop("deadline")
+            raise
         finally:
             self._sock.settimeout(self._timeout)
         self._received += received
