@@ -67,7 +67,8 @@ class GuardedSocket:
             raise socket.timeout("deadline passed while the answer was still arriving")
         self._sock.settimeout(left if self._timeout is None else min(left, self._timeout))
         try:
-            received = self._sock.recv_into(buffer, nbytes, *args)
+            # nbytes 0 is "the whole buffer" to a socket; an SSL socket is given no count for that
+            received = self._sock.recv_into(buffer, nbytes, *args) if nbytes or args else self._sock.recv_into(buffer)
         except socket.timeout:
             if time.monotonic() >= deadline - 0.01:  # the wait was cut short by the deadline, not the library's timeout
                 self._guard.stop("deadline")
