@@ -75,14 +75,15 @@ def _keep_owner(tmp: Path, old: os.stat_result) -> None:
     """Give the new file the old one's owner and group. Only root can give a file away: anyone
     else writes a file that is theirs (as any editor would), keeping the group when they are in it."""
     mine = tmp.stat()
-    if os.geteuid() == 0:
-        if (mine.st_uid, mine.st_gid) != (old.st_uid, old.st_gid):
+    if (mine.st_uid, mine.st_gid) == (old.st_uid, old.st_gid):
+        return
+    try:
+        if os.geteuid() == 0:
             os.chown(tmp, old.st_uid, old.st_gid)
-    elif mine.st_gid != old.st_gid:
-        try:
+        elif mine.st_gid != old.st_gid:
             os.chown(tmp, -1, old.st_gid)
-        except PermissionError:
-            pass
+    except OSError:  # not in that group, or a filesystem without owners (FAT) or one that squashes root (NFS)
+        pass
 
 
 @contextmanager

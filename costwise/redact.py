@@ -9,7 +9,7 @@ goes through `redact_urls`, so the secret never reaches stderr, a JSON field or 
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 REDACTED = "***"
 SECRET_PARAMS = ("password", "pass", "passwd", "pwd", "requirepass", "auth", "token", "secret", "access_token", "api_key",
@@ -43,3 +43,27 @@ def redact_url(url: str) -> str:
     except ValueError:
         return "(an unreadable URL)"
     return redact_urls(url)
+
+
+def checked_url(url: str, option: str, schemes: tuple[str, ...]) -> SplitResult:
+    """A URL a user gave, parsed, or one line (exit 2) saying why it cannot be used: a malformed
+    authority (`[::1`, `[zz]`, a port that is no number), another scheme, no host. The URL is shown
+    without its secrets, or not at all when it cannot be parsed."""
+    from costwise.errors import InputError
+    from costwise.fmt import printable
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises for a port that is not a number, or out of range)
+        host = parts.hostname
+        if host and parts.netloc.rpartition("@")[2].startswith("["):
+            import ipaddress
+
+            ipaddress.IPv6Address(host.split("%", 1)[0])  # what urlsplit checks only partly
+    except ValueError as exc:
+        reason = printable(redact_urls(str(exc)))[:120]
+        raise InputError(f"{option}: not a URL costwise can read ({reason})") from None
+    if parts.scheme.lower() not in schemes:
+        shown = printable(redact_urls(url))[:120]
+        raise InputError(f"{option}: {shown!r}: costwise takes {', '.join(s + '://' for s in schemes)} URLs here")
+    return parts

@@ -63,6 +63,19 @@ def test_an_endpoint_password_is_never_printed_nor_stored(aws_env, tmp_path, end
     assert SECRET not in saved.read_text()  # the history file stores the error, without the secret
 
 
+@pytest.mark.parametrize("endpoint, needle", [
+    (f"http://admin:{SECRET}@[::1", "not a URL costwise can read"),
+    ("http://[zz]:80", "not a URL costwise can read"),
+    (f"http://admin:{SECRET}@127.0.0.1:99999", "not a URL costwise can read"),
+    (f"ftp://admin:{SECRET}@127.0.0.1", "costwise takes http://, https:// URLs"),
+])
+def test_a_malformed_endpoint_url_is_one_line_before_any_call(aws_env, endpoint, needle):
+    for args in (("estimate", "--cache", "c"), ("pricing", "update", "--region", "us-east-1")):
+        result = costwise(*args, "--endpoint-url", endpoint, "--timeout", "5")
+        assert_one_line(result, 2, "--endpoint-url", needle)
+        assert SECRET not in result.err
+
+
 def test_a_pricing_endpoint_password_is_never_printed(aws_env, tmp_path):
     # past the deadline botocore's URL is named in the message costwise writes itself
     with FaultServer(None, faults={"GetProducts": "hang"}) as server:

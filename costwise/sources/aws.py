@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Iterable
 
-from costwise.errors import AwsError
+from costwise.errors import AwsError, InputError
 
 RETRY_MODES = ("standard", "adaptive")
 
@@ -96,9 +96,9 @@ MAX_RESPONSE_BYTES = 32 << 20
 
 class _Guard:
     """What the connections of one session enforce on every byte they read (costwise.sources.guarded):
-    the run's deadline and MAX_RESPONSE_BYTES. What it stopped is kept for the thread that read it,
-    so that botocore's retry of that call is refused at once, with the reason, in
-    `AwsSession._before_send`."""
+    the run's deadline and MAX_RESPONSE_BYTES. An answer it cut off for its size is remembered for
+    the thread that read it, so that botocore's retry of that call is refused at once, with the
+    reason, in `AwsSession._before_send`."""
 
     limit = MAX_RESPONSE_BYTES
 
@@ -112,9 +112,9 @@ class _Guard:
         return self._deadline  # the whole run's, however recently a request was sent
 
     def stop(self, why: str) -> None:
-        self._stopped.why = (ResponseTooLarge(f"the answer is longer than {MAX_RESPONSE_BYTES >> 20} MiB, more than AWS sends; "
-                                              "not an AWS endpoint?") if why == "size"
-                             else DeadlineExceeded("the deadline (--timeout) passed while the answer was still arriving"))
+        if why == "size":  # past the deadline, the retry's own check says so, naming the endpoint
+            self._stopped.why = ResponseTooLarge(f"the answer is longer than {MAX_RESPONSE_BYTES >> 20} MiB, more than AWS sends; "
+                                                 "not an AWS endpoint?")
 
     def stopped(self, attempt: int) -> AwsError | None:
         """Why this thread's previous attempt was stopped, when this is a retry of it."""
@@ -157,6 +157,11 @@ class AwsSession:
     def __post_init__(self) -> None:
         import time
 
+        if self.endpoint_url is not None:  # bad input, said once, before any client is made
+            from costwise.redact import checked_url
+
+            if not checked_url(self.endpoint_url, "--endpoint-url", ("http", "https")).hostname:
+                raise InputError("--endpoint-url: names no host")
         if not self._deadline:
             self._deadline = time.monotonic() + self.timeout
         if self._guard is None or self._guard.deadline(0.0) != self._deadline:
@@ -244,6 +249,9 @@ class AwsSession:
             # every attempt, retries included, checks the run's deadline first; every byte read, the
             # deadline and the size of the answer (the pools botocore's HTTP session makes connections from)
             client.meta.events.register("before-send", self._before_send)
+            # (botocore has no public hook for its connections: its HTTP session keeps the pool classes
+            # it makes them from in this dict, shared with its proxy managers; tests/test_hostile_hangs.py
+            # fails should a botocore release move it)
             client._endpoint.http_session._pool_classes_by_scheme.update(_guarded_pools(self._guard))
             self._clients[key] = client
         return self._clients[key]

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from costwise.errors import CostwiseError, InputError
 from costwise.fmt import printable, shorten
-from costwise.redact import SECRET_PARAMS, redact_url as redact, redact_urls
+from costwise.redact import SECRET_PARAMS, checked_url, redact_url as redact, redact_urls
 from costwise.usage import ServerSample
 
 
@@ -41,20 +41,10 @@ SCHEMES = ("redis", "rediss", "valkey", "valkeys", "unix")
 
 
 def check_url(url: str) -> None:
-    """A URL redis-py can use, or one line saying why not (without the URL: its password could be
-    anywhere in a malformed one)."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 (raises for a port that is not a number, or out of range)
-        host = parts.hostname
-        if host and parts.netloc.rpartition("@")[2].startswith("["):
-            import ipaddress
-
-            ipaddress.IPv6Address(host.split("%", 1)[0])  # what urlsplit checks only partly: [zz] is no address
-    except ValueError as exc:
-        raise InputError(f"--from-redis: not a URL costwise can read ({_clean(str(exc), '')})") from None
-    if parts.scheme not in SCHEMES:
-        raise InputError(f"--from-redis: {shorten(redact(url))} is not a redis://, rediss:// or unix:// URL")
+    """A URL redis-py can use, or one line saying why not (costwise.redact.checked_url)."""
+    parts = checked_url(url, "--from-redis", SCHEMES)
+    if parts.scheme != "unix" and not parts.hostname:
+        raise InputError(f"--from-redis: {shorten(redact(url))} names no host")
 
 
 def parse_duration(text: str) -> float:
