@@ -106,7 +106,10 @@ def _terminate_while_writing(args: list[str], tmp_path: Path, blocked_when) -> t
     it is mid-write, send SIGTERM; (process, stderr, what is left in the temporary folder)."""
     temp = tmp_path / "tmp"
     temp.mkdir()
-    env = {**os.environ, "TMPDIR": str(temp)}
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    # matplotlib, finding no config folder it can create, makes one in the temporary folder: it goes too
+    env = {**os.environ, "TMPDIR": str(temp), "MPLCONFIGDIR": str(blocker / "matplotlib")}
     env.pop("COSTWISE_DEBUG", None)
     proc = subprocess.Popen([sys.executable, "-m", "costwise", *args], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
