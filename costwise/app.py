@@ -360,6 +360,9 @@ def pricing_update(*, regions: list[str] | None, engines: list[str] | None, outp
         raise InputError(f"--api-region: the Price List API is only in {', '.join(PRICE_LIST_REGIONS)}")
     target = output or pricing or Path("pricing.yaml")
     base = load_pricing(target if target.exists() else pricing)
+    from costwise.atomic import release_input
+
+    release_input(target)  # refreshing the file it read is what --write is for
     chosen_regions = list(dict.fromkeys(regions or base.regions))
     chosen_engines = [normalize_engine(e) for e in engines] if engines else list(ENGINES)
     parsed = fetch_price_list(AwsSession(profile=profile, endpoint_url=endpoint_url, timeout=timeout), chosen_regions, api_region)
@@ -383,6 +386,7 @@ class ApplyPlan:
     ceiling_before: float | None
     ceiling_after: float | None
     sent: bool = False
+    problems: list[str] = field(default_factory=list)  # what AWS would refuse in the request: it is not sent
 
 
 def apply_limits(opts: SourceOptions, pricing: Path | None = None, send: bool = False, progress=None) -> ApplyPlan:
@@ -419,6 +423,11 @@ def apply_limits(opts: SourceOptions, pricing: Path | None = None, send: bool = 
     plan = ApplyPlan(env.env, env.history.cache, env.history.region, request, gb, ecpu,
                      {"max_storage_gb": limits.max_storage_gb, "max_ecpu_per_second": limits.max_ecpu_per_second},
                      advice.ceiling_current.total, advice.ceiling_recommended.total)
+    from costwise.limits import usage_limits_problems
+
+    plan.problems = usage_limits_problems(request["CacheUsageLimits"])  # the whole limits, live minimums included
+    if send and plan.problems:
+        raise InputError(f"{env.env}: not sent: AWS would refuse it: {'; '.join(plan.problems)}")
     if send:
         client = usage.session.client("elasticache", env.history.region)
         try:

@@ -28,6 +28,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from costwise.atomic import note_input
 from costwise.errors import InputError
 from costwise.iac.source import Source, literal_number
 
@@ -132,10 +133,11 @@ def _read(path: Path, cdk_keys: dict[str, str], in_folder: bool) -> IacFile | No
     except OSError as exc:
         raise InputError(f"{path}: cannot read infrastructure file ({exc.strerror or type(exc).__name__})") from None
     with os.fdopen(fd, "rb") as handle:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            kind = _special_kind(mode)
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = _special_kind(info.st_mode)
             raise InputError(f"{path}: {kind or 'not a regular file'}, not an infrastructure file")
+        note_input(path, info)  # no output of this command (--output) may replace it
         raw = handle.read(MAX_IAC_BYTES + 1)
         if in_folder:
             mentions = _mentions(handle, raw, _markers(path, cdk_keys))

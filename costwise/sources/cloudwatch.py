@@ -112,14 +112,21 @@ class FetchPool:
             return self._executor.submit(fn, *args)
 
     def close(self, wait: bool = True) -> None:
-        """Stop the workers; `wait` False (on Ctrl-C): batches already handed to a worker stop at
-        their next page, the rest are cancelled."""
+        """Stop the workers; `wait` False (on Ctrl-C or SIGTERM): queued batches are cancelled and
+        the workers ended at once; one waiting on a slow answer would otherwise keep the run (and
+        itself) alive until that answer's deadline. They hold nothing to save: no file, no state."""
         with self._lock:
             self._stopped = self._stopped or not wait
             if self._executor is not None:
+                workers = []
                 if not wait:
                     self._stop.set()
+                    # ProcessPoolExecutor.terminate_workers() from Python 3.14; before, its own record
+                    workers = list((getattr(self._executor, "_processes", None) or {}).values())
                 self._executor.shutdown(wait=wait, cancel_futures=True)
+                for worker in workers:
+                    if worker.is_alive():
+                        worker.terminate()
                 self._executor = None
 
 

@@ -177,6 +177,9 @@ def load_history(path: str | Path, source_label: str | None = None) -> History:
         raise InputError(f"{path}: metrics file not found") from None
     if not path.is_file():
         raise InputError(f"{path}: not a regular file; give a history file saved by `costwise fetch`")
+    from costwise.atomic import note_input
+
+    note_input(path, info)  # no output of this command may replace it
     suffix = path.suffix.lower()
     limit = MAX_PARQUET_BYTES if suffix == ".parquet" else MAX_CSV_BYTES
     if info.st_size > limit:
