@@ -85,7 +85,12 @@ def test_json_lists_each_change(cli, tmp_path):
 
 def test_report_carries_github_suggestions(cli):
     result = cli("report", "--demo", "--iac", str(FIXTURES / "stack.py"))
-    assert "```suggestion\n" in result.stdout and '"redis_max_ecpu": 1_100,  # odd formatting kept' in result.stdout
+    # prod's one-line dict, with the recommended limits in place and the rest of the line as it was
+    recommended = next(e["limits"]["recommended"] for e in json.loads(cli("estimate", "--demo", "--format", "json").stdout)["environments"]
+                       if e["env"] == "prod")
+    line = (f'    "prod": {{"redis_max_storage_gb": {recommended["max_storage_gb"]}, '
+            f'"redis_max_ecpu": {recommended["max_ecpu_per_second"]}, "other": "x"}},')
+    assert f"```suggestion\n{line}\n```" in result.stdout
     html = cli("report", "--demo", "--iac", str(FIXTURES / "stack.py"), "--format", "html").stdout
     assert "Suggested changes to the infrastructure code" in html and "<pre>" in html
 
@@ -170,18 +175,27 @@ def test_apply_is_a_dry_run_until_yes(run, moto, prod_cache, monkeypatch):
     assert f"sent: prod-cache now has {recommended['max_storage_gb']} GB" in err
 
 
-def test_apply_refuses_a_maximum_below_the_peak(run, moto, tmp_path, monkeypatch):
-    # one burst minute at 20,000 ECPU/s, once: the robust peak model does not size for a one-off, so
-    # the recommendation (2,200 or so) is below a peak the cache has seen: apply will not set it
+def test_apply_sets_a_maximum_that_covers_a_one_off_burst(run, moto, tmp_path, monkeypatch):
+    # one burst minute at 20,000 ECPU/s, once in three days: the typical days' model does not size for
+    # a one-off, but a limit never sits below a peak the cache reached: 20,000 x 1.2 x 1.25 = 30,000
+    # (three days are too few for the burst model, which needs a week)
     cw = boto3.client("cloudwatch", region_name="us-east-1", endpoint_url=moto)
     row = {"storage_avg": 2 * GIB, "storage_max": 2.5 * GIB, "ecpu_sum": 3.6e6, "ecpu_max_minute": 6e4, "throttled": 0.0}
     put_hourly(cw, "prod-cache", END - timedelta(days=3), [row] * 30 + [{**row, "ecpu_max_minute": 1.2e6}] + [row] * 41)
     config = tmp_path / "costwise.yaml"
     config.write_text("environments:\n  prod: {cache: prod-cache}\n")
+    window = ("--config", str(config), "--endpoint-url", moto, "--as-of", "2026-11-20T00:00:00Z", "--days", "3")
     _stub_elasticache(monkeypatch, live_storage=5, expect_modify=None)
-    code, out, err = run("apply", "--env", "prod", "--config", str(config), "--endpoint-url", moto,
-                         "--as-of", "2026-11-20T00:00:00Z", "--days", "3", "--yes")
-    assert code == 2 and "refusing" in err and "20,000 ECPU/s" in err
+    code, out, err = run("estimate", *window, "--format", "json")
+    recommended = json.loads(out)["environments"][0]["limits"]["recommended"]
+    assert recommended["max_ecpu_per_second"] == 30_000
+    request = {"ServerlessCacheName": "prod-cache",
+               "CacheUsageLimits": {"DataStorage": {"Maximum": recommended["max_storage_gb"], "Unit": "GB"},
+                                    "ECPUPerSecond": {"Maximum": 30_000}}}
+    stub = _stub_elasticache(monkeypatch, live_storage=5, expect_modify=request)
+    code, out, err = run("apply", "--env", "prod", *window, "--yes")
+    assert code == 0, err
+    stub.assert_no_pending_responses()
 
 
 def test_apply_needs_one_environment(run, moto, prod_cache):

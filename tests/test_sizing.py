@@ -100,12 +100,13 @@ def test_growth_raises_the_recommendation(valkey):
     # Each day's peak over its mean: 1.02^(23/24) / 1.02^(11.5/24) = 1.02^(11.5/24) = 1.00953, every day:
     # scale 0.050477, location 0.99103, quantile 0.99103 + 6.3853 x 0.050477 = 1.31334 -> 4.3428 GB;
     # x 1.2 = 5.21 -> 6 GB (without growth it would be ceil(1.8114 x 1.31334 x 1.2) = 3).
-    # The level is widened by exp(sigma): the own backtest measures about 0.36% here (weekday
+    # The level is widened by exp(1.6449 sigma): the own backtest measures about 0.36% here (weekday
     # factors estimated at the window's edges are not exactly 1 on an exponential), x backtest_scale 1.6
     p = project_month(f, valkey, SizingSettings(level_strategies=("structured",)))
     assert p.storage.rel_sigma < 0.0065
     assert a.storage.recommended == 6
-    assert a.storage.projected_peak == pytest.approx(4.3428 * np.exp(p.storage.rel_sigma), rel=1e-3)
+    # ...at its breach-risk quantile: x exp(1.6449 sigma), 1.6449 the standard normal's 95th percentile
+    assert a.storage.projected_peak == pytest.approx(4.3428 * np.exp(1.6449 * p.storage.rel_sigma), rel=1e-3)
 
 
 def test_settings_change_the_advice(valkey):
@@ -209,8 +210,8 @@ def test_short_history_is_sized_with_its_uncertainty(valkey):
     f = steady()
     f.iloc[:708] = np.nan  # twelve hours of history
     a = advise(f, CurrentLimits(), valkey)
-    # half a day: sigma = 0.02 x (28 / 0.5)^0.75 = 0.02 x 20.47 = 0.4095; the level is widened by
-    # exp(0.4095) = 1.506. Storage 2 GB x 1.506 x 1.6262 = 4.898 GB, x 1.2 = 5.88 -> 6 GB;
-    # ECPU 1,000 x 1.506 x 1.3009 = 1,959, x 1.2 x 1.25 = 2,939 -> 3,000
-    assert (a.storage.recommended, a.ecpu.recommended) == (6, 3000)
+    # half a day: sigma = 0.02 x (28 / 0.5)^0.75 = 0.02 x 20.47 = 0.4095; the level is taken at its
+    # breach-risk quantile, exp(1.6449 x 0.4095) = 1.9614. Storage 2 GB x 1.9614 x 1.6262 = 6.379 GB,
+    # x 1.2 = 7.66 -> 8 GB; ECPU 1,000 x 1.9614 x 1.3009 = 2,551.6, x 1.2 x 1.25 = 3,827 -> 3,900
+    assert (a.storage.recommended, a.ecpu.recommended) == (8, 3900)
     assert any("only 0.5 days of history" in r for r in a.reasons)

@@ -21,6 +21,7 @@ bill you are willing to risk. Peaks are sized from their distribution, not from 
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -137,11 +138,13 @@ class BurstModel:
     days: float
 
     @classmethod
-    def fit(cls, peaks: np.ndarray, slope: float, days: float) -> "BurstModel | None":
+    def fit(cls, peaks: np.ndarray, slope: float, days: float, min_days: int) -> "BurstModel | None":
         """Fitted to the daily peaks moved to as_of along the projection's trend (log growth per day),
-        so that a trend is not mistaken for a spread; growth over the horizon as the projection's."""
+        so that a trend is not mistaken for a spread; growth over the horizon as the projection's.
+        None below `min_days` days: the moments of three days, one of them a burst, put the tail at
+        thousands of times the level (the window's own peak still floors the limit)."""
         daily, day = _daily_peaks(peaks)
-        if daily.size < 3:  # nothing to fit a spread to
+        if daily.size < max(min_days, 3):
             return None
         last = (peaks.size - 1) // HOURS_PER_DAY  # the newest block's number
         logs = np.log(daily) + slope * (last - day)
@@ -192,7 +195,7 @@ def size_peaks(all_peaks: np.ndarray, regime_peaks: np.ndarray, regime_level: np
     regime_peak = float(np.nanmax(regime_peaks)) if np.isfinite(regime_peaks).any() else 0.0
     typical = peak_model(regime_peaks, regime_level, fit, level_now, settings)
     horizon_days = settings.horizon_hours / HOURS_PER_DAY
-    burst = None if fit.zero else BurstModel.fit(regime_peaks, fit.slope, horizon_days)
+    burst = None if fit.zero else BurstModel.fit(regime_peaks, fit.slope, horizon_days, settings.anomaly_min_days)
     typical_q = typical.quantile(settings.breach_risk) if typical else 0.0
     burst_q = burst.quantile(settings.breach_risk) if burst else 0.0
     return PeakSizing(seen, regime_peak, max(typical_q, burst_q, seen), max(typical_q * allowance, seen * allowance, burst_q),
@@ -256,7 +259,7 @@ def peak_model(peaks: np.ndarray, level_per_hour: np.ndarray, fit: SeriesFit, le
     location = median - GUMBEL_MEDIAN * scale
     horizon_days = settings.horizon_hours / HOURS_PER_DAY
     growth = max(1.0, fit.growth_over(horizon_days))
-    level = level_now * growth * math.exp(fit.rel_sigma)
+    level = level_now * growth * math.exp(NormalDist().inv_cdf(1 - settings.breach_risk) * fit.rel_sigma)
     recurring = float(np.sort(maxima)[-2]) if maxima.size >= 2 else 0.0
     return PeakModel(location, scale, level, horizon_days, recurring)
 
