@@ -38,6 +38,7 @@ WhatifFormat = format_enum("whatif")
 MigrateFormat = format_enum("migrate")
 PricingFormat = format_enum("pricing")
 SuggestFormat = format_enum("suggest")
+ReconcileFormat = format_enum("reconcile")
 
 PricingOption = typer.Option(None, "--pricing", help=PRICING_HELP, metavar="PATH")
 FORMAT_BY_SUFFIX = {".html": "html", ".htm": "html", ".md": "markdown", ".json": "json"}
@@ -317,6 +318,52 @@ def migrate(
         result = run.migrate_from_cluster(from_cluster, region=region, as_of=as_of, days=days, endpoint_url=endpoint_url,
                                           profile=profile, engine=engine, pricing=pricing, timeout=timeout)
     emit(render("migrate", result, output_format))
+
+
+@app.command()
+@with_source_options()
+def reconcile(
+    month: Optional[str] = typer.Option(None, "--month", help="The month to reconcile, e.g. 2026-10 (default: the last whole month).", metavar="YYYY-MM"),
+    start: Optional[str] = typer.Option(None, "--from", help="Or from this date or hour (UTC, e.g. 2026-10-01)...", metavar="DATE"),
+    end: Optional[str] = typer.Option(None, "--to", help="...to this one, not included (default: now).", metavar="DATE"),
+    cur: Optional[str] = typer.Option(None, "--cur", help="The CUR 2.0 / Data Exports Parquet export: a folder, or s3://bucket/prefix/ (s3:ListBucket, s3:GetObject).", metavar="PATH"),
+    cost_explorer: bool = typer.Option(False, "--cost-explorer", help="Read the bill from Cost Explorer instead (ce:GetCostAndUsage)."),
+    fail_over: Optional[float] = typer.Option(None, "--fail-over", min=0, help="Exit 3 when a cache's unexplained difference is above PCT percent.", metavar="PCT"),
+    output_format: ReconcileFormat = typer.Option("table", "--format", help=f"One of: {_choices(ReconcileFormat)}."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here (atomically) instead of stdout.", metavar="FILE"),
+    pricing: Optional[Path] = PricingOption,
+    source: SourceOptions = SourceOptions(),
+) -> None:
+    """costwise's own cost of a month beside what AWS billed, per cache and in total.
+
+    Differences above 1% that the bill does not explain (a Savings Plan, credits, a rate that
+    changed, hours costwise has no data for, a cache not in the config) are flagged. Exit codes: 0
+    fine; 3 an unexplained difference above --fail-over; 1 the bill or an environment could not be
+    read; 2 bad input.
+
+    Examples:
+
+    * `costwise reconcile --month 2026-10 --cur s3://billing/exports/costwise/`
+
+    * `costwise reconcile --month 2026-10 --cost-explorer --format markdown`
+    """
+    from costwise import app as run
+    from costwise.render import render
+
+    result = run.reconcile(source, month=month, start=start, end=end, cur=cur, cost_explorer=cost_explorer, pricing=pricing,
+                           flag_pct=min(1.0, fail_over) if fail_over is not None else 1.0,
+                           progress=_progress(source, output_format.value == "json"))
+    emit(render("reconcile", result, output_format), output)
+    for row in result.failed:
+        _say(f"costwise: {row.env}: {row.error}")
+    if output_format.value != "table":
+        for note in result.notes:
+            _say(f"note: {note}")
+    if fail_over is not None and result.unexplained_over(fail_over):
+        _say(f"costwise: unexplained difference above {fail_over:g}%: {', '.join(r.cache for r in result.unexplained_over(fail_over))}")
+        raise typer.Exit(3)
+    if result.failed:
+        raise typer.Exit(1)
 
 
 pricing_app = typer.Typer(help="Show the prices in use, or refresh them from the AWS Price List API.", no_args_is_help=True)

@@ -67,3 +67,9 @@ def whatif(result) -> str:
         lines.append("")
         lines.extend(f"- ⚠️ {md_escape(w)}" for w in warnings)
     return "\n".join(lines) + "\n"
+
+
+def reconcile(result):
+    from costwise.render.ledger import reconcile_markdown
+
+    return reconcile_markdown(result)
