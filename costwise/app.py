@@ -459,3 +459,28 @@ def reconcile(opts: SourceOptions, *, month: str | None = None, start: str | Non
     cfg = usage.config
     prices = load_pricing(pricing if pricing is not None else (cfg.pricing if cfg is not None else None))
     return build_reconciliation(usage.history, ledger, prices, period, "cur" if cur is not None else "cost-explorer", flag_pct)
+
+
+def watch(opts: SourceOptions, *, stretch_hours: int | None = None, sustained_hours: int | None = None,
+          pricing: Path | None = None, progress=None):
+    """`costwise watch`: each cache's newest hours against the band its forecast expected, read
+    from the last --days of CloudWatch (or a saved file): no state kept between runs."""
+    from dataclasses import replace
+
+    from costwise.analysis.watch import build_watch
+    from costwise.model.watch import WatchSettings
+    from costwise.pricing import load_pricing
+
+    settings = WatchSettings()
+    changes = {"stretch_hours": stretch_hours, "sustained_hours": sustained_hours}
+    for name, value in changes.items():
+        low, high = WatchSettings.RANGES[name]
+        if value is not None and not low <= value <= high:
+            raise InputError(f"--{name.replace('_', '-')}: {low:g} to {high:g} hours")
+    settings = replace(settings, **{k: v for k, v in changes.items() if v is not None})
+    if settings.sustained_hours > settings.stretch_hours:
+        raise InputError("--sustained-hours: at most --stretch-hours")
+    usage = read_usage(opts, progress)
+    cfg = usage.config
+    prices = load_pricing(pricing if pricing is not None else (cfg.pricing if cfg is not None else None))
+    return build_watch(usage.history, prices, settings, sizing_settings(cfg))

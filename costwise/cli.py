@@ -1,7 +1,8 @@
 """Command line: parse options, make one call (costwise.app), render (costwise.render), pick the exit code.
 
 Exit codes: 0 fine; 1 an environment, account or region could not be read (the others are still
-reported); 2 bad input; 3 over budget with --fail-on-budget; 130 interrupted.
+reported); 2 bad input; 3 over budget with --fail-on-budget (reconcile: a difference above --fail-over); 4 watch found a
+runaway; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ MigrateFormat = format_enum("migrate")
 PricingFormat = format_enum("pricing")
 SuggestFormat = format_enum("suggest")
 ReconcileFormat = format_enum("reconcile")
+WatchFormat = format_enum("watch")
 
 PricingOption = typer.Option(None, "--pricing", help=PRICING_HELP, metavar="PATH")
 FORMAT_BY_SUFFIX = {".html": "html", ".htm": "html", ".md": "markdown", ".json": "json"}
@@ -362,6 +364,43 @@ def reconcile(
     if fail_over is not None and result.unexplained_over(fail_over):
         _say(f"costwise: unexplained difference above {fail_over:g}%: {', '.join(r.cache for r in result.unexplained_over(fail_over))}")
         raise typer.Exit(3)
+    if result.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+@with_source_options()
+def watch(
+    stretch_hours: Optional[int] = typer.Option(None, "--stretch-hours", help="The newest hours watched (default 6); the forecast is fitted on the --days before them.", metavar="N"),
+    sustained_hours: Optional[int] = typer.Option(None, "--sustained-hours", help="Alarm when this many newest hours in a row are above the band (default 2).", metavar="N"),
+    output_format: WatchFormat = typer.Option("table", "--format", help=f"One of: {_choices(WatchFormat)} (markdown: one chat message)."),
+    pricing: Optional[Path] = PricingOption,
+    source: SourceOptions = SourceOptions(),
+) -> None:
+    """Catch a runaway between reports: each cache's newest hours against the 99% band its forecast expected.
+
+    For a job that runs every hour (cron, EventBridge Scheduler, a GitHub Actions schedule): silent
+    and exit 0 when every cache is within its band; one line per cache out of band, with what it
+    costs a day if it continues, and exit 4. Each run stands alone on the last --days of CloudWatch.
+
+    Examples:
+
+    * `costwise watch --env prod`
+
+    * `costwise watch --all --format markdown > alert.md || [ $? -eq 4 ] && post alert.md`
+    """
+    from costwise import app as run
+    from costwise.render import render
+
+    result = run.watch(source, stretch_hours=stretch_hours, sustained_hours=sustained_hours, pricing=pricing,
+                       progress=_progress(source, output_format.value == "json"))
+    rendered = render("watch", result, output_format)
+    if rendered:
+        emit(rendered)
+    for failed in result.failed:
+        _say(f"costwise: {failed.env}: {failed.error}")
+    if result.alarms:
+        raise typer.Exit(4)
     if result.failed:
         raise typer.Exit(1)
 

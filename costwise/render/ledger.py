@@ -106,3 +106,22 @@ def reconcile_html(result) -> str:
             "td,th{padding:.3em .6em;border-bottom:1px solid #ddd;text-align:right}td:nth-child(-n+2),th:nth-child(-n+2){text-align:left}"
             "tr.flagged{background:#fde8e8}ul{margin:0;text-align:left}</style></head><body>"
             f"<h1>{title}</h1><table>{''.join(body)}</table>" + (f"<ul>{notes}</ul>" if notes else "") + "</body></html>\n")
+
+
+# ---- watch: quiet when all is well --------------------------------------------------------------
+
+
+def watch_table(result) -> str:
+    """One line per cache out of band, never wrapped (a log line, a cron mail); nothing at all when
+    every cache is within its band."""
+    return "".join(f"RUNAWAY {printable(c.line())}\n" for c in result.alarms)
+
+
+def watch_markdown(result) -> str:
+    """One chat message: a headline and one bullet per cache out of band; empty when all is well."""
+    alarms = result.alarms
+    if not alarms:
+        return ""
+    head = (f"**costwise watch**: {len(alarms)} {'cache' if len(alarms) == 1 else 'caches'} above the forecast's band "
+            f"at {result.as_of:%Y-%m-%d %H:%M} UTC, +${result.excess_per_day:,.2f}/day if it continues")
+    return "\n".join([head, *(f"- {md_escape(c.line())}" for c in alarms)]) + "\n"

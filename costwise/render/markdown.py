@@ -73,3 +73,9 @@ def reconcile(result):
     from costwise.render.ledger import reconcile_markdown
 
     return reconcile_markdown(result)
+
+
+def watch(result):
+    from costwise.render.ledger import watch_markdown
+
+    return watch_markdown(result)

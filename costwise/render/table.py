@@ -251,3 +251,9 @@ def reconcile(result):
     from costwise.render.ledger import reconcile_table
 
     return reconcile_table(result)
+
+
+def watch(result):
+    from costwise.render.ledger import watch_table
+
+    return watch_table(result)
