@@ -333,3 +333,23 @@ def test_cost_explorer_per_region(run, moto, month):
     assert total["difference_pct"] == pytest.approx(0, abs=1e-6) and total["flagged"] is False
     assert data["totals"]["billed_unblended"] == pytest.approx(458.152968)
     assert any("no resource-level data" in note for note in data["notes"])
+
+
+def test_export_without_resource_ids_compares_per_region(run, month, tmp_path):
+    """No resource ids in the export: the region's valkey total against the sum of its caches."""
+    history, _ = month
+    lines = []
+    for name, (gb, ecpu) in CACHES.items():
+        for row in usage_lines(name, max(gb, 0.1), ecpu):  # billed at the 0.1 GB minimum, as costwise counts
+            lines.append(dict(row, line_item_resource_id="", product_region_code="us-east-1"))
+    write_cur(tmp_path / "plain", lines)
+    code, out, err = run("reconcile", "--month", "2026-10", "--cur", str(tmp_path / "plain"), "--metrics-file", str(history),
+                         "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    total = by_cache(data)["all valkey caches in us-east-1"]
+    # 293.4336 (shop) + 2 x 79.1616 (search, api) + quiet's 0.1 x 744 x 0.0837 + 74.4 x 0.00227 = 458.152968, billed alike
+    assert total["billed"]["unblended_cost"] == pytest.approx(458.152968)
+    assert total["difference_pct"] == pytest.approx(0, abs=1e-6)
+    assert by_cache(data)["shop"]["billed"] is None
+    assert any("no resource ids" in note for note in data["notes"])

@@ -4,9 +4,11 @@ The frame's last `stretch_hours` are watched; the hours before them are the hist
 (model/forecast.py project_month) is fitted on, exactly as a monthly projection would be. Each
 watched hour's band is the projection for that hour widened by
 
-- the projection's own uncertainty at `band` (99%), and
+- the projection's own uncertainty, and
 - the hour-to-hour noise the same fit leaves on the history's last `noise_days` (a robust sigma of
-  log(observed / fitted), at the same `band`),
+  log(observed / fitted) over the hours that matter),
+
+the two in quadrature at `band` (99%),
 
 and never narrower than `min_ratio` x the expected hour. An hour is out of band when it is above its
 band by more than `min_excess_share` of the history's mean hour too (so a quiet night tripling from
@@ -43,12 +45,13 @@ class WatchSettings:
     stretch_hours: int = 6  # the newest hours watched; the forecast is fitted on the hours before them
     sustained_hours: int = 2  # this many newest hours in a row out of band before an alarm
     band: float = 0.99  # the band covers this share of the hours the forecast expected
-    noise_days: int = 7  # the hour-to-hour noise is measured over the history's last days
+    noise_days: int = 7  # the hour-to-hour noise is measured over the history's last days...
+    noise_floor: float = 0.25  # ...on the hours expected at this share of the mean hour or more
     min_ratio: float = 1.5  # an hour is never out of band below this multiple of what was expected...
     min_excess_share: float = 0.10  # ...nor by less than this share of the history's mean hour
     min_history_days: float = 3.0  # below this, no band: said, never alarmed
 
-    RANGES = {"stretch_hours": (1, 48), "sustained_hours": (1, 48), "band": (0.5, 0.9999), "noise_days": (1, 60),
+    RANGES = {"stretch_hours": (1, 48), "sustained_hours": (1, 48), "band": (0.5, 0.9999), "noise_days": (1, 60), "noise_floor": (0.0, 1.0),
               "min_ratio": (1.0, 100.0), "min_excess_share": (0.0, 100.0), "min_history_days": (1.0, 60.0)}
 
 
@@ -63,7 +66,8 @@ class DimensionBand:
 
     def upper(self, settings: WatchSettings) -> np.ndarray:
         z = NormalDist().inv_cdf((1 + settings.band) / 2)
-        width = np.exp(z * self.noise_sigma + z * self.fit_sigma)
+        # the level's error and the hour's own noise are independent: they add in quadrature
+        width = np.exp(z * np.sqrt(np.square(self.noise_sigma) + np.square(self.fit_sigma)))
         return self.expected * np.maximum(width, settings.min_ratio)
 
 
@@ -74,8 +78,10 @@ class Band:
     history_days: float
 
 
-def _noise(values: np.ndarray, index, fit, last, days: int) -> float:
-    """Robust log sigma of the history's last `days` against the fit's own hours (in-sample)."""
+def _noise(values: np.ndarray, index, fit, last, days: int, settings: "WatchSettings") -> float:
+    """Robust log sigma of the history's last `days` against the fit's own hours (in-sample), on
+    the hours that matter: those the fit expects at `noise_floor` of the mean hour or more (a quiet
+    night's few requests swing wildly in ratio and cost next to nothing)."""
     if fit.zero:
         return 0.0
     keep = slice(max(0, values.size - days * HOURS_PER_DAY), values.size)
@@ -85,7 +91,8 @@ def _noise(values: np.ndarray, index, fit, last, days: int) -> float:
     ok = np.isfinite(observed) & (observed > 0) & (fitted > 0)
     if ok.sum() < HOURS_PER_DAY:
         return 0.0
-    return mad_sigma(np.log(observed[ok] / fitted[ok]))
+    ok &= fitted >= settings.noise_floor * np.mean(fitted[ok])
+    return mad_sigma(np.log(observed[ok] / fitted[ok])) if ok.sum() >= HOURS_PER_DAY // 2 else 0.0
 
 
 def expected_band(history, rates: "Rates", settings: WatchSettings, hours: int, sizing: SizingSettings | None = None) -> Band | None:
@@ -103,7 +110,7 @@ def expected_band(history, rates: "Rates", settings: WatchSettings, hours: int, 
 
     def band(values, expected, fit) -> DimensionBand:
         mean = float(np.nanmean(values[tail])) if np.isfinite(values[tail]).any() else 0.0
-        return DimensionBand(np.asarray(expected, float), _noise(values, history.index, fit, last, settings.noise_days),
+        return DimensionBand(np.asarray(expected, float), _noise(values, history.index, fit, last, settings.noise_days, settings),
                              float(fit.rel_sigma), mean)
 
     return Band(band(ecpus, projection.ecpu_per_hour, projection.ecpu),

@@ -24,7 +24,7 @@ PRODUCT_CODE = "AmazonElastiCache"
 REQUIRED = ("line_item_line_item_type", "line_item_product_code", "line_item_usage_type", "line_item_resource_id",
             "line_item_usage_amount", "line_item_unblended_cost", "line_item_usage_start_date")
 # present only in some exports (net columns when the account has discounts; plan columns with a plan)
-OPTIONAL = ("line_item_usage_end_date", "line_item_net_unblended_cost", "line_item_currency_code",
+OPTIONAL = ("line_item_usage_end_date", "line_item_net_unblended_cost", "line_item_currency_code", "product_region_code",
             "savings_plan_savings_plan_effective_cost", "savings_plan_net_savings_plan_effective_cost")
 BATCH_ROWS = 65_536
 _PERIOD_FOLDER = re.compile(r"BILLING_PERIOD=(\d{4})-(\d{2})")
@@ -162,6 +162,7 @@ class _CurReader:
         effective = numbers("savings_plan_savings_plan_effective_cost")
         net_effective = numbers("savings_plan_net_savings_plan_effective_cost")
         currency = frame["line_item_currency_code"].to_numpy() if "line_item_currency_code" in frame else None
+        regions = frame["product_region_code"].fillna("").astype(str).to_numpy() if "product_region_code" in frame else None
         types = frame["line_item_line_item_type"].astype(str).to_numpy()
         usage_types = frame["line_item_usage_type"].fillna("").astype(str).to_numpy()
         resources = frame["line_item_resource_id"].fillna("").astype(str).to_numpy()
@@ -173,6 +174,7 @@ class _CurReader:
                             amount=float(amount[i]), unblended=float(unblended[i]),
                             net=float(net[i]) if net is not None else None, plan_effective=None if plan is None else float(plan),
                             start=starts[i], end=None if pd.isna(ends[i]) else ends[i],
+                            region=regions[i] or None if regions is not None else None,
                             currency=str(currency[i]) if currency is not None and currency[i] else None)
 
     def finish(self) -> None:
@@ -189,6 +191,12 @@ class _CurReader:
         if ledger.lines == 0:
             raise CostwiseError(f"--cur: {where}: no ElastiCache line items from {self.period.start:%Y-%m-%d} to "
                                 f"{self.period.end:%Y-%m-%d} in {self.rows:,} rows of {self.files} files")
+        if ledger.by_region and not ledger.by_resource:
+            ledger.per_resource = False
+            ledger.notes.append("the export has no resource ids (include them in the Data Export): compared per region and engine")
+        elif ledger.by_region:
+            loose = sum(b.unblended_cost for b in ledger.by_region.values())
+            ledger.notes.append(f"serverless usage without a resource id: ${loose:,.2f}, not tied to a cache")
         if self.skipped:
             ledger.notes.append(f"skipped {len(self.skipped)} files that are not CUR 2.0: {', '.join(self.skipped[:3])}")
         if self.outside:
