@@ -21,10 +21,11 @@ Peers, on the same hours: "last hour > 2x the same hour last week" (a rule a tea
 fixed CloudWatch alarm at 75% of the max ECPU/s limit (the limit costwise recommends from the 28 days
 before each month; the alarm sees the busiest minute, so it can fire within the hour).
 
-Tuning: the decision's numbers (sustained hours, min ratio, min excess share; the band stays 99%) are
-chosen by leave one family out: each family's figures come from the setting chosen on the other four
-(first: 3x runaways found within 2 hours in >= 95% of their cases; then fewest false alarms; then
-most 2x runaways found). The defaults in WatchSettings are the choice on all five.
+Tuning: the decision's numbers (sustained hours, min ratio, min excess share, level weight; the band
+stays 99%) are chosen by leave one family out: each family's figures come from the setting chosen on
+the other four (first: the most families whose 3x runaways are found within 2 hours in >= 95% of
+cases; then the fewest false alarms; then the most 2x runaways found). The defaults in
+WatchSettings are the choice on all five.
 
 Targets (issue 22): a 3x runaway found within 2 hours in >= 95% of cases (each family, held out);
 <= 1 false alarm per 10 cache-months averaged over the families. Exit 1 on a miss.
@@ -70,7 +71,8 @@ RUNAWAYS = 100
 FACTORS = (2.0, 3.0, 10.0)
 LEVEL = 5000.0
 HOURS_PER_MONTH = 730
-GRID = {"sustained_hours": (1, 2, 3), "min_ratio": (1.3, 1.5, 2.0), "min_excess_share": (0.0, 0.05, 0.10, 0.25)}
+GRID = {"sustained_hours": (1, 2), "min_ratio": (1.5, 2.0, 2.5), "min_excess_share": (0.05, 0.10, 0.25),
+        "level_weight": (0.0, 0.5, 1.0)}
 
 
 def load_family(name: str) -> pd.Series:
@@ -149,6 +151,36 @@ def prepare(name: str, rates, log) -> Family:
         limit[start : start + HOURS_PER_MONTH] = advice.ecpu.recommended
     present = np.isfinite(ecpus[times - 1])
     return Family(name, frame, times, ecpu, storage, limit, float(present.sum()) / HOURS_PER_MONTH)
+
+
+def cache_key() -> str:
+    """What the hourly fits depend on: the model's code, the recipe and this benchmark's constants."""
+    import hashlib
+
+    base = WatchSettings()
+    digest = hashlib.sha256(repr((HISTORY_DAYS, STRETCH, MAX_MONTHS, LEVEL, base.noise_days, base.noise_floor, base.min_history_days)).encode())
+    for path in ("costwise/model/forecast.py", "costwise/model/robust.py", "costwise/model/settings.py",
+                 "costwise/model/calendar.py", "bench/bench_realtraces.py"):
+        digest.update((REPO / path).read_bytes())
+    source = (REPO / "costwise/model/watch.py").read_text()
+    digest.update(source[source.index("def _noise"):source.index("def out_of_band")].encode())  # the fit's part
+    return digest.hexdigest()[:16]
+
+
+def prepared(name: str, rates, log, cache: Path | None) -> Family:
+    """prepare(), or its result saved in `cache` by an earlier run of the same code (--cache DIR)."""
+    import pickle
+
+    path = cache / f"{name}-{cache_key()}.pkl" if cache else None
+    if path is not None and path.exists():
+        with open(path, "rb") as saved:
+            return pickle.load(saved)
+    family = prepare(name, rates, log)
+    if path is not None:
+        cache.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as out:
+            pickle.dump(family, out)
+    return family
 
 
 def costwise_alarms(family: Family, settings: WatchSettings, ecpu_observed=None, rows=slice(None)) -> np.ndarray:
@@ -234,13 +266,12 @@ def score(family: Family, cases: Cases, settings: WatchSettings) -> dict[str, fl
 
 
 def choose(scores: dict[tuple, dict[str, dict[str, float]]], families: list[str]) -> tuple:
-    """The setting that finds >= 95% of 3x runaways within 2 hours on every one of `families`, with
-    the fewest false alarms (mean over them), then the most 2x runaways found."""
+    """The setting that finds >= 95% of 3x runaways within 2 hours on the most of `families`, then
+    has the fewest false alarms (mean over them), then finds the most 2x runaways."""
     def key(setting):
         per = [scores[setting][f] for f in families]
-        meets = all(p["within2_3x"] >= 0.95 for p in per)
-        return (not meets, np.mean([p["false"] for p in per]), -np.mean([p["found_2x"] for p in per]),
-                -min(p["within2_3x"] for p in per))
+        meeting = sum(p["within2_3x"] >= 0.95 for p in per)
+        return (-meeting, round(float(np.mean([p["false"] for p in per])), 6), -np.mean([p["found_2x"] for p in per]))
     return min(scores, key=key)
 
 
@@ -253,6 +284,7 @@ def describe(delays: np.ndarray) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--families", nargs="*", default=list(FAMILIES), choices=list(FAMILIES))
+    parser.add_argument("--cache", type=Path, help="keep each family's hourly fits here between runs of the same code")
     args = parser.parse_args()
     rates = load_pricing(REPO / "tests" / "fixtures" / "pricing.yaml").rates("us-east-1", "valkey")
 
@@ -263,7 +295,7 @@ def main() -> int:
     families = {}
     for name in args.families:
         t0 = time.perf_counter()
-        families[name] = prepare(name, rates, log)
+        families[name] = prepared(name, rates, log, args.cache)
         f = families[name]
         log(f"{name}: {f.times.size:,} hourly runs ({f.months:.1f} cache-months) fitted in {time.perf_counter() - t0:.0f} s "
             f"({(time.perf_counter() - t0) / f.times.size * 1000:.1f} ms a run)")

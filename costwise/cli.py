@@ -352,6 +352,8 @@ def reconcile(
     from costwise import app as run
     from costwise.render import render
 
+    if output is not None and output_format.value == "table":
+        raise InputError("--output: the table is for the terminal; give --format markdown, html or json with it")
     result = run.reconcile(source, month=month, start=start, end=end, cur=cur, cost_explorer=cost_explorer, pricing=pricing,
                            flag_pct=min(1.0, fail_over) if fail_over is not None else 1.0,
                            progress=_progress(source, output_format.value == "json"))

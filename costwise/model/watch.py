@@ -4,7 +4,8 @@ The frame's last `stretch_hours` are watched; the hours before them are the hist
 (model/forecast.py project_month) is fitted on, exactly as a monthly projection would be. Each
 watched hour's band is the projection for that hour widened by
 
-- the projection's own uncertainty, and
+- the projection's own uncertainty (its month-ahead level error, times `level_weight`: the next
+  few hours carry less of it than a month), and
 - the hour-to-hour noise the same fit leaves on the history's last `noise_days` (a robust sigma of
   log(observed / fitted) over the hours that matter),
 
@@ -47,12 +48,13 @@ class WatchSettings:
     band: float = 0.99  # the band covers this share of the hours the forecast expected
     noise_days: int = 7  # the hour-to-hour noise is measured over the history's last days...
     noise_floor: float = 0.25  # ...on the hours expected at this share of the mean hour or more
+    level_weight: float = 1.0  # how much of the projection's month-ahead level uncertainty the next hours carry
     min_ratio: float = 1.5  # an hour is never out of band below this multiple of what was expected...
     min_excess_share: float = 0.10  # ...nor by less than this share of the history's mean hour
     min_history_days: float = 3.0  # below this, no band: said, never alarmed
 
     RANGES = {"stretch_hours": (1, 48), "sustained_hours": (1, 48), "band": (0.5, 0.9999), "noise_days": (1, 60), "noise_floor": (0.0, 1.0),
-              "min_ratio": (1.0, 100.0), "min_excess_share": (0.0, 100.0), "min_history_days": (1.0, 60.0)}
+              "level_weight": (0.0, 1.0), "min_ratio": (1.0, 100.0), "min_excess_share": (0.0, 100.0), "min_history_days": (1.0, 60.0)}
 
 
 @dataclass
@@ -67,7 +69,7 @@ class DimensionBand:
     def upper(self, settings: WatchSettings) -> np.ndarray:
         z = NormalDist().inv_cdf((1 + settings.band) / 2)
         # the level's error and the hour's own noise are independent: they add in quadrature
-        width = np.exp(z * np.sqrt(np.square(self.noise_sigma) + np.square(self.fit_sigma)))
+        width = np.exp(z * np.sqrt(np.square(self.noise_sigma) + np.square(settings.level_weight * self.fit_sigma)))
         return self.expected * np.maximum(width, settings.min_ratio)
 
 
