@@ -353,3 +353,29 @@ def test_export_without_resource_ids_compares_per_region(run, month, tmp_path):
     assert total["difference_pct"] == pytest.approx(0, abs=1e-6)
     assert by_cache(data)["shop"]["billed"] is None
     assert any("no resource ids" in note for note in data["notes"])
+
+
+def test_month_read_from_cloudwatch(run, moto, monkeypatch, tmp_path):
+    """The costwise side from CloudWatch (moto): the month's 744 hours are read, no more, no fewer;
+    the first 48 hours have no datapoints, and the bill's 48 extra hours are explained by them."""
+    import boto3
+
+    from tests.awsfakes import patch_describe, put_hourly, serverless_cache
+
+    cw = boto3.client("cloudwatch", region_name="us-east-1", endpoint_url=moto)
+    row = {"storage_avg": 1.0 * 2**30, "storage_max": 1.0 * 2**30, "ecpu_sum": 1e7, "ecpu_max_minute": 1e7 / 60}
+    put_hourly(cw, "shop-valkey", OCT, [None] * 48 + [row] * (HOURS - 48) + [dict(row, ecpu_sum=1e12)] * 24)  # + November
+    patch_describe(monkeypatch, [serverless_cache("shop-valkey")])
+    config = tmp_path / "costwise.yaml"
+    config.write_text("environments:\n  shop:\n    cache: shop-valkey\n")
+    write_cur(tmp_path / "cur", usage_lines("shop-valkey", 1.0, 1e7))
+    code, out, err = run("reconcile", "--month", "2026-10", "--cur", str(tmp_path / "cur"), "--config", str(config),
+                         "--endpoint-url", moto, "--format", "json")
+    assert code == 0, err
+    shop = by_cache(json.loads(out))["shop-valkey"]
+    # 696 hours: 696 GB-h x 0.0837 = $58.2552 + 6,960 M ECPUs x 0.00227 = $15.7992: $74.0544 (November's hours left out)
+    assert shop["costwise"]["storage_gb_hours"] == pytest.approx(696)
+    assert shop["costwise"]["cost"] == pytest.approx(74.0544)
+    # billed 744 hours: $79.1616, +6.897%, all of it the 48 hours costwise has no data for
+    assert shop["difference_pct"] == pytest.approx((79.1616 - 74.0544) / 74.0544 * 100, abs=1e-4)
+    assert "no data for 48 of the period's 744 hours" in " ".join(shop["explained_by"]) and shop["flagged"] is False
