@@ -46,7 +46,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench_realtraces import workload  # noqa: E402  (the recipe, shared)
+from bench_realtraces import DATA, FAMILIES, load_series, workload  # noqa: E402  (the families and the recipe, shared)
 
 from costwise.model.forecast import project_month  # noqa: E402
 from costwise.model.settings import SizingSettings  # noqa: E402
@@ -56,17 +56,9 @@ from costwise.pricing import load_pricing  # noqa: E402
 from costwise.usage import CurrentLimits  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
-DATA = REPO.parent / "shared" / "realdata"
-FAMILIES = {
-    "metro": "metro_traffic_hourly.csv.gz",
-    "bikeshare": "capital_bikeshare_dc_hourly.csv.gz",
-    "uber": "uber_nyc_pickups_2015_hourly.csv.gz",
-    "melbourne": "melbourne_birrarung_marr_pedestrians_hourly.csv.gz",
-    "wikipedia": "wikipedia_en_requests_hourly.csv.gz",
-}
 HISTORY_DAYS = 28
 STRETCH = WatchSettings().stretch_hours
-MAX_MONTHS = 24
+MAX_MONTHS = 12
 RUNAWAYS = 100
 FACTORS = (2.0, 3.0, 10.0)
 LEVEL = 5000.0
@@ -75,21 +67,8 @@ GRID = {"sustained_hours": (1, 2), "min_ratio": (1.5, 2.0, 2.5), "min_excess_sha
         "level_weight": (0.0, 0.5, 1.0)}
 
 
-def load_family(name: str) -> pd.Series:
-    table = pd.read_csv(DATA / FAMILIES[name])
-    time_column, value_column = table.columns[:2]
-    stamps = pd.to_datetime(table[time_column].astype(str).str.replace("Z", "", regex=False))
-    series = pd.Series(table[value_column].to_numpy(float), index=pd.DatetimeIndex(stamps))
-    series = series[~series.index.duplicated()]  # the fall-back hour appears once, kept once
-    full = pd.date_range(series.index[0], series.index[-1], freq="h")
-    series = series.reindex(full)  # absent rows are gaps
-    # local time read as UTC labels, as bench_realtraces does: the cycles are what matter
-    series.index = series.index.tz_localize("UTC")
-    return series
-
-
 @dataclass
-class Family:
+class Watched:
     name: str
     frame: pd.DataFrame
     times: np.ndarray  # evaluation hours t: the stretch is [t - STRETCH, t)
@@ -113,8 +92,10 @@ class Banded:
         return DimensionBand(self.expected[rows], self.noise[rows, None], self.fit[rows, None], self.mean[rows, None])
 
 
-def prepare(name: str, rates, log) -> Family:
-    series = load_family(name)
+def prepare(name: str, rates, log) -> Watched:
+    source = next(f for f in FAMILIES if f.name == name)
+    series = load_series(DATA / source.file)
+    sizing = SizingSettings(holidays=source.calendar)  # as a user there would set sizing.holidays
     frame, missing = workload(series, LEVEL, 1.0, slice(None), seed=len(name))
     frame.loc[missing] = np.nan
     first = HISTORY_DAYS * 24 + STRETCH
@@ -129,7 +110,7 @@ def prepare(name: str, rates, log) -> Family:
     started = time.perf_counter()
     for i, t in enumerate(times):
         history = frame.iloc[t - STRETCH - HISTORY_DAYS * 24 : t - STRETCH]
-        band = expected_band(history, rates, settings, STRETCH)
+        band = expected_band(history, rates, settings, STRETCH, sizing)
         if band is None:
             continue
         for dim in ("ecpu", "storage"):
@@ -146,11 +127,11 @@ def prepare(name: str, rates, log) -> Family:
     for start in range(0, times.size, HOURS_PER_MONTH):
         t = times[start]
         history = frame.iloc[t - STRETCH - HISTORY_DAYS * 24 : t - STRETCH]
-        projection = project_month(history, rates, SizingSettings())
-        advice = recommend_limits(history, projection, CurrentLimits(), rates, SizingSettings())
+        projection = project_month(history, rates, sizing)
+        advice = recommend_limits(history, projection, CurrentLimits(), rates, sizing)
         limit[start : start + HOURS_PER_MONTH] = advice.ecpu.recommended
     present = np.isfinite(ecpus[times - 1])
-    return Family(name, frame, times, ecpu, storage, limit, float(present.sum()) / HOURS_PER_MONTH)
+    return Watched(name, frame, times, ecpu, storage, limit, float(present.sum()) / HOURS_PER_MONTH)
 
 
 def cache_key() -> str:
@@ -167,7 +148,7 @@ def cache_key() -> str:
     return digest.hexdigest()[:16]
 
 
-def prepared(name: str, rates, log, cache: Path | None) -> Family:
+def prepared(name: str, rates, log, cache: Path | None) -> Watched:
     """prepare(), or its result saved in `cache` by an earlier run of the same code (--cache DIR)."""
     import pickle
 
@@ -183,7 +164,7 @@ def prepared(name: str, rates, log, cache: Path | None) -> Family:
     return family
 
 
-def costwise_alarms(family: Family, settings: WatchSettings, ecpu_observed=None, rows=slice(None)) -> np.ndarray:
+def costwise_alarms(family: Watched, settings: WatchSettings, ecpu_observed=None, rows=slice(None)) -> np.ndarray:
     """Whether watch alarms at each evaluation hour (rows), on the untouched stretch or `ecpu_observed`."""
     observed = family.ecpu.observed[rows] if ecpu_observed is None else ecpu_observed
     ecpu_run = streak(out_of_band(observed, family.ecpu.band(rows), settings))
@@ -217,7 +198,7 @@ class Cases:
     starts: np.ndarray  # h0
 
 
-def make_cases(family: Family, seed: int) -> Cases:
+def make_cases(family: Watched, seed: int) -> Cases:
     rng = np.random.default_rng(seed)
     ecpus = family.frame["ecpu_sum"].to_numpy(float)
     candidates = np.arange(7 * 24, family.times.size - STRETCH)  # a week in: the weekly peer has its reference
@@ -226,7 +207,7 @@ def make_cases(family: Family, seed: int) -> Cases:
     return Cases(rows, family.times[rows] - 1)
 
 
-def runaway_delays(family: Family, cases: Cases, factor: float, settings: WatchSettings) -> dict[str, np.ndarray]:
+def runaway_delays(family: Watched, cases: Cases, factor: float, settings: WatchSettings) -> dict[str, np.ndarray]:
     """Hours of runaway seen at the first alarm (np.inf: not within the stretch), per detector."""
     ecpus = family.frame["ecpu_sum"].to_numpy(float)
     busiest = family.frame["ecpu_max_minute"].to_numpy(float) / 60
@@ -247,7 +228,7 @@ def runaway_delays(family: Family, cases: Cases, factor: float, settings: WatchS
     return delays
 
 
-def false_alarms(family: Family, settings: WatchSettings) -> dict[str, float]:
+def false_alarms(family: Watched, settings: WatchSettings) -> dict[str, float]:
     ecpus = family.frame["ecpu_sum"].to_numpy(float)
     busiest = family.frame["ecpu_max_minute"].to_numpy(float) / 60
     return {
@@ -257,7 +238,7 @@ def false_alarms(family: Family, settings: WatchSettings) -> dict[str, float]:
     }
 
 
-def score(family: Family, cases: Cases, settings: WatchSettings) -> dict[str, float]:
+def score(family: Watched, cases: Cases, settings: WatchSettings) -> dict[str, float]:
     """costwise only: the figures the tuning compares."""
     found3 = runaway_delays(family, cases, 3.0, settings)["costwise"]
     found2 = runaway_delays(family, cases, 2.0, settings)["costwise"]
@@ -283,7 +264,8 @@ def describe(delays: np.ndarray) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--families", nargs="*", default=list(FAMILIES), choices=list(FAMILIES))
+    names = [f.name for f in FAMILIES]
+    parser.add_argument("--families", nargs="*", default=names, choices=names)
     parser.add_argument("--cache", type=Path, help="keep each family's hourly fits here between runs of the same code")
     args = parser.parse_args()
     rates = load_pricing(REPO / "tests" / "fixtures" / "pricing.yaml").rates("us-east-1", "valkey")
