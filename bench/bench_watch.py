@@ -58,13 +58,13 @@ from costwise.usage import CurrentLimits  # noqa: E402
 REPO = Path(__file__).resolve().parent.parent
 HISTORY_DAYS = 28
 STRETCH = WatchSettings().stretch_hours
-MAX_MONTHS = 12
+MAX_MONTHS = 9
 RUNAWAYS = 100
 FACTORS = (2.0, 3.0, 10.0)
 LEVEL = 5000.0
 HOURS_PER_MONTH = 730
 GRID = {"sustained_hours": (1, 2), "min_ratio": (1.5, 2.0, 2.5), "min_excess_share": (0.05, 0.10, 0.25),
-        "level_weight": (0.0, 0.5, 1.0)}
+        "level_weight": (0.0, 0.5, 1.0), "recent_hours": (0, 12)}
 
 
 @dataclass
@@ -88,8 +88,12 @@ class Banded:
     mean: np.ndarray
     observed: np.ndarray  # (T, STRETCH) untouched
 
+    recent: np.ndarray
+    local: np.ndarray
+
     def band(self, rows=slice(None)) -> DimensionBand:
-        return DimensionBand(self.expected[rows], self.noise[rows, None], self.fit[rows, None], self.mean[rows, None])
+        return DimensionBand(self.expected[rows], self.noise[rows, None], self.fit[rows, None], self.mean[rows, None],
+                             self.recent[rows, None], self.local[rows, None])
 
 
 def prepare(name: str, rates, log) -> Watched:
@@ -99,14 +103,14 @@ def prepare(name: str, rates, log) -> Watched:
     frame, missing = workload(series, LEVEL, 1.0, slice(None), seed=len(name))
     frame.loc[missing] = np.nan
     first = HISTORY_DAYS * 24 + STRETCH
-    last = min(len(frame), first + MAX_MONTHS * HOURS_PER_MONTH)
+    last = min(len(frame), first + int(MAX_MONTHS * HOURS_PER_MONTH))
     times = np.arange(first, last + 1)
     settings = WatchSettings()
     storage_gb = frame["storage_avg_bytes"].to_numpy(float) / rates.bytes_per_gb
     ecpus = frame["ecpu_sum"].to_numpy(float)
     shape = (times.size, STRETCH)
-    cache = {dim: {"expected": np.full(shape, np.nan), "noise": np.zeros(times.size), "fit": np.zeros(times.size),
-                   "mean": np.zeros(times.size)} for dim in ("ecpu", "storage")}
+    cache = {dim: {"expected": np.full(shape, np.nan), **{k: np.zeros(times.size) for k in ("noise", "fit", "mean", "recent", "local")}}
+             for dim in ("ecpu", "storage")}
     started = time.perf_counter()
     for i, t in enumerate(times):
         history = frame.iloc[t - STRETCH - HISTORY_DAYS * 24 : t - STRETCH]
@@ -117,11 +121,12 @@ def prepare(name: str, rates, log) -> Watched:
             b = getattr(band, dim)
             cache[dim]["expected"][i], cache[dim]["noise"][i], cache[dim]["fit"][i], cache[dim]["mean"][i] = \
                 b.expected, b.noise_sigma, b.fit_sigma, b.mean_hour
+            cache[dim]["recent"][i], cache[dim]["local"][i] = b.recent, b.local_sigma
         if i and i % 5000 == 0:
             log(f"  {name}: {i:,} of {times.size:,} hours fitted ({(time.perf_counter() - started) / i * 1000:.1f} ms each)")
     windows = times[:, None] - STRETCH + np.arange(STRETCH)[None, :]
-    ecpu = Banded(**cache["ecpu"], observed=ecpus[windows])
-    storage = Banded(**cache["storage"], observed=storage_gb[windows])
+    ecpu = Banded(observed=ecpus[windows], **cache["ecpu"])
+    storage = Banded(observed=storage_gb[windows], **cache["storage"])
     # the 75%-alarm peer's limit: costwise's recommendation from the 28 days before each month
     limit = np.full(times.size, np.nan)
     for start in range(0, times.size, HOURS_PER_MONTH):
@@ -139,12 +144,12 @@ def cache_key() -> str:
     import hashlib
 
     base = WatchSettings()
-    digest = hashlib.sha256(repr((HISTORY_DAYS, STRETCH, MAX_MONTHS, LEVEL, base.noise_days, base.noise_floor, base.min_history_days)).encode())
+    digest = hashlib.sha256(repr((HISTORY_DAYS, STRETCH, MAX_MONTHS, LEVEL, base.noise_days, base.noise_floor, base.min_history_days, base.recent_hours)).encode())
     for path in ("costwise/model/forecast.py", "costwise/model/robust.py", "costwise/model/settings.py",
                  "costwise/model/calendar.py", "bench/bench_realtraces.py"):
         digest.update((REPO / path).read_bytes())
     source = (REPO / "costwise/model/watch.py").read_text()
-    digest.update(source[source.index("def _noise"):source.index("def out_of_band")].encode())  # the fit's part
+    digest.update(source[source.index("def _residuals"):source.index("def out_of_band")].encode())  # the fit's part
     return digest.hexdigest()[:16]
 
 

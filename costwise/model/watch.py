@@ -48,12 +48,15 @@ class WatchSettings:
     band: float = 0.99  # the band covers this share of the hours the forecast expected
     noise_days: int = 7  # the hour-to-hour noise is measured over the history's last days...
     noise_floor: float = 0.25  # ...on the hours expected at this share of the mean hour or more
+    recent_hours: int = 12  # the expected hours follow the history's last hours' level against the fit (0: not)...
+    recent_clip: float = 1.5  # ...by at most this factor either way (a runaway older than the stretch still shows)
     level_weight: float = 1.0  # how much of the projection's month-ahead level uncertainty the next hours carry
     min_ratio: float = 1.5  # an hour is never out of band below this multiple of what was expected...
     min_excess_share: float = 0.10  # ...nor by less than this share of the history's mean hour
     min_history_days: float = 3.0  # below this, no band: said, never alarmed
 
     RANGES = {"stretch_hours": (1, 48), "sustained_hours": (1, 48), "band": (0.5, 0.9999), "noise_days": (1, 60), "noise_floor": (0.0, 1.0),
+              "recent_hours": (0, 168), "recent_clip": (1.0, 10.0),
               "level_weight": (0.0, 1.0), "min_ratio": (1.0, 100.0), "min_excess_share": (0.0, 100.0), "min_history_days": (1.0, 60.0)}
 
 
@@ -65,12 +68,22 @@ class DimensionBand:
     noise_sigma: float  # hour-to-hour log sigma the fit leaves on the history
     fit_sigma: float  # the projection's own log sigma (SeriesFit.rel_sigma)
     mean_hour: float  # the history's mean hour (for the absolute floor)
+    recent: np.ndarray | float = 0.0  # log(observed / fitted) of the history's last hours' level
+    local_sigma: np.ndarray | float = 0.0  # the hour-to-hour noise once each hour follows the level before it
+
+    def level(self, settings: WatchSettings) -> np.ndarray:
+        """The expected hours, following the recent level when `recent_hours` is set."""
+        if not settings.recent_hours:
+            return self.expected
+        shift = np.clip(np.nan_to_num(self.recent), -np.log(settings.recent_clip), np.log(settings.recent_clip))
+        return self.expected * np.exp(shift)
 
     def upper(self, settings: WatchSettings) -> np.ndarray:
         z = NormalDist().inv_cdf((1 + settings.band) / 2)
+        noise = self.local_sigma if settings.recent_hours else self.noise_sigma
         # the level's error and the hour's own noise are independent: they add in quadrature
-        width = np.exp(z * np.sqrt(np.square(self.noise_sigma) + np.square(settings.level_weight * self.fit_sigma)))
-        return self.expected * np.maximum(width, settings.min_ratio)
+        width = np.exp(z * np.sqrt(np.square(noise) + np.square(settings.level_weight * self.fit_sigma)))
+        return self.level(settings) * np.maximum(width, settings.min_ratio)
 
 
 @dataclass
@@ -80,21 +93,37 @@ class Band:
     history_days: float
 
 
-def _noise(values: np.ndarray, index, fit, last, days: int, settings: "WatchSettings") -> float:
-    """Robust log sigma of the history's last `days` against the fit's own hours (in-sample), on
-    the hours that matter: those the fit expects at `noise_floor` of the mean hour or more (a quiet
-    night's few requests swing wildly in ratio and cost next to nothing)."""
-    if fit.zero:
-        return 0.0
-    keep = slice(max(0, values.size - days * HOURS_PER_DAY), values.size)
+def _residuals(values: np.ndarray, index, fit, last, settings: "WatchSettings") -> np.ndarray:
+    """log(observed / fitted) of the history's last `noise_days` against the fit's own hours
+    (in-sample), NaN but on the hours that matter: those the fit expects at `noise_floor` of the
+    mean hour or more (a quiet night's few requests swing wildly in ratio and cost next to nothing)."""
+    keep = slice(max(0, values.size - settings.noise_days * HOURS_PER_DAY), values.size)
     hours_before = (np.asarray((index[keep] - last) / np.timedelta64(1, "h"), dtype=float))
     fitted = fit.project((hours_before - 0.5) / HOURS_PER_DAY, _slots(index[keep], fit.weekly))
     observed = values[keep]
     ok = np.isfinite(observed) & (observed > 0) & (fitted > 0)
+    out = np.full(observed.size, np.nan)
     if ok.sum() < HOURS_PER_DAY:
-        return 0.0
+        return out
     ok &= fitted >= settings.noise_floor * np.mean(fitted[ok])
-    return mad_sigma(np.log(observed[ok] / fitted[ok])) if ok.sum() >= HOURS_PER_DAY // 2 else 0.0
+    out[ok] = np.log(observed[ok] / fitted[ok])
+    return out
+
+
+def _recent_level(residuals: np.ndarray, hours: int) -> float:
+    """The median residual of the last `hours` (0 when none is known)."""
+    recent = residuals[-hours:] if hours else residuals[:0]
+    return float(np.nanmedian(recent)) if np.isfinite(recent).any() else 0.0
+
+
+def _local_sigma(residuals: np.ndarray, hours: int, lag: int) -> float:
+    """Robust sigma of each residual less the recent level `lag` hours before it (what is left when
+    the expected hours follow the level, as the watched stretch's do)."""
+    if not hours:
+        return 0.0
+    deviations = [residuals[i] - _recent_level(residuals[: i - lag + 1], hours) for i in range(hours + lag, residuals.size)
+                  if np.isfinite(residuals[i])]
+    return mad_sigma(np.asarray(deviations)) if len(deviations) >= HOURS_PER_DAY // 2 else 0.0
 
 
 def expected_band(history, rates: "Rates", settings: WatchSettings, hours: int, sizing: SizingSettings | None = None) -> Band | None:
@@ -112,8 +141,15 @@ def expected_band(history, rates: "Rates", settings: WatchSettings, hours: int, 
 
     def band(values, expected, fit) -> DimensionBand:
         mean = float(np.nanmean(values[tail])) if np.isfinite(values[tail]).any() else 0.0
-        return DimensionBand(np.asarray(expected, float), _noise(values, history.index, fit, last, settings.noise_days, settings),
-                             float(fit.rel_sigma), mean)
+        if fit.zero:
+            return DimensionBand(np.asarray(expected, float), 0.0, float(fit.rel_sigma), mean)
+        residuals = _residuals(values, history.index, fit, last, settings)
+        noise = mad_sigma(residuals) if np.isfinite(residuals).sum() >= HOURS_PER_DAY // 2 else 0.0
+        # the stretch's hours follow the level of the hours before it, 1..stretch hours earlier: the
+        # middle of that lag is what the noise is measured at
+        return DimensionBand(np.asarray(expected, float), noise, float(fit.rel_sigma), mean,
+                             _recent_level(residuals, settings.recent_hours),
+                             _local_sigma(residuals, settings.recent_hours, max(1, hours // 2)))
 
     return Band(band(ecpus, projection.ecpu_per_hour, projection.ecpu),
                 band(storage_gb, projection.storage_gb, projection.storage), days)
@@ -123,7 +159,7 @@ def out_of_band(observed: np.ndarray, band: DimensionBand, settings: WatchSettin
     """Which watched hours are above their band (and above the absolute floor). NaN is never out."""
     observed = np.asarray(observed, float)
     upper = band.upper(settings)
-    excess = observed - band.expected
+    excess = observed - band.level(settings)
     with np.errstate(invalid="ignore"):
         return np.nan_to_num(observed > upper, nan=False) & (excess > settings.min_excess_share * band.mean_hour)
 
@@ -167,13 +203,13 @@ def decide(stretch, band: Band | None, rates: "Rates", settings: WatchSettings, 
     observed_day = _per_day(storage_gb, ecpus, rates)
     if band is None:
         return Finding("short-history", [], 0, None, 0.0, 0.0, observed_day, shares)
-    expected = {"ecpu": band.ecpu.expected[:last], "storage": band.storage.expected[:last]}
+    expected = {"ecpu": band.ecpu.level(settings)[:last], "storage": band.storage.level(settings)[:last]}
     expected_day = _per_day(expected["storage"], expected["ecpu"], rates)
     observed = {"ecpu": ecpus, "storage": storage_gb}
     hours_out, out_dims, ratio, excess = 0, [], None, 0.0
     for name in DIMENSIONS:
         dim = getattr(band, name)
-        trimmed = DimensionBand(expected[name], dim.noise_sigma, dim.fit_sigma, dim.mean_hour)
+        trimmed = replace(dim, expected=dim.expected[:last])
         run = streak(out_of_band(observed[name], trimmed, settings))
         if run < settings.sustained_hours:
             continue
