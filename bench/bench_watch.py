@@ -63,6 +63,7 @@ RUNAWAYS = 100
 FACTORS = (2.0, 3.0, 10.0)
 LEVEL = 5000.0
 HOURS_PER_MONTH = 730
+PREP_RECENT_HOURS = 12  # the fits keep the recent level of this many hours; a setting of 0 ignores it
 GRID = {"sustained_hours": (1, 2), "min_ratio": (1.5, 2.0, 2.5), "min_excess_share": (0.05, 0.10, 0.25),
         "level_weight": (0.0, 0.5, 1.0), "recent_hours": (0, 12)}
 
@@ -105,7 +106,7 @@ def prepare(name: str, rates, log) -> Watched:
     first = HISTORY_DAYS * 24 + STRETCH
     last = min(len(frame), first + int(MAX_MONTHS * HOURS_PER_MONTH))
     times = np.arange(first, last + 1)
-    settings = WatchSettings()
+    settings = replace(WatchSettings(), recent_hours=PREP_RECENT_HOURS)
     storage_gb = frame["storage_avg_bytes"].to_numpy(float) / rates.bytes_per_gb
     ecpus = frame["ecpu_sum"].to_numpy(float)
     shape = (times.size, STRETCH)
@@ -144,7 +145,7 @@ def cache_key() -> str:
     import hashlib
 
     base = WatchSettings()
-    digest = hashlib.sha256(repr((HISTORY_DAYS, STRETCH, MAX_MONTHS, LEVEL, base.noise_days, base.noise_floor, base.min_history_days, base.recent_hours)).encode())
+    digest = hashlib.sha256(repr((HISTORY_DAYS, STRETCH, MAX_MONTHS, LEVEL, base.noise_days, base.noise_floor, base.min_history_days, PREP_RECENT_HOURS)).encode())
     for path in ("costwise/model/forecast.py", "costwise/model/robust.py", "costwise/model/settings.py",
                  "costwise/model/calendar.py", "bench/bench_realtraces.py"):
         digest.update((REPO / path).read_bytes())

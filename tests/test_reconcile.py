@@ -379,3 +379,13 @@ def test_month_read_from_cloudwatch(run, moto, monkeypatch, tmp_path):
     # billed 744 hours: $79.1616, +6.897%, all of it the 48 hours costwise has no data for
     assert shop["difference_pct"] == pytest.approx((79.1616 - 74.0544) / 74.0544 * 100, abs=1e-4)
     assert "no data for 48 of the period's 744 hours" in " ".join(shop["explained_by"]) and shop["flagged"] is False
+
+
+def test_unrelated_parquet_beside_the_export_is_skipped_and_said(run, month):
+    history, export = month
+    pq.write_table(pa.table({"sku": ["a"], "price": [1.0]}), export / "data" / "BILLING_PERIOD=2026-10" / "pricing.parquet")
+    code, out, err = run("reconcile", "--month", "2026-10", "--cur", str(export), "--metrics-file", str(history), "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert any("skipped 1 files that are not CUR 2.0" in note and "pricing.parquet" in note for note in data["notes"])
+    assert by_cache(data)["shop"]["billed"]["unblended_cost"] == pytest.approx(293.4336)  # the export itself still read
