@@ -9,9 +9,9 @@ watched hour's band is the projection for that hour widened by
 - the hour-to-hour noise the same fit leaves on the history's last `noise_days` (a robust sigma of
   log(observed / fitted) over the hours that matter),
 
-the two in quadrature at `band` (99%),
-
-and never narrower than `min_ratio` x the expected hour. An hour is out of band when it is above its
+the two in quadrature at `band` (99%), and never narrower than `min_ratio` x the expected hour.
+(With `recent_hours`, the expected hours would follow the level of the history's last hours against
+the fit, clipped; the benchmark found it no better, so it is off.) An hour is out of band when it is above its
 band by more than `min_excess_share` of the history's mean hour too (so a quiet night tripling from
 almost nothing is no alarm). An alarm: the newest `sustained_hours` in a row out of band, in ECPUs
 or in storage. Its cost: what the excess over the expected hours comes to per day if it continues.
@@ -40,8 +40,8 @@ DIMENSIONS = ("ecpu", "storage")
 
 @dataclass(frozen=True)
 class WatchSettings:
-    """What `watch` calls a runaway. Set under `watch:` in costwise.yaml (keys as here).
-    Defaults chosen by bench/bench_watch.py (leave one family out)."""
+    """What `watch` calls a runaway. `--stretch-hours` and `--sustained-hours` set the first two;
+    the defaults are bench/bench_watch.py's choice on the five real families."""
 
     stretch_hours: int = 6  # the newest hours watched; the forecast is fitted on the hours before them
     sustained_hours: int = 2  # this many newest hours in a row out of band before an alarm
