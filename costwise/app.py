@@ -455,7 +455,8 @@ def reconcile(opts: SourceOptions, *, month: str | None = None, start: str | Non
     ledger = read_cur(cur, period, session) if cur is not None else read_cost_explorer(session(), period, now)
     window_end = min(period.end, floor_hour(now))
     days = max(1, -(-int((window_end - period.start).total_seconds()) // 86_400))
-    usage = read_usage(replace(opts, as_of=window_end.strftime("%Y-%m-%dT%H:%M:%SZ"), days=min(days, 455)), progress)
+    # cost drivers explain a bill, they are not part of it: not read (GetMetricData costs per metric)
+    usage = read_usage(replace(opts, as_of=window_end.strftime("%Y-%m-%dT%H:%M:%SZ"), days=min(days, 455), drivers="none"), progress)
     cfg = usage.config
     prices = load_pricing(pricing if pricing is not None else (cfg.pricing if cfg is not None else None))
     return build_reconciliation(usage.history, ledger, prices, period, "cur" if cur is not None else "cost-explorer", flag_pct)
@@ -480,7 +481,9 @@ def watch(opts: SourceOptions, *, stretch_hours: int | None = None, sustained_ho
     settings = replace(settings, **{k: v for k, v in changes.items() if v is not None})
     if settings.sustained_hours > settings.stretch_hours:
         raise InputError("--sustained-hours: at most --stretch-hours")
-    usage = read_usage(opts, progress)
+    # an hourly job: the drivers' window totals cannot say what grew in the last hours, so they are
+    # not read (each GetMetricData metric is billed); Finding.grew is where hourly drivers would go
+    usage = read_usage(replace(opts, drivers="none"), progress)
     cfg = usage.config
     prices = load_pricing(pricing if pricing is not None else (cfg.pricing if cfg is not None else None))
     return build_watch(usage.history, prices, settings, sizing_settings(cfg))

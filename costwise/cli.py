@@ -323,7 +323,7 @@ def migrate(
 
 
 @app.command()
-@with_source_options()
+@with_source_options(exclude=("drivers",))
 def reconcile(
     month: Optional[str] = typer.Option(None, "--month", help="The month to reconcile, e.g. 2026-10 (default: the last whole month).", metavar="YYYY-MM"),
     start: Optional[str] = typer.Option(None, "--from", help="Or from this date or hour (UTC, e.g. 2026-10-01)...", metavar="DATE"),
@@ -371,7 +371,7 @@ def reconcile(
 
 
 @app.command()
-@with_source_options()
+@with_source_options(exclude=("drivers",))
 def watch(
     stretch_hours: Optional[int] = typer.Option(None, "--stretch-hours", help="The newest hours watched (default 6); the forecast is fitted on the --days before them.", metavar="N"),
     sustained_hours: Optional[int] = typer.Option(None, "--sustained-hours", help="Alarm when this many newest hours in a row are above the band (default 2).", metavar="N"),
