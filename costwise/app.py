@@ -436,3 +436,63 @@ def apply_limits(opts: SourceOptions, pricing: Path | None = None, send: bool = 
             raise aws.describe_error(exc, "ModifyServerlessCache") from None
         plan.sent = True
     return plan
+
+
+def reconcile(opts: SourceOptions, *, month: str | None = None, start: str | None = None, end: str | None = None,
+              cur: str | None = None, cost_explorer: bool = False, pricing: Path | None = None, flag_pct: float = 1.0,
+              progress=None):
+    """`costwise reconcile`: costwise's cost of the period beside what AWS billed (the CUR export or
+    Cost Explorer). The bill is read first: a bad export fails before CloudWatch is read."""
+    from dataclasses import replace
+    from datetime import datetime, timezone
+
+    from costwise.analysis.reconcile import build_reconciliation, parse_period
+    from costwise.pricing import load_pricing
+    from costwise.sources.aws import AwsSession
+    from costwise.sources.cur import read_cost_explorer, read_cur
+    from costwise.usage import floor_hour
+
+    if (cur is None) == (not cost_explorer):
+        raise InputError("give one of --cur PATH (a CUR 2.0 / Data Exports folder or s3://bucket/prefix/) or --cost-explorer")
+    now = datetime.now(timezone.utc)
+    period = parse_period(month, start, end, now)
+
+    def session() -> AwsSession:
+        return AwsSession(profile=opts.profile, endpoint_url=opts.endpoint_url, retry_mode=opts.retry_mode,
+                          max_attempts=opts.max_attempts, timeout=opts.timeout)
+
+    ledger = read_cur(cur, period, session) if cur is not None else read_cost_explorer(session(), period, now)
+    window_end = min(period.end, floor_hour(now))
+    days = max(1, -(-int((window_end - period.start).total_seconds()) // 86_400))
+    # cost drivers explain a bill, they are not part of it: not read (GetMetricData costs per metric)
+    usage = read_usage(replace(opts, as_of=window_end.strftime("%Y-%m-%dT%H:%M:%SZ"), days=min(days, 455), drivers="none"), progress)
+    cfg = usage.config
+    prices = load_pricing(pricing if pricing is not None else (cfg.pricing if cfg is not None else None))
+    return build_reconciliation(usage.history, ledger, prices, period, "cur" if cur is not None else "cost-explorer", flag_pct)
+
+
+def watch(opts: SourceOptions, *, stretch_hours: int | None = None, sustained_hours: int | None = None,
+          pricing: Path | None = None, progress=None):
+    """`costwise watch`: each cache's newest hours against the band its forecast expected, read
+    from the last --days of CloudWatch (or a saved file): no state kept between runs."""
+    from dataclasses import replace
+
+    from costwise.analysis.watch import build_watch
+    from costwise.model.watch import WatchSettings
+    from costwise.pricing import load_pricing
+
+    settings = WatchSettings()
+    changes = {"stretch_hours": stretch_hours, "sustained_hours": sustained_hours}
+    for name, value in changes.items():
+        low, high = WatchSettings.RANGES[name]
+        if value is not None and not low <= value <= high:
+            raise InputError(f"--{name.replace('_', '-')}: {low:g} to {high:g} hours")
+    settings = replace(settings, **{k: v for k, v in changes.items() if v is not None})
+    if settings.sustained_hours > settings.stretch_hours:
+        raise InputError("--sustained-hours: at most --stretch-hours")
+    # an hourly job: the drivers' window totals cannot say what grew in the last hours, so they are
+    # not read (each GetMetricData metric is billed); Finding.grew is where hourly drivers would go
+    usage = read_usage(replace(opts, drivers="none"), progress)
+    cfg = usage.config
+    prices = load_pricing(pricing if pricing is not None else (cfg.pricing if cfg is not None else None))
+    return build_watch(usage.history, prices, settings, sizing_settings(cfg))

@@ -1,7 +1,8 @@
 """Command line: parse options, make one call (costwise.app), render (costwise.render), pick the exit code.
 
 Exit codes: 0 fine; 1 an environment, account or region could not be read (the others are still
-reported); 2 bad input; 3 over budget with --fail-on-budget; 130 interrupted.
+reported); 2 bad input; 3 over budget with --fail-on-budget (reconcile: a difference above --fail-over); 4 watch found a
+runaway; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ WhatifFormat = format_enum("whatif")
 MigrateFormat = format_enum("migrate")
 PricingFormat = format_enum("pricing")
 SuggestFormat = format_enum("suggest")
+ReconcileFormat = format_enum("reconcile")
+WatchFormat = format_enum("watch")
 
 PricingOption = typer.Option(None, "--pricing", help=PRICING_HELP, metavar="PATH")
 FORMAT_BY_SUFFIX = {".html": "html", ".htm": "html", ".md": "markdown", ".json": "json"}
@@ -320,6 +323,91 @@ def migrate(
         result = run.migrate_from_cluster(from_cluster, region=region, as_of=as_of, days=days, endpoint_url=endpoint_url,
                                           profile=profile, engine=engine, pricing=pricing, timeout=timeout)
     emit(render("migrate", result, output_format))
+
+
+@app.command()
+@with_source_options(exclude=("drivers",))
+def reconcile(
+    month: Optional[str] = typer.Option(None, "--month", help="The month to reconcile, e.g. 2026-10 (default: the last whole month).", metavar="YYYY-MM"),
+    start: Optional[str] = typer.Option(None, "--from", help="Or from this date or hour (UTC, e.g. 2026-10-01)...", metavar="DATE"),
+    end: Optional[str] = typer.Option(None, "--to", help="...to this one, not included (default: now).", metavar="DATE"),
+    cur: Optional[str] = typer.Option(None, "--cur", help="The CUR 2.0 / Data Exports Parquet export: a folder, or s3://bucket/prefix/ (s3:ListBucket, s3:GetObject).", metavar="PATH"),
+    cost_explorer: bool = typer.Option(False, "--cost-explorer", help="Read the bill from Cost Explorer instead (ce:GetCostAndUsage)."),
+    fail_over: Optional[float] = typer.Option(None, "--fail-over", min=0, help="Exit 3 when a cache's unexplained difference is above PCT percent.", metavar="PCT"),
+    output_format: ReconcileFormat = typer.Option("table", "--format", help=f"One of: {_choices(ReconcileFormat)}."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here (atomically) instead of stdout.", metavar="FILE"),
+    pricing: Optional[Path] = PricingOption,
+    source: SourceOptions = SourceOptions(),
+) -> None:
+    """costwise's own cost of a month beside what AWS billed, per cache and in total.
+
+    Differences above 1% that the bill does not explain (a Savings Plan, credits, a rate that
+    changed, hours costwise has no data for, a cache not in the config) are flagged. Exit codes: 0
+    fine; 3 an unexplained difference above --fail-over; 1 the bill or an environment could not be
+    read; 2 bad input.
+
+    Examples:
+
+    * `costwise reconcile --month 2026-10 --cur s3://billing/exports/costwise/`
+
+    * `costwise reconcile --month 2026-10 --cost-explorer --format markdown`
+    """
+    from costwise import app as run
+    from costwise.render import render
+
+    if output is not None and output_format.value == "table":
+        raise InputError("--output: the table is for the terminal; give --format markdown, html or json with it")
+    result = run.reconcile(source, month=month, start=start, end=end, cur=cur, cost_explorer=cost_explorer, pricing=pricing,
+                           flag_pct=min(1.0, fail_over) if fail_over is not None else 1.0,
+                           progress=_progress(source, output_format.value == "json"))
+    emit(render("reconcile", result, output_format), output)
+    for row in result.failed:
+        _say(f"costwise: {row.env}: {row.error}")
+    if output_format.value != "table":
+        for note in result.notes:
+            _say(f"note: {note}")
+    if fail_over is not None and result.unexplained_over(fail_over):
+        _say(f"costwise: unexplained difference above {fail_over:g}%: {', '.join(r.cache for r in result.unexplained_over(fail_over))}")
+        raise typer.Exit(3)
+    if result.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+@with_source_options(exclude=("drivers",))
+def watch(
+    stretch_hours: Optional[int] = typer.Option(None, "--stretch-hours", help="The newest hours watched (default 6); the forecast is fitted on the --days before them.", metavar="N"),
+    sustained_hours: Optional[int] = typer.Option(None, "--sustained-hours", help="Alarm when this many newest hours in a row are above the band (default 2).", metavar="N"),
+    output_format: WatchFormat = typer.Option("table", "--format", help=f"One of: {_choices(WatchFormat)} (markdown: one chat message)."),
+    pricing: Optional[Path] = PricingOption,
+    source: SourceOptions = SourceOptions(),
+) -> None:
+    """Catch a runaway between reports: each cache's newest hours against the 99% band its forecast expected.
+
+    For a job that runs every hour (cron, EventBridge Scheduler, a GitHub Actions schedule): silent
+    and exit 0 when every cache is within its band; one line per cache out of band, with what it
+    costs a day if it continues, and exit 4. Each run stands alone on the last --days of CloudWatch.
+
+    Examples:
+
+    * `costwise watch --env prod`
+
+    * `costwise watch --all --format markdown > alert.md || [ $? -eq 4 ] && post alert.md`
+    """
+    from costwise import app as run
+    from costwise.render import render
+
+    result = run.watch(source, stretch_hours=stretch_hours, sustained_hours=sustained_hours, pricing=pricing,
+                       progress=_progress(source, output_format.value == "json"))
+    rendered = render("watch", result, output_format)
+    if rendered:
+        emit(rendered)
+    for failed in result.failed:
+        _say(f"costwise: {failed.env}: {failed.error}")
+    if result.alarms:
+        raise typer.Exit(4)
+    if result.failed:
+        raise typer.Exit(1)
 
 
 pricing_app = typer.Typer(help="Show the prices in use, or refresh them from the AWS Price List API.", no_args_is_help=True)

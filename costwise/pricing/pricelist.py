@@ -82,6 +82,16 @@ def _memory(text: str | None) -> float | None:
     return float(found.group(1)) if found else None
 
 
+def serverless_usage_type(usagetype: str) -> tuple[str, str] | None:
+    """("storage" | "ecpu", engine) for a serverless usage type (`USE1-CachedData:Valkey`), as the
+    Price List and the bill (CUR, Cost Explorer) both write it; None for any other."""
+    found = _SERVERLESS.match(str(usagetype).strip())
+    engine = _engine(found.group(2)) if found else None
+    if engine is None:
+        return None
+    return ("storage" if found.group(1) == "CachedData" else "ecpu"), engine
+
+
 def parse_price_list(items: list[str]) -> ParseResult:
     result = ParseResult()
     for raw in items:

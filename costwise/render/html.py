@@ -18,3 +18,9 @@ def report(result) -> str:
         if svg:
             charts[env.env] = Markup(svg)
     return environment("html").get_template("report.html.j2").render(**report_view(result, charts))
+
+
+def reconcile(result):
+    from costwise.render.ledger import reconcile_html
+
+    return reconcile_html(result)

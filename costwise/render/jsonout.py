@@ -12,3 +12,4 @@ def _dump(result: Any) -> str:
 
 
 estimate = report = whatif = migrate = pricing = suggest = _dump
+reconcile = watch = _dump

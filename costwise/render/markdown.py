@@ -67,3 +67,15 @@ def whatif(result) -> str:
         lines.append("")
         lines.extend(f"- ⚠️ {md_escape(w)}" for w in warnings)
     return "\n".join(lines) + "\n"
+
+
+def reconcile(result):
+    from costwise.render.ledger import reconcile_markdown
+
+    return reconcile_markdown(result)
+
+
+def watch(result):
+    from costwise.render.ledger import watch_markdown
+
+    return watch_markdown(result)

@@ -245,3 +245,15 @@ def suggest_notes(result, with_alarms: bool) -> list[str]:
         lines.append(f"no changes: every limit in the code is what costwise recommends ({read})")
     lines += [f"costwise: {env}: {error}" for env, error in result.failed]
     return lines
+
+
+def reconcile(result):
+    from costwise.render.ledger import reconcile_table
+
+    return reconcile_table(result)
+
+
+def watch(result):
+    from costwise.render.ledger import watch_table
+
+    return watch_table(result)

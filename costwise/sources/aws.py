@@ -1,6 +1,7 @@
 """The one module that talks to AWS. Everything else gets plain dicts and lists from here.
 
-Only read calls: DescribeServerlessCaches, GetMetricData, DescribeReplicationGroups, GetProducts, and
+Only read calls: DescribeServerlessCaches, GetMetricData, DescribeReplicationGroups, GetProducts,
+Cost Explorer GetCostAndUsage(WithResources) and S3 ListObjectsV2 / GetObject for `reconcile`, and
 STS AssumeRole for the accounts in costwise.yaml, Organizations ListAccounts for `organization:`, EC2
 DescribeRegions for `--all-regions`.
 Retries are botocore's own (standard or adaptive mode); this module never loops on an error by
@@ -374,3 +375,33 @@ def get_products(client, service_code: str, filters: list[dict[str, str]]) -> li
                                    PaginationConfig={"PageSize": 100}):
         items.extend(field_of(page, "PriceList", "GetProducts"))
     return items
+
+
+def get_cost_and_usage(client, request: dict[str, Any], with_resources: bool = False) -> list[dict[str, Any]]:
+    """Cost Explorer's ResultsByTime for `request`, across pages (NextPageToken). `with_resources`:
+    GetCostAndUsageWithResources (resource-level data: the last 14 days, when enabled)."""
+    call = client.get_cost_and_usage_with_resources if with_resources else client.get_cost_and_usage
+    name = "GetCostAndUsageWithResources" if with_resources else "GetCostAndUsage"
+    results: list[dict[str, Any]] = []
+    token = None
+    while True:
+        response = call(**request, **({"NextPageToken": token} if token else {}))
+        results.extend(field_of(response, "ResultsByTime", name))
+        token = response.get("NextPageToken")
+        if not token:
+            return results
+
+
+def list_objects(client, bucket: str, prefix: str) -> list[tuple[str, int]]:
+    """(key, size) of every object under the prefix (ListObjectsV2, paged)."""
+    objects: list[tuple[str, int]] = []
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        objects.extend((str(item["Key"]), int(item.get("Size", 0))) for item in page.get("Contents", []))
+    return objects
+
+
+def download_object(client, bucket: str, key: str, target) -> None:
+    """Copy one object into the open binary file `target`, a megabyte at a time (memory stays flat)."""
+    body = client.get_object(Bucket=bucket, Key=key)["Body"]
+    for chunk in body.iter_chunks(chunk_size=1 << 20):
+        target.write(chunk)

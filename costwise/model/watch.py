@@ -1,0 +1,254 @@
+"""Runaway detection for `costwise watch`: the newest hours against the band the forecast expected. Pure.
+
+The frame's last `stretch_hours` are watched; the hours before them are the history the forecast
+(model/forecast.py project_month) is fitted on, exactly as a monthly projection would be. Each
+watched hour's band is the projection for that hour widened by
+
+- the projection's own uncertainty (its month-ahead level error, times `level_weight`: the next
+  few hours carry less of it than a month), and
+- the hour-to-hour noise the same fit leaves on the history's last `noise_days` (a robust sigma of
+  log(observed / fitted) over the hours that matter),
+
+the two in quadrature at `band` (99%), and never narrower than `min_ratio` x the expected hour.
+(With `recent_hours`, the expected hours would follow the level of the history's last hours against
+the fit, clipped; the benchmark found it no better, so it is off.) An hour is out of band when it is above its
+band by more than `min_excess_share` of the history's mean hour too (so a quiet night tripling from
+almost nothing is no alarm). An alarm: the newest `sustained_hours` in a row out of band, in ECPUs
+or in storage. Its cost: what the excess over the expected hours comes to per day if it continues.
+
+The band is computed once per run (`expected_band`), the decision from it is cheap (`decide`): the
+benchmark (bench/bench_watch.py) tunes the decision's numbers on cached bands.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from statistics import NormalDist
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from costwise.model.forecast import HOURS_PER_DAY, _slots, project_month
+from costwise.model.robust import mad_sigma
+from costwise.model.settings import SizingSettings
+
+if TYPE_CHECKING:  # pragma: no cover
+    from costwise.pricing import Rates
+
+DIMENSIONS = ("ecpu", "storage")
+
+
+@dataclass(frozen=True)
+class WatchSettings:
+    """What `watch` calls a runaway. `--stretch-hours` and `--sustained-hours` set the first two;
+    the defaults are bench/bench_watch.py's choice on the five real families."""
+
+    stretch_hours: int = 6  # the newest hours watched; the forecast is fitted on the hours before them
+    sustained_hours: int = 2  # this many newest hours in a row out of band before an alarm
+    band: float = 0.99  # the band covers this share of the hours the forecast expected
+    noise_days: int = 7  # the hour-to-hour noise is measured over the history's last days...
+    noise_floor: float = 0.25  # ...on the hours expected at this share of the mean hour or more
+    recent_hours: int = 0  # the expected hours follow the history's last hours' level against the fit (0: not)...
+    recent_clip: float = 1.5  # ...by at most this factor either way (a runaway older than the stretch still shows)
+    level_weight: float = 1.0  # how much of the projection's month-ahead level uncertainty the next hours carry
+    min_ratio: float = 2.0  # an hour is never out of band below this multiple of what was expected...
+    min_excess_share: float = 0.10  # ...nor by less than this share of the history's mean hour
+    min_history_days: float = 3.0  # below this, no band: said, never alarmed
+
+    RANGES = {"stretch_hours": (1, 48), "sustained_hours": (1, 48), "band": (0.5, 0.9999), "noise_days": (1, 60), "noise_floor": (0.0, 1.0),
+              "recent_hours": (0, 168), "recent_clip": (1.0, 10.0),
+              "level_weight": (0.0, 1.0), "min_ratio": (1.0, 100.0), "min_excess_share": (0.0, 100.0), "min_history_days": (1.0, 60.0)}
+
+
+@dataclass
+class DimensionBand:
+    """One dimension's expected hours over the stretch, and how wide its band is."""
+
+    expected: np.ndarray  # per watched hour (ECPUs, or GB)
+    noise_sigma: float  # hour-to-hour log sigma the fit leaves on the history
+    fit_sigma: float  # the projection's own log sigma (SeriesFit.rel_sigma)
+    mean_hour: float  # the history's mean hour (for the absolute floor)
+    recent: np.ndarray | float = 0.0  # log(observed / fitted) of the history's last hours' level
+    local_sigma: np.ndarray | float = 0.0  # the hour-to-hour noise once each hour follows the level before it
+
+    def level(self, settings: WatchSettings) -> np.ndarray:
+        """The expected hours, following the recent level when `recent_hours` is set."""
+        if not settings.recent_hours:
+            return self.expected
+        shift = np.clip(np.nan_to_num(self.recent), -np.log(settings.recent_clip), np.log(settings.recent_clip))
+        return self.expected * np.exp(shift)
+
+    def upper(self, settings: WatchSettings) -> np.ndarray:
+        z = NormalDist().inv_cdf((1 + settings.band) / 2)
+        noise = self.local_sigma if settings.recent_hours else self.noise_sigma
+        # the level's error and the hour's own noise are independent: they add in quadrature
+        width = np.exp(z * np.sqrt(np.square(noise) + np.square(settings.level_weight * self.fit_sigma)))
+        return self.level(settings) * np.maximum(width, settings.min_ratio)
+
+
+@dataclass
+class Band:
+    ecpu: DimensionBand
+    storage: DimensionBand
+    history_days: float
+
+
+def _residuals(values: np.ndarray, index, fit, last, settings: "WatchSettings") -> np.ndarray:
+    """log(observed / fitted) of the history's last `noise_days` against the fit's own hours
+    (in-sample), NaN but on the hours that matter: those the fit expects at `noise_floor` of the
+    mean hour or more (a quiet night's few requests swing wildly in ratio and cost next to nothing)."""
+    keep = slice(max(0, values.size - settings.noise_days * HOURS_PER_DAY), values.size)
+    hours_before = (np.asarray((index[keep] - last) / np.timedelta64(1, "h"), dtype=float))
+    fitted = fit.project((hours_before - 0.5) / HOURS_PER_DAY, _slots(index[keep], fit.weekly))
+    observed = values[keep]
+    ok = np.isfinite(observed) & (observed > 0) & (fitted > 0)
+    out = np.full(observed.size, np.nan)
+    if ok.sum() < HOURS_PER_DAY:
+        return out
+    ok &= fitted >= settings.noise_floor * np.mean(fitted[ok])
+    out[ok] = np.log(observed[ok] / fitted[ok])
+    return out
+
+
+def _recent_level(residuals: np.ndarray, hours: int) -> float:
+    """The median residual of the last `hours` (0 when none is known)."""
+    recent = residuals[-hours:] if hours else residuals[:0]
+    return float(np.nanmedian(recent)) if np.isfinite(recent).any() else 0.0
+
+
+def _local_sigma(residuals: np.ndarray, hours: int, lag: int) -> float:
+    """Robust sigma of each residual less the recent level `lag` hours before it (what is left when
+    the expected hours follow the level, as the watched stretch's do)."""
+    if not hours:
+        return 0.0
+    deviations = [residuals[i] - _recent_level(residuals[: i - lag + 1], hours) for i in range(hours + lag, residuals.size)
+                  if np.isfinite(residuals[i])]
+    return mad_sigma(np.asarray(deviations)) if len(deviations) >= HOURS_PER_DAY // 2 else 0.0
+
+
+def expected_band(history, rates: "Rates", settings: WatchSettings, hours: int, sizing: SizingSettings | None = None) -> Band | None:
+    """The forecast for the `hours` after `history` (an hourly usage frame): None if too short."""
+    finite = history[["storage_avg_bytes", "ecpu_sum"]].notna().any(axis=1).to_numpy()
+    days = float(finite.sum()) / HOURS_PER_DAY
+    if days < settings.min_history_days:
+        return None
+    sizing = replace(sizing or SizingSettings(), horizon_hours=hours, interval=min(settings.band, 0.99))
+    projection = project_month(history, rates, sizing)
+    last = history.index[-1]
+    storage_gb = history["storage_avg_bytes"].to_numpy(float) / rates.bytes_per_gb
+    ecpus = history["ecpu_sum"].to_numpy(float)
+    tail = slice(max(0, len(history) - settings.noise_days * HOURS_PER_DAY), len(history))
+
+    def band(values, expected, fit) -> DimensionBand:
+        mean = float(np.nanmean(values[tail])) if np.isfinite(values[tail]).any() else 0.0
+        if fit.zero:
+            return DimensionBand(np.asarray(expected, float), 0.0, float(fit.rel_sigma), mean)
+        residuals = _residuals(values, history.index, fit, last, settings)
+        noise = mad_sigma(residuals) if np.isfinite(residuals).sum() >= HOURS_PER_DAY // 2 else 0.0
+        # the stretch's hours follow the level of the hours before it, 1..stretch hours earlier: the
+        # middle of that lag is what the noise is measured at
+        return DimensionBand(np.asarray(expected, float), noise, float(fit.rel_sigma), mean,
+                             _recent_level(residuals, settings.recent_hours),
+                             _local_sigma(residuals, settings.recent_hours, max(1, hours // 2)))
+
+    return Band(band(ecpus, projection.ecpu_per_hour, projection.ecpu),
+                band(storage_gb, projection.storage_gb, projection.storage), days)
+
+
+def out_of_band(observed: np.ndarray, band: DimensionBand, settings: WatchSettings) -> np.ndarray:
+    """Which watched hours are above their band (and above the absolute floor). NaN is never out."""
+    observed = np.asarray(observed, float)
+    upper = band.upper(settings)
+    excess = observed - band.level(settings)
+    with np.errstate(invalid="ignore"):
+        return np.nan_to_num(observed > upper, nan=False) & (excess > settings.min_excess_share * band.mean_hour)
+
+
+def streak(out: np.ndarray):
+    """How many of the newest hours in a row are True (along the last axis: an int for one row)."""
+    out = np.asarray(out, bool)
+    run = np.cumprod(out[..., ::-1], axis=-1).sum(axis=-1)
+    return int(run) if np.ndim(run) == 0 else run
+
+
+@dataclass
+class Finding:
+    """One cache's watch: out of band or not, and what it costs if it continues."""
+
+    status: str  # runaway | ok | short-history | no-data
+    dimensions: list[str]  # the dimensions out of band (ecpu, storage)
+    hours_out: int  # the newest hours in a row out of band
+    ratio: float | None  # observed over expected in those hours (the worst dimension)
+    excess_per_day: float  # dollars a day above the expected, if it continues
+    expected_per_day: float  # dollars a day the forecast expected over the stretch
+    observed_per_day: float  # dollars a day over the stretch, as billed
+    limit_share: dict[str, float | None]  # busiest minute / hour over the max limit, per dimension
+    grew: str | None = None  # the command family that grew, when cost drivers are available (issue 21)
+
+    @property
+    def alarm(self) -> bool:
+        return self.status == "runaway"
+
+
+def decide(stretch, band: Band | None, rates: "Rates", settings: WatchSettings, limits=None) -> Finding:
+    """The finding for the watched hours `stretch` (an hourly usage frame) against `band`."""
+    shares = limit_shares(stretch, rates, limits)
+    storage_gb = stretch["storage_avg_bytes"].to_numpy(float) / rates.bytes_per_gb
+    ecpus = stretch["ecpu_sum"].to_numpy(float)
+    present = np.isfinite(storage_gb) | np.isfinite(ecpus)
+    if not present.any():
+        return Finding("no-data", [], 0, None, 0.0, 0.0, 0.0, shares)
+    last = int(np.flatnonzero(present)[-1]) + 1  # CloudWatch's newest hour may not be in yet
+    storage_gb, ecpus = storage_gb[:last], ecpus[:last]
+    observed_day = _per_day(storage_gb, ecpus, rates)
+    if band is None:
+        return Finding("short-history", [], 0, None, 0.0, 0.0, observed_day, shares)
+    expected = {"ecpu": band.ecpu.level(settings)[:last], "storage": band.storage.level(settings)[:last]}
+    expected_day = _per_day(expected["storage"], expected["ecpu"], rates)
+    observed = {"ecpu": ecpus, "storage": storage_gb}
+    hours_out, out_dims, ratio, excess = 0, [], None, 0.0
+    for name in DIMENSIONS:
+        dim = getattr(band, name)
+        trimmed = replace(dim, expected=dim.expected[:last])
+        run = streak(out_of_band(observed[name], trimmed, settings))
+        if run < settings.sustained_hours:
+            continue
+        out_dims.append(name)
+        hours_out = max(hours_out, run)
+        seen, thought = observed[name][-run:], expected[name][-run:]
+        ratio = max(ratio or 0.0, float(np.sum(seen) / np.sum(thought)) if np.sum(thought) > 0 else float("inf"))
+        over = float(np.mean(seen - thought))
+        excess += (over * rates.storage_per_gb_hour if name == "storage" else over / 1e6 * rates.ecpu_per_million) * HOURS_PER_DAY
+    return Finding("runaway" if out_dims else "ok", out_dims, hours_out, ratio, excess, expected_day, observed_day, shares)
+
+
+def _per_day(storage_gb: np.ndarray, ecpus: np.ndarray, rates: "Rates") -> float:
+    from costwise.model.cost import hourly_bill
+
+    storage, ecpu = hourly_bill(storage_gb, ecpus, rates)
+    hourly = np.nan_to_num(storage) + np.nan_to_num(ecpu)
+    return float(np.mean(hourly) * HOURS_PER_DAY) if hourly.size else 0.0
+
+
+def limit_shares(stretch, rates: "Rates", limits) -> dict[str, float | None]:
+    """The stretch's busiest minute over the max ECPU/s limit, and its largest hour over the max storage."""
+    from costwise.usage import busiest_ecpu_per_second
+
+    shares: dict[str, float | None] = {"ecpu": None, "storage": None}
+    if limits is None:
+        return shares
+    busiest = busiest_ecpu_per_second(stretch)
+    largest = stretch["storage_max_bytes"].to_numpy(float) / rates.bytes_per_gb
+    if limits.max_ecpu_per_second and np.isfinite(busiest).any():
+        shares["ecpu"] = float(np.nanmax(busiest) / limits.max_ecpu_per_second)
+    if limits.max_storage_gb and np.isfinite(largest).any():
+        shares["storage"] = float(np.nanmax(largest) / limits.max_storage_gb)
+    return shares
+
+
+def watch_frame(frame, rates: "Rates", settings: WatchSettings, limits=None, sizing: SizingSettings | None = None) -> Finding:
+    """The whole check on one cache's frame: its last `stretch_hours` against the hours before."""
+    stretch_hours = min(settings.stretch_hours, len(frame))
+    history, stretch = frame.iloc[:-stretch_hours], frame.iloc[-stretch_hours:]
+    band = expected_band(history, rates, settings, stretch_hours, sizing) if len(history) else None
+    return decide(stretch, band, rates, settings, limits)

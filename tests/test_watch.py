@@ -1,0 +1,100 @@
+"""`costwise watch`: a series with an injected runaway alarms (exit 4, one line), one without is quiet.
+
+Steady caches: 21 days of a constant 1 GB and 36,000,000 ECPUs an hour (10,000 ECPU/s) before the
+6-hour stretch; the forecast of a constant series is that constant, so what it expected is known by
+hand. Prices: tests/fixtures/pricing.yaml (valkey, us-east-1: 0.0837 $/GB-hour, 0.00227 $/M ECPUs).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.helpers import frame
+
+ECPU_HOUR = 36_000_000.0
+HOURS = 21 * 24 + 6
+INDEX = pd.date_range("2026-10-01", periods=HOURS, freq="h", tz="UTC", name="timestamp")
+
+
+def steady(runaway_factor: float = 1.0, runaway_hours: int = 0) -> pd.DataFrame:
+    ecpu = np.full(HOURS, ECPU_HOUR)
+    if runaway_hours:
+        ecpu[-runaway_hours:] *= runaway_factor
+    return frame(1.0, ecpu, INDEX)
+
+
+def test_runaway_found_and_priced(valkey):
+    from costwise.model.watch import WatchSettings, watch_frame
+
+    finding = watch_frame(steady(3.0, 3), valkey, WatchSettings())
+    assert finding.alarm and finding.dimensions == ["ecpu"] and finding.hours_out == 3
+    assert finding.ratio == pytest.approx(3.0)
+    # 2 x 36e6 ECPUs an hour above the expected: 72 M x 24 h x $0.00227 = $3.92256 a day
+    assert finding.excess_per_day == pytest.approx(72 * 24 * 0.00227)
+    # expected a day: 1 GB x 24 x 0.0837 = $2.0088 + 36 M x 24 x 0.00227 = $1.96128
+    assert finding.expected_per_day == pytest.approx(2.0088 + 1.96128)
+
+
+def test_quiet_series_and_small_or_short_rises(valkey):
+    from costwise.model.watch import WatchSettings, watch_frame
+
+    assert watch_frame(steady(), valkey, WatchSettings()).status == "ok"
+    assert watch_frame(steady(1.8, 6), valkey, WatchSettings()).status == "ok"  # 1.8x: inside the band's 2x floor
+    assert watch_frame(steady(3.0, 1), valkey, WatchSettings()).status == "ok"  # one hour is not sustained
+    assert watch_frame(steady(3.0, 1), valkey, WatchSettings(sustained_hours=1)).alarm
+    assert watch_frame(steady().iloc[-30:], valkey, WatchSettings()).status == "short-history"
+
+
+def test_streak_counts_newest_hours():
+    from costwise.model.watch import streak
+
+    assert streak([True, False, True, True]) == 2
+    assert streak([True, True, False]) == 0
+    assert list(streak(np.array([[True, True], [False, True], [True, False]]))) == [2, 1, 0]
+
+
+def _history(tmp_path, frames: dict[str, pd.DataFrame]):
+    from costwise.sources.history_file import save_history
+    from costwise.usage import CurrentLimits, EnvHistory, History, Window
+
+    window = Window(INDEX[0].to_pydatetime(), INDEX[-1].to_pydatetime() + pd.Timedelta(hours=1))
+    envs = [EnvHistory(name, f"{name}-cache", "valkey", "us-east-1", frame=f,
+                       limits=CurrentLimits(max_ecpu_per_second=50_000, max_storage_gb=10, source="file"))
+            for name, f in frames.items()]
+    path = tmp_path / "history.csv"
+    save_history(History(window, envs, "cloudwatch"), path)
+    return path
+
+
+def test_cli_alarm_exit_4_one_line_per_cache(run, tmp_path):
+    path = _history(tmp_path, {"prod": steady(3.0, 2), "dev": steady()})
+    code, out, err = run("watch", "--metrics-file", str(path))
+    assert code == 4, err
+    lines = out.strip().splitlines()
+    assert len(lines) == 1 and "prod (prod-cache)" in lines[0] and "ECPUs 3.0x" in lines[0]
+    assert "+$3.92/day" in lines[0]  # 72 M ECPUs an hour above, x 24 x $0.00227
+    # the busiest minute: 3 x 10,000 ECPU/s = 30,000 of the 50,000 limit
+    assert "60% of its max ECPU/s" in lines[0]
+
+    code, out, err = run("watch", "--metrics-file", str(path), "--format", "markdown")
+    assert code == 4 and out.startswith("**costwise watch**: 1 cache above") and out.count("\n- ") == 1
+
+    code, out, err = run("watch", "--metrics-file", str(path), "--format", "json")
+    assert code == 4
+    data = json.loads(out)
+    assert data["alarms"] == 1
+    caches = {c["env"]: c for c in data["caches"]}
+    assert caches["prod"]["alarm"] and caches["prod"]["dimensions"] == ["ecpu"] and caches["prod"]["grew"] is None
+    assert caches["dev"]["status"] == "ok"
+
+
+def test_cli_quiet_when_all_is_well(run, tmp_path):
+    path = _history(tmp_path, {"prod": steady(), "dev": steady()})
+    code, out, err = run("watch", "--metrics-file", str(path))
+    assert code == 0 and out == "" and err == ""
+    code, out, err = run("watch", "--metrics-file", str(path), "--sustained-hours", "9")
+    assert code == 2 and "--sustained-hours" in err
