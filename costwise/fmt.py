@@ -56,4 +56,7 @@ def number(value: float) -> str:
             return f"{value:,.6g}" if not float(value).is_integer() else f"{value:,.0f}"
     except (TypeError, ValueError, OverflowError):
         pass
-    return f"{value:.6g}"
+    try:
+        return f"{value:.6g}"
+    except OverflowError:  # an integer too big for a float (YAML reads 400 nines as one)
+        return f"a {len(str(abs(value)))}-digit number"
