@@ -204,13 +204,13 @@ def load_history(path: str | Path, source_label: str | None = None) -> History:
     else:
         _check_parquet_size(path, handle, window, len(environments))
         parts = _parquet_parts(path, handle)
-    hours = empty_frame(window).index
     known = {env.env for env in environments}
-    frames: dict[str, object] = {}
+    pieces: dict[str, list] = {}  # each environment's rows, as read (a row group comes in batches)
+    part_of: dict[str, int] = {}
     rows = 0
     while True:
         try:
-            table = next(parts, None)
+            part, table = next(parts, (None, None))
         except InputError:
             raise
         except Exception as exc:  # pandas and pyarrow errors for a damaged file or row group
@@ -223,18 +223,31 @@ def load_history(path: str | Path, source_label: str | None = None) -> History:
         for column in ("env", "cache"):
             table[column] = table[column].astype(str).map(_unescape_name) if csv else table[column].astype(str)
         _validate_rows(path, table, window, known, csv=csv, first_row=rows)
-        for name, group in table.groupby("env", sort=False):
-            if name in frames:  # rows of one environment in two row groups: never written so
+        for name, group in table.groupby("env", sort=False, observed=True):
+            if part_of.setdefault(name, part) != part:  # rows of one environment in two row groups: never written so
                 raise InputError(f"{path}: environment {shorten(name)} has rows in two parts of the file")
-            frames[name] = group.set_index("timestamp")[list(COLUMNS)].reindex(hours)
+            pieces.setdefault(name, []).append(group.set_index("timestamp")[list(COLUMNS)])
         rows += len(table)
     counted = meta.get("rows")
     if isinstance(counted, int) and counted != rows:
         what = "truncated" if rows < counted else "edited"
         raise InputError(f"{path}: {what} ({rows:,} rows, its header counts {counted:,}); fetch it again")
+    hours = empty_frame(window).index
     for env in environments:
-        env.frame = frames.get(env.env)
+        env.frame = _hourly_frame(path, env.env, pieces.pop(env.env, None), hours)
     return History(window=window, environments=environments, source=source_label or f"file:{path}")
+
+
+def _hourly_frame(path: Path, name: str, pieces: list | None, hours):
+    """One environment's rows (read in one or more batches) on the window's hours."""
+    import pandas as pd
+
+    if pieces is None:
+        return None
+    frame = pieces[0] if len(pieces) == 1 else pd.concat(pieces)
+    if len(pieces) > 1 and frame.index.has_duplicates:  # within one batch _validate_rows names the row
+        raise InputError(f"{path}: environment {shorten(name)} has {iso_utc(frame.index[frame.index.duplicated()][0])} twice")
+    return frame.reindex(hours)
 
 
 # A header line is at most this long: ~100,000 environments (costwise writes ~330 bytes for one
@@ -264,7 +277,7 @@ def _csv_parts(path: Path):
     import pandas as pd
 
     # Only an empty cell is a gap: "NaN", "N/A", "null" are text (refused as values, kept as names)
-    yield pd.read_csv(path, skiprows=1, dtype={"env": str, "cache": str}, encoding="utf-8", on_bad_lines="error",
+    yield 0, pd.read_csv(path, skiprows=1, dtype={"env": str, "cache": str}, encoding="utf-8", on_bad_lines="error",
                       keep_default_na=False, na_values=[""])
 
 
@@ -369,23 +382,27 @@ def _check_parquet_size(path: Path, handle, window: Window, environments: int) -
                              "not a costwise history file")
 
 
+BATCH_ROWS = 1 << 18  # rows of a row group materialised at once (~80 MB while they are validated)
+
+
 def _parquet_parts(path: Path, handle):
-    """The row groups as DataFrames, one at a time; env and cache as categories (a name is held once
-    per row group, not once per hour); a NaN that is not a null refused like the text "NaN" in a CSV."""
+    """(row group, DataFrame) a batch at a time, so even a row group of millions of rows is never
+    whole in memory; env and cache as categories (a name is held once per batch, not once per
+    hour); a NaN that is not a null refused like the text "NaN" in a CSV."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     row = 0
     for i in range(handle.num_row_groups):
-        table = handle.read_row_group(i)
-        for column in COLUMNS:
-            if column in table.column_names and pa.types.is_floating(table.schema.field(column).type):
-                nan = pc.is_nan(table[column])
-                if pc.any(nan).as_py():
-                    at = row + int(pc.index(nan, True).as_py()) + 1
-                    raise InputError(f"{path}: row {at}, column {column}: NaN is not a number (a gap is an empty value)")
-        row += table.num_rows
-        yield table.to_pandas()
+        for batch in handle.iter_batches(batch_size=BATCH_ROWS, row_groups=[i]):
+            for column in COLUMNS:
+                if column in batch.schema.names and pa.types.is_floating(batch.schema.field(column).type):
+                    nan = pc.is_nan(batch.column(column))
+                    if pc.any(nan).as_py():
+                        at = row + pc.index(nan, True).as_py() + 1
+                        raise InputError(f"{path}: row {at}, column {column}: NaN is not a number (a gap is an empty value)")
+            row += batch.num_rows
+            yield i, batch.to_pandas()
 
 
 # What CloudWatch can report for one serverless cache's hour (limits.py: AWS's largest limits, 2x)
