@@ -76,6 +76,8 @@ def interval_label(interval: float) -> str:
 # GitHub decodes it before it looks for mentions.
 MD_BREAK = "<!-- -->"
 _MD_LINKS = re.compile(r"(?<=[@#])|(?<=:)(?=//)|(?<=www)(?=\.)", re.IGNORECASE)
+# where text starts a line: `-`, `+` or `=` (a list item, a rule) and `1.` or `1)` (a numbered item)
+_MD_LINE_START = re.compile(r"^[-+=]|^\d+(?=[.)])")
 
 
 def md_escape(text: object) -> str:
@@ -101,4 +103,5 @@ def md_escape(text: object) -> str:
     ):
         out = out.replace(char, repl)
     out = _MD_LINKS.sub(MD_BREAK, out)
+    out = _MD_LINE_START.sub(lambda m: "\\" + m[0] if not m[0].isdigit() else m[0] + "\\", out, count=1)
     return " ".join(out.splitlines())
