@@ -282,7 +282,7 @@ def migrate(
     from_cluster: Optional[str] = typer.Option(None, "--from-cluster", help="A node-based ElastiCache replication group id.", metavar="ID"),
     tls: bool = typer.Option(False, "--tls", help="With --from-redis: connect with TLS."),
     sample: str = typer.Option("60s", "--sample", help="With --from-redis: how long to sample (60s, 5m, 1h)."),
-    peak_factor: float = typer.Option(2.0, "--peak-factor", min=1.0, max=100.0, help="With --from-redis: busiest traffic over the sampled rate, for the starting ECPU limit."),
+    peak_factor: float = typer.Option(2.0, "--peak-factor", min=1.0, help="With --from-redis: busiest traffic over the sampled rate, for the starting ECPU limit."),
     engine: Optional[str] = typer.Option(None, "--engine", help="Serverless engine to price (default: valkey for --from-redis, the cluster's engine for --from-cluster)."),
     region: str = typer.Option("us-east-1", "--region", help="Region: prices, and where the cluster is."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help=AS_OF_HELP),
