@@ -252,12 +252,12 @@ def test_a_header_past_1_mib_reads_back_as_csv_parquet_and_dataset(tmp_path):
         assert back.environments[-1].frame["ecpu_sum"].tolist() == [3.6e6]
     save_dataset(history, tmp_path / "ds")
     assert len(load_dataset(tmp_path / "ds").environments) == 3500
-    # and a file that is one endless line is still refused after the header's cap (32 MiB), not read whole
+    # and a file that is one endless line is still refused after the header's cap (16 MiB), not read whole
     endless = tmp_path / "endless.csv"
     with open(endless, "wb") as handle:
         handle.truncate(100 << 20)  # sparse: no disk
     result = costwise("estimate", "--metrics-file", str(endless))
-    assert_one_line(result, 2, str(endless), "header line is longer than 32 MiB")
+    assert_one_line(result, 2, str(endless), "header line is longer than 16 MiB")
     assert result.max_rss_mb < 250
 
 
@@ -320,3 +320,12 @@ def test_a_row_group_that_expands_past_its_rows_is_refused_unread(tmp_path):
     result = costwise("estimate", "--metrics-file", str(path))
     assert_one_line(result, 2, str(path), "row group 1 expands to 80 MiB for 10 rows")
     assert result.max_rss_mb < 250, result.max_rss_mb
+
+
+def test_a_header_listing_more_environments_than_costwise_reads_is_refused(tmp_path):
+    # 50,001 environments of ~40 bytes each in a 2 MB header: past the 50,000 one file may list
+    path = tmp_path / "many.csv"
+    meta = {"format": "costwise-history/1", "rows": 0, "window": {"start": "2026-11-18T00:00:00Z", "end": "2026-11-18T01:00:00Z"},
+            "environments": [{"env": f"e{i}", "cache": "c"} for i in range(50_001)]}
+    path.write_text(f"# {json.dumps(meta)}\nenv,cache,timestamp,storage_avg_bytes,storage_max_bytes,ecpu_sum,ecpu_max_minute,throttled_sum\n")
+    assert "header environments: 50,001 is more than costwise reads from one file (50,000)" in _refused(path)

@@ -189,6 +189,8 @@ def load_history(path: str | Path, source_label: str | None = None) -> History:
             require_parquet(path)
             handle = _open_parquet(path)
             meta_text = _parquet_header(handle)
+            if meta_text is not None and len(meta_text) > MAX_HEADER_BYTES:
+                raise InputError(f"{path}: its header is longer than {MAX_HEADER_BYTES >> 20} MiB; not a costwise history file")
         elif csv:
             meta_text = _csv_header(path)
         else:
@@ -250,10 +252,11 @@ def _hourly_frame(path: Path, name: str, pieces: list | None, hours):
     return frame.reindex(hours)
 
 
-# A header line is at most this long: ~100,000 environments (costwise writes ~330 bytes for one
-# without tags), far beyond any CSV that fits MAX_CSV_BYTES, while a file that is one endless
-# line is refused after reading this much.
-MAX_HEADER_BYTES = 32 << 20
+# A header is at most this long: ~50,000 environments (costwise writes ~330 bytes for one without
+# tags), five times the largest fleet benchmarked, while a file that is one endless line is
+# refused after reading this much. It lists at most MAX_ENVIRONMENTS.
+MAX_HEADER_BYTES = 16 << 20
+MAX_ENVIRONMENTS = 50_000
 
 
 def _csv_header(path: Path) -> str:
@@ -303,6 +306,8 @@ def _header(path: Path, meta) -> tuple[Window, list[EnvHistory]]:
         raise InputError(f"{path}: header window {iso_utc(window.start)} to {iso_utc(window.end)} is not whole hours within two years")
     label = f"{path}: header"
     env_metas = _expect(f"{label} environments", meta.get("environments", []), (list,), "a list of environments")
+    if len(env_metas) > MAX_ENVIRONMENTS:
+        raise InputError(f"{label} environments: {len(env_metas):,} is more than costwise reads from one file ({MAX_ENVIRONMENTS:,})")
     environments: dict[str, EnvHistory] = {}
     for i, env_meta in enumerate(env_metas):
         _expect(f"{label} environments[{i}]", env_meta, (dict,), "a mapping")
@@ -477,8 +482,13 @@ def load_dataset(folder: Path) -> History:
         raise InputError(f"{folder}: {len(files):,} history files is more than costwise reads ({MAX_DATASET_FILES:,})")
     merged: History | None = None
     seen: dict[str, Path] = {}
+    rows = 0
     for path in files:
         part = load_history(path)
+        rows += part.window.hours * sum(env.frame is not None for env in part.environments)
+        if rows > MAX_ROWS:  # each file is bounded; so is what the folder adds up to
+            raise InputError(f"{folder}: its files hold more than {MAX_ROWS:,} hourly rows (at {path}); "
+                             "read fewer shards or accounts at once")
         if merged is None:
             merged = History(part.window, [], f"dataset:{folder}", 0)
         elif part.window != merged.window:
