@@ -169,8 +169,8 @@ def load_history(path: str | Path, source_label: str | None = None) -> History:
     """Read and validate a history file: one line naming the file (and row and column, or header
     field) when it is not one costwise wrote or could have written. The header is checked by the
     same rules as costwise.yaml before any row is read; a Parquet file's row count and sizes are
-    checked against the header from its metadata before a row is materialised, and it is read a
-    row group at a time, so a fleet's file costs little more memory than its frames."""
+    checked against the header from its metadata before a row is materialised, and it is read in
+    batches of BATCH_ROWS, so a fleet's file costs little more memory than its frames."""
     path = Path(path)
     try:
         info = path.stat()
