@@ -169,10 +169,6 @@ def check_engine(where: str, engine: Any) -> str | None:
         raise InputError(f"{where}: {exc}") from None
 
 
-def _limits(where: str, data: Any) -> ConfiguredLimits:
-    return ConfiguredLimits(**check_limits(where, data))
-
-
 def parse_config(data: Any, path: Path | None) -> Config:
     label = str(path) if path else "config"
     if data is None:
@@ -196,7 +192,7 @@ def parse_config(data: Any, path: Path | None) -> Config:
         if env_region is not None:
             _expect(f"{where}.region", env_region, (str,), "a region name")
         budget = check_budget(f"{where}.budget", env.get("budget"))
-        limits = _limits(f"{where}.limits", env["limits"]) if env.get("limits") is not None else None
+        limits = ConfiguredLimits(**check_limits(f"{where}.limits", env["limits"])) if env.get("limits") is not None else None
         envs[str(name)] = EnvConfig(str(name), cache, engine, env_region, budget, limits, tags=check_tags(f"{where}.tags", env.get("tags")))
     sizing = data.get("sizing", {}) or {}
     _expect(f"{label}: sizing", sizing, (dict,), "a mapping")
