@@ -207,6 +207,7 @@ def load_history(path: str | Path, source_label: str | None = None) -> History:
         _check_parquet_size(path, handle, window, len(environments))
         parts = _parquet_parts(path, handle)
     known = {env.env for env in environments}
+    allowed_rows = min(window.hours * len(environments), MAX_ROWS)
     pieces: dict[str, list] = {}  # each environment's rows, as read (a row group comes in batches)
     part_of: dict[str, int] = {}
     rows = 0
@@ -230,6 +231,9 @@ def load_history(path: str | Path, source_label: str | None = None) -> History:
                 raise InputError(f"{path}: environment {shorten(name)} has rows in two parts of the file")
             pieces.setdefault(name, []).append(group.set_index("timestamp")[list(COLUMNS)])
         rows += len(table)
+        if rows > allowed_rows:  # more rows than the header's hours x environments: stop reading
+            raise InputError(f"{path}: more than {allowed_rows:,} rows, what its header's {window.hours:,} hours x "
+                             f"{len(environments):,} environments allow; not a costwise history file")
     counted = meta.get("rows")
     if isinstance(counted, int) and counted != rows:
         what = "truncated" if rows < counted else "edited"
@@ -277,11 +281,14 @@ def _csv_header(path: Path) -> str:
 
 
 def _csv_parts(path: Path):
+    """(0, DataFrame) BATCH_ROWS rows at a time: the whole file is one part, read in batches."""
     import pandas as pd
 
     # Only an empty cell is a gap: "NaN", "N/A", "null" are text (refused as values, kept as names)
-    yield 0, pd.read_csv(path, skiprows=1, dtype={"env": str, "cache": str}, encoding="utf-8", on_bad_lines="error",
-                      keep_default_na=False, na_values=[""])
+    with pd.read_csv(path, skiprows=1, dtype={"env": str, "cache": str}, encoding="utf-8", on_bad_lines="error",
+                     keep_default_na=False, na_values=[""], chunksize=BATCH_ROWS) as reader:
+        for table in reader:
+            yield 0, table
 
 
 # The header's environment fields (usage.EnvHistory.meta), as every version of costwise wrote them
