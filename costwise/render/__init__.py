@@ -78,12 +78,18 @@ MD_BREAK = "<!-- -->"
 _MD_LINKS = re.compile(r"(?<=[@#])|(?<=:)(?=//)|(?<=www)(?=\.)", re.IGNORECASE)
 # where text starts a line: `-`, `+` or `=` (a list item, a rule) and `1.` or `1)` (a numbered item)
 _MD_LINE_START = re.compile(r"^[-+=]|^\d+(?=[.)])")
+# `$` opens and closes math on GitHub. The backslash escapes it for parsers that honour escapes;
+# GitHub looks for math in the rendered text, where escapes are gone, so a `$` that could close
+# math (one not followed by a digit, unlike costwise's own "$1,234") is also given a <span> of its
+# own, as GitHub's documentation advises for a dollar sign outside math.
+_MD_DOLLAR = re.compile(r"\\\$(?!\d)")
 
 
 def md_escape(text: object) -> str:
     """Escape text for GitHub Markdown (a table cell, a heading, a list item): pipes, HTML,
     newlines, control and invisible characters, emphasis, code, links, strikethrough and math
-    (`$` as `\\$`) shown as typed; mentions, issue references and bare URLs made inert."""
+    (`$` as `\\$`, in a <span> where it could close math) shown as typed; mentions, issue
+    references and bare URLs made inert."""
     from costwise.fmt import printable
 
     out = printable(" ".join(str(text).splitlines()))
@@ -102,6 +108,6 @@ def md_escape(text: object) -> str:
         ("$", "\\$"),
     ):
         out = out.replace(char, repl)
-    out = _MD_LINKS.sub(MD_BREAK, out)
+    out = _MD_DOLLAR.sub(r"<span>\\$</span>", _MD_LINKS.sub(MD_BREAK, out))
     out = _MD_LINE_START.sub(lambda m: "\\" + m[0] if not m[0].isdigit() else m[0] + "\\", out, count=1)
     return " ".join(out.splitlines())
