@@ -202,7 +202,7 @@ def parse_config(data: Any, path: Path | None) -> Config:
         _expect(f"{label}: savings_plan", plan, (dict,), "a mapping")
         _check_keys(f"{label}: savings_plan", plan, {"commitment_per_hour"})
         if plan.get("commitment_per_hour") is not None:
-            commitment = check_number(f"{label}: savings_plan.commitment_per_hour", plan["commitment_per_hour"], 0, MAX_DOLLARS / 730,
+            commitment = check_number(f"{label}: savings_plan.commitment_per_hour", plan["commitment_per_hour"], 0, MAX_DOLLARS / 1000,
                                       "US dollars an hour (your Database Savings Plans' commitment)")
     report_detail = 25
     report_group_by = "auto"
