@@ -230,6 +230,9 @@ def run_measured(args: list[str], cwd: Path, env: dict) -> tuple[float, float, f
     return wall, cpu, peak / 1024, err
 
 
+DRIVER_CALLS = 5  # issue 21: reading the drivers (default --drivers top:20) costs a fleet at most 5 more calls
+
+
 def measure_fetch(caches: int, floor: dict[str, float]) -> list[str]:
     from costwise.sources.plan import minimum_calls
     from tests.cwfake import FleetFake
@@ -248,14 +251,15 @@ def measure_fetch(caches: int, floor: dict[str, float]) -> list[str]:
             ["fetch", "--all-regions", "--endpoint-url", fake.url, "--as-of", AS_OF, "--days", str(DAYS), "-q", "--timeout", "3600",
              "--output", "fleet/"], folder, env)
         per_point = fetch_cpu / points * 1e6
-        print(f"  GetMetricData calls: {fake.metric_calls} (lower bound {bound}; {fake.throttled} throttled and retried)")
+        print(f"  GetMetricData calls: {fake.metric_calls} (lower bound {bound} for the usage, plus at most {DRIVER_CALLS} for the "
+              f"20 costliest caches' drivers; {fake.throttled} throttled and retried)")
         print(f"  fetch: {fetch_wall:.1f} s wall, {fetch_cpu:.1f} s CPU, peak RSS {fetch_rss:.0f} MB (all processes)"
               + (f"   target < {FETCH_RSS_MB} MB" if caches >= 10_000 else ""))
         print(f"  client CPU per datapoint: {per_point:.2f} us, everything included; botocore's parse alone: "
               f"{floor['json default']:.2f} us (JSON) / {floor['cbor default']:.2f} us (CBOR) as clients parse by default, "
               f"{floor['json raw']:.2f} us (JSON) with timestamps kept as numbers   target < {FLOOR_FACTOR} x {floor['json default']:.2f} us")
-        if fake.metric_calls != bound:
-            missed.append(f"{caches}: {fake.metric_calls} calls, bound {bound}")
+        if not bound < fake.metric_calls <= bound + DRIVER_CALLS:
+            missed.append(f"{caches}: {fake.metric_calls} calls, bound {bound} + {DRIVER_CALLS} for the drivers")
         if caches >= 10_000 and fetch_rss >= FETCH_RSS_MB:
             missed.append(f"{caches}: fetch RSS {fetch_rss:.0f} MB")
         if per_point >= FLOOR_FACTOR * floor["json default"]:

@@ -1,20 +1,42 @@
 """The console entry point (`costwise`, `python -m costwise`): every error becomes one line and an exit code.
 
 0 fine; 1 an environment, account or region could not be read (the others are still reported);
-2 bad input; 3 over budget with --fail-on-budget; 130 interrupted; 1 with "internal error" for a bug.
+2 bad input; 3 over budget with --fail-on-budget; 130 interrupted; 143 terminated (SIGTERM, what a
+CI runner sends on cancel); 1 with "internal error" for a bug.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 import typer
 
+from costwise.atomic import forget_inputs
 from costwise.cli import _say, app
 from costwise.errors import CostwiseError
 
 INTERRUPTED = 130
+TERMINATED = 128 + signal.SIGTERM
+_terminated = False
+
+
+def _on_sigterm(signum, frame) -> None:
+    """SIGTERM ends the run as Ctrl-C does, by an exception where the program is: every cleanup
+    runs (temporary files removed, worker processes stopped), then exit 143."""
+    global _terminated
+    _terminated = True
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the cleanup short
+    raise KeyboardInterrupt
+
+
+def _interrupted() -> None:
+    if _terminated:
+        _say("costwise: terminated")
+        sys.exit(TERMINATED)
+    _say("costwise: interrupted")
+    sys.exit(INTERRUPTED)
 
 
 def _is_usage_error(exc: Exception) -> bool:
@@ -24,14 +46,24 @@ def _is_usage_error(exc: Exception) -> bool:
 
 def main() -> None:
     """Console entry point: user errors become one line on stderr and an exit code."""
+    global _terminated
+    _terminated = False
+    forget_inputs()  # what this run reads, no output of it may replace (costwise.atomic)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        _run()
+    finally:  # a caller in the same process (tests) gets its own handler back
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run() -> None:
     try:
         code = app(standalone_mode=False)  # errors come here, to be one line each
     except CostwiseError as exc:
         _say(f"costwise: error: {exc}")
         sys.exit(exc.exit_code)
     except (KeyboardInterrupt, typer.Abort):
-        _say("costwise: interrupted")
-        sys.exit(INTERRUPTED)
+        _interrupted()
     except (OverflowError, FloatingPointError) as exc:  # a number typed past what the field validators bound
         _say(f"costwise: error: a number given is too large to compute with ({type(exc).__name__}: {exc}); "
              "check the options and the config, pricing and history files' values")
@@ -51,7 +83,7 @@ def main() -> None:
         _say(f"costwise: internal error: {type(exc).__name__}: {exc} (set COSTWISE_DEBUG=1 for a traceback)")
         sys.exit(1)
     if code == INTERRUPTED:  # typer turns Ctrl-C inside a command into exit code 130, silently
-        _say("costwise: interrupted")
+        _interrupted()
     sys.exit(code or 0)
 
 

@@ -48,6 +48,31 @@ def sizing_settings(cfg: "Config | None") -> "SizingSettings":
     return dataclass_from_mapping(SizingSettings, cfg.sizing, f"{cfg.path}: sizing")
 
 
+def driver_settings(cfg: "Config | None"):
+    """`drivers:` in costwise.yaml (compression ratio...), checked like `sizing:`."""
+    from costwise.config import dataclass_from_mapping
+    from costwise.model.drivers import DriverSettings
+
+    if cfg is None or not cfg.drivers:
+        return DriverSettings()
+    return dataclass_from_mapping(DriverSettings, cfg.drivers, f"{cfg.path}: drivers")
+
+
+def costliest_first(cfg: "Config | None"):
+    """A cache's window cost at costwise.yaml's (or the bundled) prices: how `--drivers top:N` ranks.
+    The prices are loaded only when a ranking is needed (`fetch` never needs them otherwise)."""
+    from functools import lru_cache
+
+    @lru_cache(maxsize=1)
+    def ranker():
+        from costwise.analysis.estimate import window_cost_ranker
+        from costwise.pricing import load_pricing
+
+        return window_cost_ranker(load_pricing(cfg.pricing if cfg is not None else None))
+
+    return lambda env: ranker()(env)
+
+
 @dataclass
 class Usage:
     """What the source options chose and read: the history, the config (if any) and the pricing region."""
@@ -62,7 +87,9 @@ def read_usage(opts: SourceOptions, progress=None, shard: tuple[int, int] | None
     """Choose the source the options name (demo, a saved file, or CloudWatch) and read it.
     `shard` (K, N): only the environments and accounts of shard K of N (`fetch --shard`)."""
     from costwise.config import load_config, single_cache_config
+    from costwise.sources.cloudwatch import DriverChoice
 
+    driver_choice = DriverChoice.parse(opts.drivers)  # bad input, whatever the source
     chosen = [name for name, on in (("--demo", opts.demo), ("--metrics-file", opts.metrics_file is not None),
                                     ("--cache", opts.cache is not None)) if on]
     if len(chosen) > 1:
@@ -97,7 +124,7 @@ def read_usage(opts: SourceOptions, progress=None, shard: tuple[int, int] | None
 
     from costwise.sources import in_shard
     from costwise.sources.aws import RETRY_MODES, AwsSession
-    from costwise.sources.cloudwatch import CloudWatchSource, FetchPool
+    from costwise.sources.cloudwatch import CloudWatchSource, DriverReader, FetchPool
     from costwise.usage import History, make_window
 
     if opts.retry_mode not in RETRY_MODES:
@@ -112,9 +139,10 @@ def read_usage(opts: SourceOptions, progress=None, shard: tuple[int, int] | None
     session = AwsSession(profile=opts.profile, endpoint_url=opts.endpoint_url, retry_mode=opts.retry_mode,
                          max_attempts=opts.max_attempts, timeout=opts.timeout)
     window = make_window(parse_as_of(opts.as_of), opts.days)
+    drivers = DriverReader(driver_choice, window, costliest_first(cfg))
     pool = FetchPool(opts.jobs)
     source = CloudWatchSource(selected, region, window, session, on_page=progress.page if progress else None,
-                              on_plan=progress.plan if progress else None, pool=pool)
+                              on_plan=progress.plan if progress else None, pool=pool, drivers=drivers)
     try:
         history = source.read() if selected else History(window, [], "cloudwatch")
         if fleet:
@@ -125,9 +153,10 @@ def read_usage(opts: SourceOptions, progress=None, shard: tuple[int, int] | None
             accounts = ((AccountConfig("", None, (region,)),) if opts.all_regions else ()) + cfg.accounts
             known = frozenset((env.region or region, env.cache) for env in cfg.environments.values())
             more = AccountsSource(accounts, window, session, cfg.organization, on_page=progress.page if progress else None,
-                                  shard=shard, all_regions=opts.all_regions, known=known, pool=pool).read()
+                                  shard=shard, all_regions=opts.all_regions, known=known, pool=pool, drivers=drivers).read()
             history.environments.extend(more.environments)
             history.api_calls += more.api_calls
+        history.api_calls += drivers.read()
     except BaseException:  # Ctrl-C above all: queued batches are dropped, not awaited
         pool.close(wait=False)
         raise
@@ -183,7 +212,7 @@ def estimate(opts: SourceOptions, pricing: Path | None = None, budget: float | N
     report = build_report(usage.history, prices, sizing_settings(cfg), usage.pricing_region, budget=budget,
                           existing_commitment=commitment, commitment_source=source, notes=notes,
                           detail_limit=cfg.report_detail if cfg is not None else 25,
-                          group_by=cfg.report_group_by if cfg is not None else "auto")
+                          group_by=cfg.report_group_by if cfg is not None else "auto", driver_settings=driver_settings(cfg))
     if files is not None:
         from costwise.analysis.suggest import suggest
 
@@ -331,6 +360,9 @@ def pricing_update(*, regions: list[str] | None, engines: list[str] | None, outp
         raise InputError(f"--api-region: the Price List API is only in {', '.join(PRICE_LIST_REGIONS)}")
     target = output or pricing or Path("pricing.yaml")
     base = load_pricing(target if target.exists() else pricing)
+    from costwise.atomic import release_input
+
+    release_input(target)  # refreshing the file it read is what --write is for
     chosen_regions = list(dict.fromkeys(regions or base.regions))
     chosen_engines = [normalize_engine(e) for e in engines] if engines else list(ENGINES)
     parsed = fetch_price_list(AwsSession(profile=profile, endpoint_url=endpoint_url, timeout=timeout), chosen_regions, api_region)
@@ -354,6 +386,7 @@ class ApplyPlan:
     ceiling_before: float | None
     ceiling_after: float | None
     sent: bool = False
+    problems: list[str] = field(default_factory=list)  # what AWS would refuse in the request: it is not sent
 
 
 def apply_limits(opts: SourceOptions, pricing: Path | None = None, send: bool = False, progress=None) -> ApplyPlan:
@@ -390,6 +423,11 @@ def apply_limits(opts: SourceOptions, pricing: Path | None = None, send: bool = 
     plan = ApplyPlan(env.env, env.history.cache, env.history.region, request, gb, ecpu,
                      {"max_storage_gb": limits.max_storage_gb, "max_ecpu_per_second": limits.max_ecpu_per_second},
                      advice.ceiling_current.total, advice.ceiling_recommended.total)
+    from costwise.limits import usage_limits_problems
+
+    plan.problems = usage_limits_problems(request["CacheUsageLimits"])  # the whole limits, live minimums included
+    if send and plan.problems:
+        raise InputError(f"{env.env}: not sent: AWS would refuse it: {'; '.join(plan.problems)}")
     if send:
         client = usage.session.client("elasticache", env.history.region)
         try:

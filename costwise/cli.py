@@ -270,6 +270,9 @@ def apply(
 
     plan = run.apply_limits(source, pricing, send=yes, progress=_progress(source, False))
     emit(apply_plan(plan))
+    if plan.problems:  # a dry run shows what --yes would refuse to send
+        _say(f"costwise: error: {plan.env}: AWS would refuse this request: {'; '.join(plan.problems)}")
+        raise typer.Exit(2)
     if plan.sent:
         _say(f"sent: {plan.cache} now has {plan.storage_gb} GB and {plan.ecpu_per_second:,} ECPU/s as its maximums")
     else:

@@ -95,6 +95,7 @@ class Config:
     report_group_by: str = "auto"  # the fleet table's groups: account | region | tag:NAME | none | auto
     accounts: tuple[AccountConfig, ...] = ()
     organization: OrganizationConfig | None = None
+    drivers: dict[str, Any] = field(default_factory=dict)  # `drivers:` (model.drivers.DriverSettings), checked when used
 
     def select(self, names: list[str] | None, all_envs: bool) -> list[EnvConfig]:
         if not self.environments:
@@ -174,7 +175,7 @@ def parse_config(data: Any, path: Path | None) -> Config:
     if data is None:
         data = {}
     _expect(f"{label}: (top level)", data, (dict,), "a mapping")
-    _check_keys(f"{label}: ", data, {"region", "environments", "sizing", "pricing", "savings_plan", "iac", "report", "accounts", "organization"})
+    _check_keys(f"{label}: ", data, {"region", "environments", "sizing", "pricing", "savings_plan", "iac", "report", "accounts", "organization", "drivers"})
     region = _expect(f"{label}: region", data.get("region", "us-east-1"), (str,), "a region name such as us-east-1")
     envs_raw = data.get("environments", {}) or {}
     _expect(f"{label}: environments", envs_raw, (dict,), "a mapping of environment name to settings")
@@ -196,6 +197,8 @@ def parse_config(data: Any, path: Path | None) -> Config:
         envs[str(name)] = EnvConfig(str(name), cache, engine, env_region, budget, limits, tags=check_tags(f"{where}.tags", env.get("tags")))
     sizing = data.get("sizing", {}) or {}
     _expect(f"{label}: sizing", sizing, (dict,), "a mapping")
+    drivers = data.get("drivers", {}) or {}
+    _expect(f"{label}: drivers", drivers, (dict,), "a mapping")
     commitment = None
     plan = data.get("savings_plan")
     if plan is not None:
@@ -237,7 +240,7 @@ def parse_config(data: Any, path: Path | None) -> Config:
         pricing = (path.parent / pricing) if path is not None else Path(pricing)
     return Config(path=path, region=region, environments=envs, sizing=dict(sizing), pricing=pricing, savings_plan_commitment=commitment,
                   cdk_keys=cdk_keys, report_detail=report_detail, report_group_by=report_group_by, accounts=_accounts(label, data.get("accounts"), region),
-                  organization=_organization(label, data.get("organization"), region))
+                  organization=_organization(label, data.get("organization"), region), drivers=dict(drivers))
 
 
 def _regions(where: str, account: dict, default_region: str) -> tuple[str, ...]:
@@ -332,6 +335,12 @@ def dataclass_from_mapping(cls, data: dict[str, Any], where: str):
             problem = cls.text_problem(key, value)
             if problem:
                 raise InputError(f"{where}.{key}: {problem}, got {shorten(value)}")
+        elif isinstance(default, tuple):  # a list of names, each one of the class's CHOICES for it
+            choices = cls.CHOICES[key]
+            _expect(f"{where}.{key}", value, (list,), f"a list of {', '.join(choices)}")
+            if not value or len(set(map(str, value))) != len(value) or not all(isinstance(v, str) and v in choices for v in value):
+                raise InputError(f"{where}.{key}: must be a list of different names from {', '.join(choices)}, got {shorten(value)}")
+            value = tuple(value)
         elif isinstance(default, (int, float)):
             _expect(f"{where}.{key}", value, (int, float), "a number")
             low, high = ranges.get(key, (0, math.inf))

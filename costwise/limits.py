@@ -68,3 +68,27 @@ def clamp_storage_limit(gb: float) -> int:
 def clamp_ecpu_limit(ecpu_per_second: float) -> int:
     """An ECPU/s maximum AWS accepts, rounded up to two significant figures, inside 1,000..15,000,000."""
     return int(min(max(nice_ceil(ecpu_per_second), MIN_ECPU_LIMIT), MAX_ECPU_LIMIT))
+
+
+# CacheUsageLimits dimension -> (its unit in messages, AWS's range for Minimum and Maximum)
+_DIMENSIONS = {"DataStorage": ("GB", MIN_STORAGE_LIMIT_GB, MAX_STORAGE_LIMIT_GB),
+               "ECPUPerSecond": ("ECPU/s", MIN_ECPU_LIMIT, MAX_ECPU_LIMIT)}
+
+
+def usage_limits_problems(limits: dict) -> list[str]:
+    """What AWS would refuse in a whole CacheUsageLimits (as ModifyServerlessCache takes it), each
+    saying what must change first: a Minimum or Maximum outside AWS's range, or a Minimum above its
+    Maximum (a live minimum of 10 GB under a new maximum of 4 GB). Empty when it can be sent."""
+    problems = []
+    for name, (unit, low, high) in _DIMENSIONS.items():
+        dimension = limits.get(name) or {}
+        for bound in ("Minimum", "Maximum"):
+            value = dimension.get(bound)
+            if value is not None and not low <= value <= high:  # NaN fails this too
+                problems.append(f"{name}.{bound} {number(value)} {unit} is outside AWS's range {low:,}..{high:,} {unit}")
+        minimum, maximum = dimension.get("Minimum"), dimension.get("Maximum")
+        if minimum is not None and maximum is not None and minimum > maximum:
+            problems.append(f"{name}: the cache's Minimum {number(minimum)} {unit} is above the new Maximum {number(maximum)} {unit}; "
+                            f"lower the Minimum to {number(maximum)} {unit} or less first (ModifyServerlessCache), "
+                            f"or keep a Maximum of at least {number(minimum)} {unit}")
+    return problems

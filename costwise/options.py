@@ -37,6 +37,7 @@ class SourceOptions:
     read_savings_plans: bool = False
     all_regions: bool = False
     jobs: Optional[int] = None
+    drivers: str = "top:20"
 
 
 AS_OF_HELP = "End of the window, ISO 8601 UTC (e.g. 2026-11-20T00:00:00Z); default now, floored to the hour."
@@ -69,6 +70,7 @@ _DECLARATIONS = {
     "timeout": timeout_option(),
     "read_savings_plans": typer.Option(False, "--read-savings-plans", help="Read the account's active Database Savings Plans (savingsplans:DescribeSavingsPlans) to show net cost; or set savings_plan.commitment_per_hour in costwise.yaml."),
     "all_regions": typer.Option(False, "--all-regions", help="Also every serverless cache in every region enabled for this account (and for each account in costwise.yaml): DescribeRegions, then DescribeServerlessCaches in each."),
+    "drivers": typer.Option("top:20", "--drivers", metavar="top:N|all|none", help="Whose cost drivers (command-level metrics, one total per metric for the window) to read: the N costliest caches (default top:20), all, or none."),
     "jobs": typer.Option(None, "--jobs", min=1, max=64, help="Processes that fetch and parse GetMetricData pages at once, for fetches of 16 calls or more (default: one per core; 1: none)."),
 }
 assert set(_DECLARATIONS) == {f.name for f in fields(SourceOptions)}

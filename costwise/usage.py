@@ -61,6 +61,22 @@ class CurrentLimits:
 
 
 @dataclass
+class DriverTotals:
+    """The cost drivers' window totals (issue 21): one value per metric of costwise.driver_metrics
+    (its Sum over the window, or the mean for gauges), `None` where CloudWatch published nothing
+    (never a zero standing in for it); `partial` names the metrics CloudWatch answered only in part."""
+
+    values: dict[str, float | None]
+    partial: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": DRIVERS_FORMAT, "values": dict(self.values), "partial": list(self.partial)}
+
+
+DRIVERS_FORMAT = "costwise-drivers/1"  # the history files' drivers block (versioned on its own)
+
+
+@dataclass
 class EnvHistory:
     """One environment's usage: an hourly frame (COLUMNS) or an error, and its current limits."""
 
@@ -75,6 +91,7 @@ class EnvHistory:
     budget: float | None = None
     account: str | None = None  # the account's name in costwise.yaml (accounts:, organization:); None: this account
     tags: dict[str, str] = field(default_factory=dict)  # from costwise.yaml (`tags:`), for grouping reports
+    drivers: DriverTotals | None = None  # None: not read (--drivers, or a file from before issue 21)
 
     def meta(self) -> dict[str, Any]:
         return {
@@ -88,6 +105,7 @@ class EnvHistory:
             "budget": self.budget,
             "account": self.account,
             "tags": dict(self.tags),
+            **({"drivers": self.drivers.to_dict()} if self.drivers is not None else {}),
         }
 
 

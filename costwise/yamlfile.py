@@ -8,6 +8,8 @@ anything that is not UTF-8 text, anchors and aliases (the "billion laughs"), and
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -16,15 +18,44 @@ from costwise.errors import InputError
 MAX_YAML_BYTES = 1 << 20  # 1 MiB: the bundled pricing.yaml is 32 KB
 
 
-def read_bounded(path: Path, what: str, limit: int, missing_hint: str = "") -> bytes:
-    """At most `limit` bytes of a file (a device or FIFO included); more is an error, read no further."""
+def _kind(mode: int) -> str:
+    return ("a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a folder" if stat.S_ISDIR(mode) else "not a file")
+
+
+def user_path(path: Path, what: str, missing_hint: str = "", folder_ok: bool = False) -> os.stat_result:
+    """A path a user gave (config, pricing, infrastructure code, history): a regular file, or a
+    folder where `folder_ok`, checked with stat before anything opens it (opening a FIFO waits for
+    a writer forever; a device can be endless or ask the terminal). It is noted as one of the
+    command's inputs, which no output may replace (costwise.atomic)."""
+    from costwise.atomic import note_input
+
     try:
-        with open(path, "rb") as handle:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(f"{path}: {what} not found{missing_hint}") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read {what} ({exc.strerror or type(exc).__name__})") from None
+    if stat.S_ISDIR(info.st_mode) and folder_ok:
+        return info
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(f"{path}: {what}: is {_kind(info.st_mode)}, not a regular file" + (" or folder" if folder_ok else ""))
+    note_input(path, info)
+    return info
+
+
+def read_bounded(path: Path, what: str, limit: int, missing_hint: str = "") -> bytes:
+    """At most `limit` bytes of a regular file (`user_path`); more is an error, read no further."""
+    user_path(path, what, missing_hint)
+    try:
+        # non-blocking: should the path have become a FIFO since the check, opening it must not wait
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+        with open(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise InputError(f"{path}: {what}: is {_kind(os.fstat(fd).st_mode)}, not a regular file")
             data = handle.read(limit + 1)
     except FileNotFoundError:
         raise InputError(f"{path}: {what} not found{missing_hint}") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a folder, not a {what}") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read {what} ({exc.strerror or type(exc).__name__})") from None
     if len(data) > limit:

@@ -37,6 +37,7 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, input:
     """Run the real console entry point in a child process, as a user would."""
     full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
     full_env.pop("COSTWISE_DEBUG", None)
+    full_env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), full_env.get("PYTHONPATH", "")) if p)  # this checkout, whatever the cwd
     return subprocess.run(
         [sys.executable, "-m", "costwise", *args],
         cwd=cwd or REPO,

@@ -197,8 +197,18 @@ def _region_of(headers) -> str:
 class FleetFake(LocalServer):
     """`caches_per_region`: region -> cache names. `calls_per_second`: the GetMetricData quota per region."""
 
-    def __init__(self, caches_per_region: dict[str, list[str]], calls_per_second: float = 50.0, delay: float = 0.0):
+    def __init__(self, caches_per_region: dict[str, list[str]], calls_per_second: float = 50.0, delay: float = 0.0,
+                 drivers: dict[str, dict[str, float]] | None = None, partial: set[tuple[str, str]] = frozenset(),
+                 engines: dict[str, str] | None = None):
         self.caches_per_region = caches_per_region
+        self.engines = engines or {}  # cache -> engine DescribeServerlessCaches reports (default valkey)
+        # cost drivers (issue 21): cache -> metric -> its value an hour (Sum metrics: per hour, summed
+        # over each period; Average ones: the value). A cache listed here publishes only the metrics
+        # given (others: no points, "not published"); ElastiCacheProcessingUnits there overrides
+        # the shape's (Sum an hour; Maximum = Sum / 60). `partial`: (cache, metric) answered PartialData.
+        self.drivers = drivers or {}
+        self.partial = set(partial)
+        self.queries_seen = 0
         self.calls_per_second = calls_per_second
         self.delay = delay  # seconds each GetMetricData call takes to answer
         self.metric_calls = 0
@@ -257,7 +267,7 @@ class FleetFake(LocalServer):
         names = self.caches_per_region.get(region, [])
         start = int(form.get("NextToken", ["0"])[0])
         size = int(form.get("MaxResults", ["50"])[0])
-        members = "".join(f"<member><ServerlessCacheName>{n}</ServerlessCacheName><Engine>valkey</Engine><Status>available</Status></member>"
+        members = "".join(f"<member><ServerlessCacheName>{n}</ServerlessCacheName><Engine>{self.engines.get(n, 'valkey')}</Engine><Status>available</Status></member>"
                           for n in names[start : start + size])
         token = f"<NextToken>{start + size}</NextToken>" if start + size < len(names) else ""
         return ('<DescribeServerlessCachesResponse xmlns="http://elasticache.amazonaws.com/doc/2015-02-02/">'
@@ -295,7 +305,13 @@ class FleetFake(LocalServer):
             return self._error(cbor, "InvalidParameterValue", f"The collection MetricDataQueries must not have a size greater than {MAX_QUERIES}.")
         start_hour = math.ceil(float(request["StartTime"]) / 3600)
         end_hour = math.ceil(float(request["EndTime"]) / 3600)
-        points = max(0, end_hour - start_hour)
+        # the period: one per call (costwise never mixes them in a call); hourly, or longer for drivers
+        period_hours = int(queries[0]["MetricStat"]["Period"]) // 3600 if queries else 1
+        if period_hours < 1 or any(int(q["MetricStat"]["Period"]) != period_hours * 3600 for q in queries):
+            return self._error(cbor, "InvalidParameterValue", "this fake serves whole-hour periods, one per call")
+        with self._lock:
+            self.queries_seen += len(queries) if not request.get("NextToken") else 0
+        points = max(0, math.ceil((end_hour - start_hour) / period_hours))
         known = set(self.caches_per_region.get(region, []))
         # NextToken: the flat index of the next datapoint over all queries in order
         first = int(request.get("NextToken") or 0)
@@ -310,14 +326,32 @@ class FleetFake(LocalServer):
             hi = min(last, (q + 1) * points) - q * points
             if cache not in known:
                 lo = hi = 0  # CloudWatch answers an unknown dimension with no points
-            stamps = self._encoded.timestamps(cbor, start_hour + lo, hi - lo)
-            values = self._encoded.values(cbor, shape_of(cache), metric["MetricName"], stat["Stat"], start_hour + lo, hi - lo)
+            name = metric["MetricName"]
+            status = "PartialData" if (cache, name) in self.partial else "Complete"
+            if period_hours != 1 or (cache in self.drivers and name in self.drivers[cache]):
+                served = self.drivers.get(cache)
+                if served is not None and name not in served:
+                    lo = hi = 0  # this cache does not publish that metric
+                first_hour = start_hour + lo * period_hours
+                seconds = [(first_hour + k * period_hours) * 3600 for k in range(hi - lo)]
+                spans = [min(period_hours, end_hour - (first_hour + k * period_hours)) for k in range(hi - lo)]
+                rate = (served or {}).get(name)
+                if rate is None:  # not given: the shape's hourly value, summed over the period
+                    rate = value_at(shape_of(cache), name, stat["Stat"], first_hour)
+                per_hour_sum = stat["Stat"] == "Sum"
+                values_list = [rate * span if per_hour_sum else (rate / 60 if name == "ElastiCacheProcessingUnits" else rate) for span in spans]
+                stamps = (_head(4, len(seconds)) + b"".join(b"\xc1\xfb" + struct.pack(">d", float(t)) for t in seconds)) if cbor \
+                    else json.dumps(seconds).encode()
+                values = encode([float(v) for v in values_list]) if cbor else json.dumps(values_list).encode()
+            else:
+                stamps = self._encoded.timestamps(cbor, start_hour + lo, hi - lo)
+                values = self._encoded.values(cbor, shape_of(cache), name, stat["Stat"], start_hour + lo, hi - lo)
             if cbor:
                 results.append(b"".join([_head(5, 5), encode("Id"), encode(query["Id"]), encode("Label"), encode(metric["MetricName"]),
-                                         encode("Timestamps"), stamps, encode("Values"), values, encode("StatusCode"), encode("Complete")]))
+                                         encode("Timestamps"), stamps, encode("Values"), values, encode("StatusCode"), encode(status)]))
             else:
                 results.append(b"".join([b'{"Id":', json.dumps(query["Id"]).encode(), b',"Label":', json.dumps(metric["MetricName"]).encode(),
-                                         b',"Timestamps":', stamps, b',"Values":', values, b',"StatusCode":"Complete"}']))
+                                         b',"Timestamps":', stamps, b',"Values":', values, b',"StatusCode":', json.dumps(status).encode(), b'}']))
         more = last < points * len(queries)
         if cbor:
             head = _head(5, 3 if more else 2) + encode("MetricDataResults") + _head(4, len(results)) + b"".join(results)

@@ -2,8 +2,10 @@
 
 It answers what moto cannot (DescribeServerlessCaches), forwards the rest to moto, and on request
 misbehaves for one operation: hangs (accepts and never answers, for at most HANG_SECONDS), answers
-200 with garbage, or forwards and cuts the body in half (a truncated response). Bounded: each
-connection is served by a daemon thread that ends on its own.
+200 with garbage, forwards and cuts the body in half (a truncated response), trickles (one byte
+a second, of its headers and then of a body that never ends, for at most HANG_SECONDS * 3), or
+answers a 1 GiB body (streamed until the client leaves, never held). Bounded: each connection is
+served by a daemon thread that ends on its own.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 HANG_SECONDS = 20.0
+HUGE_BYTES = 1 << 30
 
 
 def operation_of(path: str, headers, body: bytes) -> str:
@@ -65,6 +68,37 @@ def reply(handler: BaseHTTPRequestHandler, status: int, headers: dict, payload: 
     handler.wfile.write(payload)
 
 
+def trickle(handler: BaseHTTPRequestHandler, data: bytes, seconds: float = HANG_SECONDS * 3) -> None:
+    """Send `data` one byte a second (at most `seconds`), then close: every read gets a byte well
+    within any read timeout, so only an overall deadline ends the wait."""
+    handler.close_connection = True
+    end = time.monotonic() + seconds
+    try:
+        for byte in data:
+            if time.monotonic() > end:
+                return
+            handler.wfile.write(bytes([byte]))
+            handler.wfile.flush()
+            time.sleep(1.0)
+    except OSError:  # the client gave up: what the test wants
+        return
+
+
+def huge(handler: BaseHTTPRequestHandler, size: int) -> None:
+    """Announce a `size`-byte XML body and stream it, 64 KiB at a time, until the client leaves."""
+    handler.close_connection = True
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/xml")
+    handler.send_header("Content-Length", str(size))
+    handler.end_headers()
+    chunk = b"<a>" + b"x" * (65536 - 7) + b"</a>"
+    try:
+        for _ in range(size // len(chunk)):
+            handler.wfile.write(chunk)
+    except OSError:
+        return
+
+
 class LocalServer:
     """An HTTP server on 127.0.0.1, a daemon thread per connection, started and stopped by `with`."""
 
@@ -111,6 +145,12 @@ class FaultServer(LocalServer):
                 if fault == "hang":
                     time.sleep(HANG_SECONDS)  # accepted, never answered (bounded)
                     self.close_connection = True
+                    return
+                if fault == "trickle":
+                    trickle(self, b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 100000\r\n\r\n<" + b"x" * 99_999)
+                    return
+                if fault == "huge":
+                    huge(self, HUGE_BYTES)
                     return
                 if fault == "garbage":
                     self._reply(200, {"Content-Type": self.headers.get("Content-Type", "text/plain"),

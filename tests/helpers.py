@@ -91,6 +91,8 @@ def costwise(*args: str, cwd: Path | None = None, timeout: float = 60, env: dict
     ru_maxrss would count the forking pytest process too)."""
     full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
     full_env.pop("COSTWISE_DEBUG", None)
+    # the checkout under test, whatever the cwd (else a worktree's tests would run the editable install)
+    full_env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), full_env.get("PYTHONPATH", "")) if p)
     with open(os.devnull, "rb") if stdin is None else stdin as source:
         proc = subprocess.Popen([sys.executable, "-m", "costwise", *args], cwd=cwd or REPO, env=full_env,
                                 stdin=source, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

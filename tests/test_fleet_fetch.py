@@ -56,7 +56,8 @@ def _fleet(regions: int, per_region: int) -> dict[str, list[str]]:
 def test_a_fleet_is_fetched_by_worker_processes_in_the_fewest_calls_into_a_partitioned_dataset(aws_env, tmp_path):
     caches = _fleet(2, 450)  # 450 x 5 queries x 720 h = 1.62 M points a region: 17 calls, over the 16 that start workers
     with FleetFake(caches) as fake:
-        out = costwise("fetch", "--all-regions", "--endpoint-url", fake.url, "--as-of", AS_OF, "--jobs", "2",
+        # the usage plan alone (the drivers' few calls: tests/test_drivers_fetch.py)
+        out = costwise("fetch", "--all-regions", "--endpoint-url", fake.url, "--as-of", AS_OF, "--jobs", "2", "--drivers", "none",
                        "--output", f"{tmp_path / 'fleet'}/", cwd=tmp_path, timeout=240)
         assert out.code == 0, out.err
     # the lower bound per region: ceil(450 x 5 x 720 / 100,800) = ceil(16.07) = 17, so 34 in all
@@ -80,7 +81,7 @@ def test_calls_over_the_quota_are_throttled_and_retried(aws_env, tmp_path):
     # 120 caches x 5 x 720 = 432,000 points: ceil(4.29) = 5 calls, at most 2 a second: some are refused
     with FleetFake(_fleet(1, 120), calls_per_second=2) as fake:
         out = costwise("fetch", "--all-regions", "--endpoint-url", fake.url, "--as-of", AS_OF, "--retry-mode", "adaptive",
-                       "--output", str(tmp_path / "f.parquet"), cwd=tmp_path, timeout=120)
+                       "--drivers", "none", "--output", str(tmp_path / "f.parquet"), cwd=tmp_path, timeout=120)
     assert out.code == 0, out.err
     assert fake.throttled >= 1 and fake.metric_calls == 5  # every refused call came back, none was lost
 

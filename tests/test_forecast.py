@@ -144,11 +144,20 @@ def test_a_holiday_does_not_move_the_level(valkey):
     ecpu = weekly(3.6e6)
     holiday = (INDEX >= pd.Timestamp("2026-10-26T00:00:00Z")) & (INDEX < pd.Timestamp("2026-10-27T00:00:00Z"))
     ecpu[holiday] *= 0.3  # a Monday at 30%, four days before as_of
-    p, plain = project_month(frame(1.0, ecpu), valkey), project_month(frame(1.0, weekly(3.6e6)), valkey)
+    structured = SizingSettings(level_strategies=("structured",))
+    p, plain = project_month(frame(1.0, ecpu), valkey, structured), project_month(frame(1.0, weekly(3.6e6)), valkey, structured)
     assert p.ecpu.outlier_days == 1
-    # the projection is the one without the holiday (the naive run rate would lose 0.7 / 26.6 = 2.6%)
+    # the structured level is the one without the holiday (the naive run rate would lose 0.7 / 26.6 = 2.6%)
     assert p.cost.ecpu == pytest.approx(plain.cost.ecpu, rel=0.002)
     assert any("1 one-off day in ECPU" in n for n in p.notes)
+    # By default the run rate (every day, the holiday included) stands beside it, each weighed by its
+    # own backtest: the level is their weighted geometric mean, so the holiday moves it by at most
+    # the run rate's share of the 2.6%
+    p = project_month(frame(1.0, ecpu), valkey)
+    w = p.ecpu.level_weights
+    assert set(w) == {"structured", "run_rate"} and sum(w.values()) == pytest.approx(1.0)
+    loss = 1 - p.cost.ecpu / plain.cost.ecpu
+    assert 0 < loss < w["run_rate"] * 0.7 / 26.6 * 1.1
 
 
 def test_weekends_are_neither_a_trend_nor_a_level_shift(valkey):

@@ -15,13 +15,14 @@ from botocore.stub import Stubber
 
 from costwise.iac import read_iac
 from tests.awsfakes import put_hourly
+from tests.helpers import REPO
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "iac"
 GIB = 2**30
 
 
 def _sites(path):
-    return {(s.match, s.field): (s.value, s.line) for f in read_iac(path) for s in f.sites}
+    return {(s.match, s.field): (s.value, s.line) for f in read_iac(path).files for s in f.sites}
 
 
 def test_all_three_shapes_are_read_without_running_anything(tmp_path):
@@ -34,7 +35,7 @@ def test_all_three_shapes_are_read_without_running_anything(tmp_path):
     assert sites[("storefront-staging-valkey", "max_ecpu_per_second")] == (5000.0, 24)
     # CloudFormation YAML (with !Ref tags) and JSON (a quoted number)
     assert sites[("storefront-dev-valkey", "max_storage_gb")] == (1.0, 12)
-    unmatched = [u for f in read_iac(FIXTURES) for u in f.unmatched]
+    unmatched = [u for f in read_iac(FIXTURES).files for u in f.unmatched]
     assert any("computed" in u and "no literal `name`" in u for u in unmatched)
     assert any("OtherCache" in u and "not a literal name" in u for u in unmatched)
 
@@ -49,7 +50,7 @@ def _repo_with_fixtures(tmp_path) -> Path:
 def test_the_diff_applies_and_the_code_then_says_what_costwise_recommends(cli, tmp_path):
     repo = _repo_with_fixtures(tmp_path)
     before = {p.name: p.read_text() for p in (repo / "infra").iterdir()}
-    result = cli("suggest", "--iac", "infra", "--demo", cwd=repo)
+    result = cli("suggest", "--iac", "infra", "--demo", cwd=repo, env={"PYTHONPATH": str(REPO)})  # this checkout's costwise
     assert result.returncode == 0, result.stderr
     patch = tmp_path / "limits.patch"
     patch.write_text(result.stdout)

@@ -19,6 +19,7 @@ from costwise.errors import CostwiseError
 from costwise.fmt import iso_utc, money
 from costwise.model.commitment import CommitmentAdvice, net_cost, recommend_commitment
 from costwise.model.cost import Cost, cost_of_hours, hourly_bill
+from costwise.model.drivers import Drivers, DriverSettings, analyse_drivers
 from costwise.model.forecast import Projection, project_month
 from costwise.model.settings import SizingSettings
 from costwise.model.sizing import ACTION_ORDER, LimitAdvice, recommend_limits
@@ -43,6 +44,7 @@ class EnvironmentResult:
     error: str | None = None
     low_confidence_rates: bool = False
     alternatives: dict[str, Any] = field(default_factory=dict)
+    drivers: Drivers | None = None  # None: not read for this cache (--drivers), or a file from before them
 
     @property
     def env(self) -> str:
@@ -104,6 +106,7 @@ class EnvironmentResult:
                 "action": advice.action if advice else None,
                 "reasons": list(advice.reasons) if advice else [],
                 "ecpu_minimum": advice.ecpu_minimum if advice else None,
+                "replay": advice.replay if advice else None,
             },
             "ceiling": {
                 "current": advice.ceiling_current.to_dict() if advice else None,
@@ -114,12 +117,14 @@ class EnvironmentResult:
                     "history_days": projection.history_days,
                     "storage_daily_growth": projection.storage.daily_growth,
                     "ecpu_daily_growth": projection.ecpu.daily_growth,
+                    "level_weights": {"storage": dict(projection.storage.level_weights), "ecpu": dict(projection.ecpu.level_weights)},
                     "notes": list(projection.notes),
                 }
                 if projection
                 else None
             ),
             "alternatives": dict(self.alternatives),
+            "drivers": self.drivers.to_dict() if self.drivers is not None else None,
             "budget": {"monthly": self.budget, "exceeded": self.over_budget} if self.budget is not None else None,
             "warnings": list(self.warnings),
             "error": self.error,
@@ -200,6 +205,37 @@ class Report:
             return None
         return min(candidates, key=lambda e: (ACTION_ORDER.index(e.advice.action), -(e.projection.cost.total if e.projection else 0)))
 
+    def top_actions(self, limit: int = 5) -> list[dict[str, Any]]:
+        """What to do first, ranked by dollars a month: the Database Savings Plan commitment, a
+        cheaper engine or node-based setup, the cost drivers' findings (compression, storage
+        growth...), then limit changes (which move the worst case, not the bill: no dollar figure)
+        by urgency. Options of one cache can exclude each other (see savings_available)."""
+        items: list[dict[str, Any]] = []
+        plan = self.savings_plan
+        if plan is not None and plan.advice.commitment_per_hour > 0 and plan.additional_commitment > 0:
+            items.append({"env": None, "kind": "commitment", "saves_month": plan.advice.savings_expected,
+                          "text": f"commit ${plan.additional_commitment:,.3f}/hour to a Database Savings Plan "
+                                  f"(Valkey: {len(plan.environments)} cache{'' if len(plan.environments) == 1 else 's'})"})
+        scale = self.hours_per_month / self.horizon_hours
+        for env in self.ok:
+            valkey = env.alternatives.get("valkey")
+            if valkey and valkey["saving"] > 0:
+                items.append({"env": env.env, "kind": "engine", "saves_month": valkey["saving"] * scale,
+                              "text": "move to Valkey (same usage, lower rates)"})
+            nodes = env.alternatives.get("nodes")
+            if nodes and nodes.get("cheaper") and nodes["serverless_monthly"] > nodes["monthly"]:
+                items.append({"env": env.env, "kind": "nodes", "saves_month": nodes["serverless_monthly"] - nodes["monthly"],
+                              "text": nodes["summary"]})
+            if env.drivers is not None:
+                items += [{"env": env.env, "kind": f.kind, "saves_month": f.saves_month, "text": f.text}
+                          for f in env.drivers.findings if f.saves_month]
+        money_first = sorted(items, key=lambda item: -item["saves_month"])
+        limits = sorted((e for e in self.ok if e.advice and e.advice.action != "keep"),
+                        key=lambda e: (ACTION_ORDER.index(e.advice.action), -(e.projection.cost.total if e.projection else 0)))
+        money_first += [{"env": e.env, "kind": "limits", "saves_month": None,
+                         "text": f"{e.advice.action} limits: {e.advice.reasons[0] if e.advice.reasons else ''}".rstrip(": ")} for e in limits]
+        return money_first[:limit]
+
     def savings_available(self) -> dict[str, dict[str, Any]]:
         """Per environment, the largest monthly saving on offer and what it takes: its share of the
         recommended Savings Plan's expected saving (in proportion to its on-demand cost), the same
@@ -255,6 +291,7 @@ class Report:
                 "budget": self.budget,
                 "over_budget": self.over_budget,
                 "savings_plan": self.savings_plan.to_dict() if self.savings_plan else None,
+                "top_actions": self.top_actions(),
             },
             **({"iac": self.suggestion.to_dict()} if self.suggestion is not None else {}),
             "notes": list(self.notes),
@@ -285,7 +322,8 @@ def usage_summary(frame, bytes_per_gb: float) -> dict[str, dict[str, float | Non
     return {"storage_gb": stats(storage_avg, storage_avg, storage_max), "ecpu_per_second": stats(hourly, busiest, busiest)}
 
 
-def analyze_environment(env: EnvHistory, prices: PriceBook, settings: SizingSettings, window: Window) -> EnvironmentResult:
+def analyze_environment(env: EnvHistory, prices: PriceBook, settings: SizingSettings, window: Window,
+                        driver_settings: DriverSettings | None = None) -> EnvironmentResult:
     result = EnvironmentResult(history=env, window=window, settings=settings, hours_per_month=prices.hours_per_month,
                                bytes_per_gb=prices.bytes_per_gb, warnings=list(env.warnings), error=env.error)
     hours = window.hours
@@ -316,6 +354,8 @@ def analyze_environment(env: EnvHistory, prices: PriceBook, settings: SizingSett
     result.projection = project_month(frame, rates, settings)
     result.advice = recommend_limits(frame, result.projection, env.limits, rates, settings)
     result.alternatives = alternatives(result, prices, rates)
+    if env.drivers is not None:
+        result.drivers = drivers_of(result, rates, driver_settings)
     throttled = float(np.nansum(frame["throttled_sum"].to_numpy(float)))
     if throttled > 0:
         result.warnings.append(f"{throttled:,.0f} commands were throttled (ThrottledCmds) in the window")
@@ -326,6 +366,38 @@ def analyze_environment(env: EnvHistory, prices: PriceBook, settings: SizingSett
             f"projected {money(result.projected_month['total'])} a month exceeds the {money(env.budget)} monthly budget"
         )
     return result
+
+
+def window_cost_ranker(prices: PriceBook):
+    """A cache's window cost (0 when it cannot be priced): ranks the caches whose drivers are read."""
+    def cost(env: EnvHistory) -> float:
+        if env.frame is None:
+            return 0.0
+        try:
+            rates = prices.rates(env.region, env.engine or "valkey")
+        except CostwiseError:  # a region pricing.yaml lacks: its caches rank last
+            return 0.0
+        return cost_of_hours(env.frame["storage_avg_bytes"], env.frame["ecpu_sum"], rates).total
+
+    return cost
+
+
+def drivers_of(result: EnvironmentResult, rates, settings: DriverSettings | None) -> Drivers:
+    """The cost drivers over the window the bill covers, against its own ECPUs and storage."""
+    env, frame = result.history, result.history.frame
+    stored = frame["storage_avg_bytes"].to_numpy(float)
+    finite = stored[np.isfinite(stored)]
+    newest = stored[-24:][np.isfinite(stored[-24:])]
+    return analyse_drivers(
+        env.drivers, env.engine, rates, hours=result.hours_with_data,
+        window_ecpus=float(np.nansum(frame["ecpu_sum"].to_numpy(float))),
+        storage_bytes_mean=float(finite.mean()) if finite.size else None,
+        storage_peak_gb=(result.usage or {}).get("storage_gb", {}).get("max"),
+        max_storage_gb=env.limits.max_storage_gb,
+        storage_daily_growth=result.projection.storage.daily_growth if result.projection else 0.0,
+        storage_level_gb=float(newest.mean()) / rates.bytes_per_gb if newest.size else None,
+        settings=settings,
+    )
 
 
 def alternatives(result: EnvironmentResult, prices: PriceBook, rates) -> dict[str, Any]:
@@ -442,8 +514,9 @@ def build_report(
     notes: list[str] | None = None,
     detail_limit: int = 25,
     group_by: str = "auto",
+    driver_settings: DriverSettings | None = None,
 ) -> Report:
-    envs = [analyze_environment(env, prices, settings, history.window) for env in history.environments]
+    envs = [analyze_environment(env, prices, settings, history.window, driver_settings) for env in history.environments]
     return Report(
         as_of=history.window.end,
         generated_at=generated_at or datetime.now(timezone.utc),

@@ -12,7 +12,8 @@ from typing import Any, ClassVar
 from costwise.analysis.estimate import EnvironmentResult, analyze_environment
 from costwise.model.cost import Ceiling, Cost, ceiling_cost, steady_month_cost
 from costwise.model.extended_support import SHARE, support_band
-from costwise.model.migrate import estimate_from_sample, sample_from_info, serverless_frame_from_nodes
+from costwise.model.drivers import Drivers, DriverSettings, analyse_drivers
+from costwise.model.migrate import DRIVERS_ASSUMPTION, drivers_from_info, estimate_from_sample, sample_from_info, serverless_frame_from_nodes
 from costwise.model.settings import SizingSettings
 from costwise.pricing import PriceBook, normalize_engine
 from costwise.usage import ClusterUsage, CurrentLimits, EnvHistory, ServerSample
@@ -47,6 +48,7 @@ class RedisMigration:
     recommended_max_ecpu_per_second: int
     ceiling: Ceiling
     notes: list[str] = field(default_factory=list)
+    drivers: Drivers | None = None  # from INFO commandstats, at the sampled rate
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,6 +68,7 @@ class RedisMigration:
             "scaling": [asdict(row) for row in self.scaling],
             "recommended": {"max_storage_gb": self.recommended_max_storage_gb, "max_ecpu_per_second": self.recommended_max_ecpu_per_second},
             "ceiling": self.ceiling.to_dict(),
+            "drivers": self.drivers.to_dict() if self.drivers is not None else None,
             "notes": list(self.notes),
         }
 
@@ -128,7 +131,7 @@ class ClusterMigration:
 
 
 def from_redis(sample_read: ServerSample, server: str, prices: PriceBook, region: str, engine: str, peak_factor: float,
-               settings: SizingSettings) -> RedisMigration:
+               settings: SizingSettings, driver_settings: DriverSettings | None = None) -> RedisMigration:
     rates = prices.rates(region, engine)
     sample = sample_from_info(sample_read.first, sample_read.second, sample_read.seconds, sample_read.own_bytes)
     est = estimate_from_sample(sample, rates.bytes_per_gb, peak_factor, settings.headroom, settings.ecpu_burst_allowance)
@@ -153,8 +156,17 @@ def from_redis(sample_read: ServerSample, server: str, prices: PriceBook, region
         recommended_max_storage_gb=est.recommended_max_storage_gb,
         recommended_max_ecpu_per_second=est.recommended_max_ecpu_per_second,
         ceiling=ceiling_cost(est.recommended_max_storage_gb, est.recommended_max_ecpu_per_second, rates),
-        notes=list(est.notes),
+        notes=list(est.notes) + [DRIVERS_ASSUMPTION],
+        drivers=redis_drivers(sample_read, sample.dataset_bytes, rates, driver_settings),
     )
+
+
+def redis_drivers(sample_read: ServerSample, dataset_bytes: float, rates, settings: DriverSettings | None) -> Drivers:
+    """The same drivers section as a serverless cache's, from the sample's INFO commandstats, at the
+    sampled rate (a month is hours_per_month / the sample's hours of it)."""
+    totals, ecpus = drivers_from_info(sample_read.first, sample_read.second, sample_read.own_bytes)
+    return analyse_drivers(totals, rates.engine, rates, hours=max(sample_read.seconds, 1e-9) / 3600, window_ecpus=ecpus,
+                           storage_bytes_mean=dataset_bytes, settings=settings, source="INFO commandstats")
 
 
 def from_cluster(usage: ClusterUsage, prices: PriceBook, region: str, engine: str | None, settings: SizingSettings,

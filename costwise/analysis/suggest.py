@@ -2,19 +2,20 @@
 
 Each limit found in the IaC files (costwise.iac) is matched to an analysed environment, by
 environment name (CDK) or cache name (Terraform, CloudFormation). A change replaces only the
-number; the patch is a unified diff `git apply` accepts. Where the code and the live cache
+number's bytes; the patch is a unified diff `git apply` accepts (costwise.iac.source: git's lines,
+git's path quoting). Where the code and the live cache
 disagree (DescribeServerlessCaches), that drift is said. Alarms at 75% of each recommended maximum
 come as a snippet in the same IaC language.
 """
 
 from __future__ import annotations
 
-import difflib
 import os
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from costwise.iac import IacFile, LimitSite
+from costwise.iac import IacScan, LimitSite
+from costwise.iac.source import git_lines, git_patch
 
 UNITS = {"max_storage_gb": "GB", "max_ecpu_per_second": "ECPU/s"}
 
@@ -30,7 +31,7 @@ class LimitChange:
     reason: str
     shape: str
     resource: str = ""
-    new_line: str = ""  # the changed line as it will read (for a GitHub suggestion block)
+    new_line: str = ""  # the changed line as it will read, without its "\n" (for a GitHub suggestion block)
 
 
 @dataclass
@@ -43,6 +44,10 @@ class Suggestion:
     drift: list[str] = field(default_factory=list)
     alarms: dict[str, str] = field(default_factory=dict)  # shape -> snippet
     failed: list[tuple[str, str]] = field(default_factory=list)  # (env, error): not read, so not advised
+    unpatchable: int = 0  # limits found that are not literals of their own (in unmatched_sites): not checked
+    files_read: int = 0  # IaC files read to the end (a folder: every candidate file)
+    not_read: list[str] = field(default_factory=list)  # "file: why": may hold limits, not read: no "no changes" then
+    skipped: list[str] = field(default_factory=list)  # "file: why": links, FIFOs, devices
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -53,6 +58,9 @@ class Suggestion:
             "drift": list(self.drift),
             "alarms": dict(self.alarms),
             "diff": self.diff,
+            "files_read": self.files_read,
+            "not_read": list(self.not_read),
+            "skipped": list(self.skipped),
         }
 
 
@@ -66,24 +74,16 @@ def _display(path) -> str:
     return os.path.relpath(path)
 
 
-def unified_diff(before: str, after: str, name: str) -> str:
-    """A unified diff `git apply` accepts (a last line without a newline says so)."""
-    lines = list(difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
-                                      fromfile=f"a/{name}", tofile=f"b/{name}", n=3))
-    out = []
-    for line in lines:
-        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
-    return "".join(out)
-
-
-def suggest(report, files: list[IacFile]) -> Suggestion:
-    """Changes for every limit in `files` whose environment `report` analysed and advises otherwise."""
-    result = Suggestion()
+def suggest(report, scan: IacScan) -> Suggestion:
+    """Changes for every limit in `scan` whose environment `report` analysed and advises otherwise."""
+    files = scan.files
+    result = Suggestion(files_read=scan.read, not_read=list(scan.not_read), skipped=list(scan.skipped))
     by_env = {e.env: e for e in report.ok if e.advice is not None}
     by_cache = {e.history.cache: e for e in by_env.values()}
     patched: dict[str, list[tuple[LimitSite, int]]] = {}
     for iac in files:
         result.unmatched_sites.extend(f"{_display(iac.path)}: {u}" for u in iac.unmatched)
+        result.unpatchable += len(iac.unmatched)
         for site in iac.sites:
             env = by_env.get(site.match) if site.by == "env" else by_cache.get(site.match)
             if env is None:
@@ -106,15 +106,20 @@ def suggest(report, files: list[IacFile]) -> Suggestion:
     result.unmatched_envs = [name for name in by_env if name not in result.matched]
     diffs = []
     for iac in files:
-        edits = patched.get(str(iac.path))
+        edits = sorted(patched.get(str(iac.path), []), key=lambda e: e[0].start)
         if not edits:
             continue
-        text = iac.text
-        for site, value in sorted(edits, key=lambda e: e[0].start, reverse=True):
-            text = text[: site.start] + _number_text(iac.text[site.start:site.end], value) + text[site.end:]
-        diffs.append(unified_diff(iac.text, text, _display(iac.path)))
-        # each change's line as it will read, every change on that line applied (numbers never add lines)
-        lines = text.splitlines()
+        if any(a.end > b.start for (a, _), (b, _) in zip(edits, edits[1:])):  # two limits, one place: never both
+            result.unmatched_sites.append(f"{_display(iac.path)}: two limits share one place in the text; not patched")
+            result.changes = [c for c in result.changes if c.file != _display(iac.path)]
+            continue
+        before = after = iac.source.raw
+        for site, value in reversed(edits):  # from the end: earlier offsets stay true
+            number = _number_text(before[site.start:site.end].decode("utf-8"), value).encode()
+            after = after[: site.start] + number + after[site.end:]
+        diffs.append(git_patch(before, after, _display(iac.path)))
+        # each change's line as git will show it, every change on that line applied (numbers never add lines)
+        lines = [line.decode("utf-8").removesuffix("\n") for line in git_lines(after)]
         result.changes = [replace(c, new_line=lines[c.line - 1]) if c.file == _display(iac.path) else c for c in result.changes]
     result.diff = "".join(diffs)
     shapes = sorted({iac.shape for iac in files if iac.sites})

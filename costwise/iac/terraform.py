@@ -3,11 +3,17 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from costwise.errors import InputError
 from costwise.iac import IacFile, LimitSite
+from costwise.iac.source import Source
 
+# python-hcl2's parser takes about 90 µs a token: bounded before parsing, so no file costs more than
+# about ten seconds (a 15,000-line main.tf has some 100,000; a 300,000-term sum would take a minute)
+MAX_TOKENS = 120_000
+_TOKEN = re.compile(r"\w+|[^\w\s]")
 LIMIT_BLOCKS = {"data_storage": "max_storage_gb", "ecpu_per_second": "max_ecpu_per_second"}
 
 
@@ -43,19 +49,16 @@ def _attribute(body, name: str):
 
 def _literal(attribute):
     """(value, first token, last token) of an attribute whose expression is a plain number or string."""
-    tokens = []
-
-    def collect(node):
-        for child in getattr(node, "children", []):
-            if hasattr(child, "children"):
-                collect(child)
-            else:
-                tokens.append(child)
-
     expressions = _children(attribute, "expr_term")
     if not expressions:
         return None
-    collect(expressions[0])
+    tokens, pending = [], [expressions[0]]
+    while pending:  # a loop, not recursion: an expression may nest thousands of levels deep
+        node = pending.pop()
+        if hasattr(node, "children"):
+            pending.extend(reversed(node.children))
+        else:
+            tokens.append(node)
     kinds = {t.type for t in tokens}
     if kinds <= {"INT_LITERAL", "DECIMAL", "FLOAT_LITERAL", "EXP_MARK"} and tokens:
         try:
@@ -67,14 +70,20 @@ def _literal(attribute):
     return None
 
 
-def read(path: Path, text: str) -> IacFile:
+def read(path: Path, source: Source) -> IacFile:
     import hcl2
 
+    text = source.text
+    tokens = sum(1 for _ in _TOKEN.finditer(text))
+    if tokens > MAX_TOKENS:
+        raise InputError(f"{path}: {tokens:,} tokens, more than the {MAX_TOKENS:,} costwise parses in one Terraform file")
     try:
         tree = hcl2.parses_to_tree(text) if hasattr(hcl2, "parses_to_tree") else hcl2.parse(text)
+    except (RecursionError, MemoryError):
+        raise  # said at the reader boundary (costwise.iac), like every reader's
     except Exception as exc:  # lark's errors: one line
         raise InputError(f"{path}: not Terraform (HCL2) that costwise can read ({str(exc).splitlines()[0][:120]})") from None
-    found = IacFile(path, "terraform", text)
+    found = IacFile(path, "terraform", source)
     top = _body(tree) or tree
     for block in _children(top, "block"):
         labels = _labels(block)
@@ -86,10 +95,15 @@ def read(path: Path, text: str) -> IacFile:
         if name is None or not isinstance(name[0], str):
             found.unmatched.append(f"aws_elasticache_serverless_cache.{labels[1]}: no literal `name` to match a cache by")
             continue
+        resource = f"aws_elasticache_serverless_cache.{labels[1]}"
         for usage in _children(body, "block"):
+            if _identifier(usage) == "dynamic" and _labels(usage)[:1] == ["cache_usage_limits"]:
+                found.unmatched.append(f"{resource}: cache_usage_limits is a dynamic block; not patched")
             if _identifier(usage) != "cache_usage_limits":
                 continue
             for limit in _children(_body(usage), "block"):
+                if _identifier(limit) == "dynamic" and _labels(limit)[:1] and _labels(limit)[0] in LIMIT_BLOCKS:
+                    found.unmatched.append(f"{resource}: {_labels(limit)[0]} is a dynamic block; not patched")
                 field = LIMIT_BLOCKS.get(_identifier(limit))
                 maximum = _attribute(_body(limit), "maximum") if field else None
                 value = _literal(maximum) if maximum is not None else None
@@ -98,6 +112,7 @@ def read(path: Path, text: str) -> IacFile:
                         found.unmatched.append(f"aws_elasticache_serverless_cache.{labels[1]}: {_identifier(limit)}.maximum is not a number literal")
                     continue
                 number, first, last = value
-                found.sites.append(LimitSite(path, "terraform", name[0], "cache", field, number, first.line,
-                                             first.start_pos, last.end_pos, resource=f"aws_elasticache_serverless_cache.{labels[1]}"))
+                start, end = source.byte_of_char(first.start_pos), source.byte_of_char(last.end_pos)  # lark counts characters
+                found.sites.append(LimitSite(path, "terraform", name[0], "cache", field, number, source.git_line(start),
+                                             start, end, resource=f"aws_elasticache_serverless_cache.{labels[1]}"))
     return found

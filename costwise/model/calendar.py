@@ -20,6 +20,11 @@ def _no_calendar(code: str) -> bool:
     return code.strip().lower() == NO_HOLIDAYS
 
 
+def holiday_calendar(code: str) -> bool:
+    """Whether `code` names a calendar (anything but `none`)."""
+    return not _no_calendar(code)
+
+
 def _country(code: str) -> tuple[str, str | None]:
     country, _, subdivision = code.strip().partition("-")
     return country.upper(), subdivision.upper() or None
@@ -77,3 +82,22 @@ def on_holiday(local, code: str) -> np.ndarray:
     days = local.tz_localize(None).to_numpy().astype("datetime64[D]")
     found = holiday_days(code, int(local[0].year), int(local[-1].year))
     return np.isin(days, found)
+
+
+# the calendars a history's one-off days are held against when none is set (the largest cloud markets;
+# each more raises the chance that an outage falls on some country's holiday): a note suggests one, nothing is applied without the setting
+SUGGESTED_CALENDARS = ("US", "GB", "DE", "FR", "JP", "IN", "AU", "CA", "BR")
+
+
+def suggest_calendar(days: np.ndarray) -> tuple[str, int] | None:
+    """The country whose public holidays the most of these one-off days (datetime64[D]) fall on, and
+    how many: only when two or more do, at least half of them, and more than any other country's (else None)."""
+    if days.size < 2:
+        return None
+    first, last = int(days.min().astype(object).year), int(days.max().astype(object).year)
+    found = sorted(((int(np.isin(days, holiday_days(code, first, last)).sum()), code) for code in SUGGESTED_CALENDARS),
+                   key=lambda pair: -pair[0])
+    (matches, code), (runner_up, _) = found[0], found[1]
+    # Christmas and New Year are many countries' holidays: only a calendar that explains more of the
+    # days than any other is suggested
+    return (code, matches) if matches >= 2 and 2 * matches >= days.size and matches > runner_up else None

@@ -36,7 +36,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from costwise.model.calendar import local_hours, on_holiday
+from costwise.model.calendar import holiday_calendar, local_hours, on_holiday, suggest_calendar
 from costwise.model.cost import Cost, hourly_bill
 from costwise.model.robust import mad_sigma, slope_stderr, theil_sen
 from costwise.model.settings import SizingSettings
@@ -68,6 +68,8 @@ class SeriesFit:
     weekday_factors: np.ndarray = field(default_factory=lambda: np.ones(WEEK_DAYS))  # Monday first, mean 1
     holiday_factor: float = 1.0  # a public holiday over an average day
     holidays_seen: int = 0  # holidays in the history the factor was measured on (0: a Sunday's, or any day's)
+    outlier_dates: np.ndarray = field(default_factory=lambda: np.array([], dtype="datetime64[D]"))  # the one-off days' dates
+    level_weights: dict = field(default_factory=lambda: {"structured": 1.0})  # strategy -> weight in level0
 
     def level(self, x_days: np.ndarray) -> np.ndarray:
         x_days = np.asarray(x_days, dtype=float)
@@ -294,49 +296,91 @@ def _level(clean: np.ndarray, x: np.ndarray, slope: float, weights: np.ndarray) 
     return float(np.sum(weights[ok] * moved) / np.sum(weights[ok]))
 
 
-def _backtest_sigma(clean: np.ndarray, deseasonalised: np.ndarray, x: np.ndarray, slope: float,
-                    settings: SizingSettings) -> float | None:
-    """The horizon's sigma as the environment's own history measures it. None: too few origins.
+# --- level strategies: each estimates the deseasonalised daily level at the end of a stretch of days.
+# Arguments: the clean days (one-offs left out, NaN), the raw days (every day), the days' centres in
+# days before that end (the newest is -0.5), the trend (log growth per day) and the settings.
 
-    On each past day, the level estimate from the days before it is compared with the next day and
-    with the mean of the (unclipped) week that followed. Noise around a level averages out over a
-    week (the week's error is smaller than the day's); a wandering level does not (it is larger).
-    How the error grows from one day to seven is extrapolated to the horizon:
-    week error x (horizon / 7 days)^a, a = log(week error / day error) / log 7, kept in 0..0.5
-    (0: a level with noise; 0.5: a random walk).
+
+def structured_level(clean: np.ndarray, raw: np.ndarray, x: np.ndarray, slope: float, settings: SizingSettings) -> float:
+    """The recency-weighted mean of the clean days, each moved along the trend (steps 4-6 above)."""
+    return _level(clean, x, slope, _weights(-x - 0.5, settings))
+
+
+def run_rate_level(clean: np.ndarray, raw: np.ndarray, x: np.ndarray, slope: float, settings: SizingSettings) -> float:
+    """Every day's mean, one-off days included, no trend: what the naive run rate projects."""
+    ok = np.isfinite(raw)
+    return float(np.mean(raw[ok])) if ok.any() else 0.0
+
+
+def last_week_level(clean: np.ndarray, raw: np.ndarray, x: np.ndarray, slope: float, settings: SizingSettings) -> float:
+    """The newest week's normal days (one festival night or outage would be a seventh of the level;
+    as they ran where all seven were one-offs), no trend."""
+    week = clean[-WEEK_DAYS:]
+    ok = np.isfinite(week)
+    return float(np.mean(week[ok])) if ok.any() else run_rate_level(clean, raw[-WEEK_DAYS:], x, slope, settings)
+
+
+LEVEL_STRATEGIES = {"structured": structured_level, "run_rate": run_rate_level, "last_week": last_week_level}
+
+
+@dataclass(frozen=True)
+class Backtest:
+    """What the series' own rolling-origin backtest measured."""
+
+    sigma: float  # the horizon's log sigma of the combined level
+    weights: dict  # strategy -> weight in the level (inverse mean squared week-ahead error)
+
+
+def _backtest(clean: np.ndarray, deseasonalised: np.ndarray, x: np.ndarray, slope: float,
+              settings: SizingSettings) -> Backtest | None:
+    """The level strategies' errors on the series' own history, their weights, and the horizon's
+    sigma of the combination. None: too few origins.
+
+    On each past day, each strategy's level from the days before it is compared with the next day
+    and with the mean of the (unclipped) weeks that followed. A strategy that misses more on this
+    series weighs less in its level (inverse mean squared error: combinations of simple methods are
+    hard to beat, and a model that does not pay for itself on a series falls back to the run rate).
+    Noise around a level averages out over a week (the week's error is smaller than the day's); a
+    wandering level does not (it is larger). How the error grows from one day to seven is
+    extrapolated to the horizon: week error x (horizon / 7 days)^a, a = log(week error / day error)
+    / log 7, kept in 0..0.5 (0: a level with noise; 0.5: a random walk).
     """
     n = clean.size
-    first = settings.backtest_min_days
-    errors, next_day = [], []
-    for origin in range(first, n - 1):
+    names = [m for m in settings.level_strategies if m in LEVEL_STRATEGIES]
+    errors: dict[str, list[float]] = {m: [] for m in names}
+    next_day: dict[str, list[float]] = {m: [] for m in names}
+    for origin in range(settings.backtest_min_days, n - 1):
         past = clean[:origin]
-        ages = (origin - 1 - np.arange(origin)).astype(float)
-        ok = np.isfinite(past)
-        if ok.sum() < 2:
+        if np.isfinite(past).sum() < 2:
             continue
-        w = _weights(ages[ok], settings)
-        # the estimate at the origin, moved along the trend to the middle of the week after it
         ahead = deseasonalised[origin : origin + BACKTEST_AHEAD_DAYS]
         ahead = ahead[np.isfinite(ahead)]
         if ahead.size < 2 or ahead.mean() <= 0:
             continue
-        x_past = x[:origin][ok] - x[origin - 1]
-        # the days ahead are 1..m days after the last past day: their mean sits (m + 1) / 2 days on
-        estimate = float(np.sum(w * past[ok] * np.exp(-slope * x_past)) / np.sum(w)) * np.exp(slope * (ahead.size + 1) / 2)
-        if estimate <= 0:
-            continue
-        errors.append(np.log(ahead.mean() / estimate))
+        x_past = x[:origin] - x[origin - 1] - 0.5
         day = deseasonalised[origin]
-        if np.isfinite(day) and day > 0:
-            next_day.append(np.log(day / (estimate * np.exp(-slope * (ahead.size - 1) / 2))))
-    if len(errors) < 3:
+        estimates = {m: LEVEL_STRATEGIES[m](past, deseasonalised[:origin], x_past, slope, settings) for m in names}
+        if min(estimates.values()) <= 0:
+            continue
+        for m, level in estimates.items():
+            trend = slope if m == "structured" else 0.0
+            # the days ahead are 1..k days after the origin: their mean sits k / 2 days on
+            errors[m].append(np.log(ahead.mean() / (level * np.exp(trend * ahead.size / 2))))
+            if np.isfinite(day) and day > 0:
+                next_day[m].append(np.log(day / (level * np.exp(trend * 0.5))))
+    if not names or len(errors[names[0]]) < 3:
         return None
-    week = float(np.sqrt(np.mean(np.square(errors))))
-    if len(next_day) < 3 or week <= 0:
-        return week
-    day = float(np.sqrt(np.mean(np.square(next_day))))
+    mse = {m: float(np.mean(np.square(errors[m]))) for m in names}
+    inverse = {m: 1 / max(v, 1e-12) ** settings.strategy_weight_power for m, v in mse.items()}
+    weights = {m: v / sum(inverse.values()) for m, v in inverse.items()}
+    combined = np.sum([weights[m] * np.asarray(errors[m]) for m in names], axis=0)
+    week = float(np.sqrt(np.mean(np.square(combined))))
+    if len(next_day[names[0]]) < 3 or week <= 0:
+        return Backtest(week, weights)
+    combined_day = np.sum([weights[m] * np.asarray(next_day[m]) for m in names], axis=0)
+    day = float(np.sqrt(np.mean(np.square(combined_day))))
     growth = float(np.clip(np.log(week / day) / np.log(BACKTEST_AHEAD_DAYS), 0.0, 0.5)) if day > 0 else 0.0
-    return week * (settings.horizon_hours / HOURS_PER_DAY / BACKTEST_AHEAD_DAYS) ** growth
+    return Backtest(week * (settings.horizon_hours / HOURS_PER_DAY / BACKTEST_AHEAD_DAYS) ** growth, weights)
 
 
 def _model_sigma(days: float, settings: SizingSettings, swing: float = np.inf) -> float:
@@ -410,7 +454,8 @@ def fit_series(values: np.ndarray, index, settings: SizingSettings) -> SeriesFit
     daily, day_of_hour = daily_means(values)
     n_days = daily.size
     x = -(n_days - np.arange(n_days) - 0.5)  # day centres, in days before as_of
-    weekly = values.size / HOURS_PER_DAY >= settings.weekly_min_days
+    # two weeks of data, not of calendar: five days seen in a month leave most hours of the week unseen
+    weekly = np.isfinite(values).sum() / HOURS_PER_DAY >= settings.weekly_min_days
     # each block's weekday and date are its middle hour's, in the users' timezone
     middle = local_hours(index[np.maximum(values.size - 1 - np.arange(n_days)[::-1] * HOURS_PER_DAY - HOURS_PER_DAY // 2, 0)],
                          settings.timezone)
@@ -435,9 +480,14 @@ def fit_series(values: np.ndarray, index, settings: SizingSettings) -> SeriesFit
             regime_start = index[int(np.argmax(day_of_hour >= start_day))]
     level_days = deseasonalised[start_day:]
     x_regime = x[start_day:]
-    days_used = float(np.sum(day_of_hour >= start_day)) / HOURS_PER_DAY
+    # days of data, not of calendar: a month with a three-week outage in it shows a week
+    seen = np.isfinite(values)
+    days_used = float(np.sum(seen & (day_of_hour >= start_day))) / HOURS_PER_DAY
 
     clean, outliers = _clip_one_off_days(level_days, settings, weekly)
+    one_off = np.isfinite(level_days) & ~np.isfinite(clean)
+    outlier_dates = np.asarray(middle[start_day:][one_off].tz_localize(None) if middle.tz is not None
+                               else middle[start_day:][one_off]).astype("datetime64[D]")
     usable = np.isfinite(clean) & (clean > 0)
     trend = _trend(x_regime[usable], np.log(clean[usable]), settings, weekly) if usable.sum() >= 3 else _Trend(0.0, 0.0)
     level_start = regime_start
@@ -467,9 +517,17 @@ def fit_series(values: np.ndarray, index, settings: SizingSettings) -> SeriesFit
     profile = np.where(counts > 0, sums / np.maximum(counts, 1), overall)
 
     if trend.plateau:  # the level rests on the plateau alone: so does its uncertainty
-        days_used = float(np.sum(day_of_hour >= start_day + plateau_days[0])) / HOURS_PER_DAY
+        days_used = float(np.sum(seen & (day_of_hour >= start_day + plateau_days[0]))) / HOURS_PER_DAY
         clean, level_days, x_regime = clean[plateau_days[0]:], level_days[plateau_days[0]:], x_regime[plateau_days[0]:]
-    measured = _backtest_sigma(clean, level_days, x_regime, trend.slope, settings) if clean.size > settings.backtest_min_days else None
+    backtest = _backtest(clean, level_days, x_regime, trend.slope, settings) if clean.size > settings.backtest_min_days else None
+    measured = backtest.sigma if backtest else None
+    weights = {"structured": 1.0}
+    if backtest is not None and not trend.plateau:
+        # the level: each strategy's, weighed by how it did on this series' own history (in log space)
+        weights = backtest.weights
+        levels = {m: LEVEL_STRATEGIES[m](clean, level_days, x_regime, trend.slope, settings) for m in weights}
+        if min(levels.values()) > 0:
+            level0 = float(np.exp(sum(w * np.log(levels[m]) for m, w in weights.items())))
     # the daily swing counts once every hour of the profile has been seen (a day at least)
     swing = float(np.std(profile)) if trend.slope == 0 and counts.min() > 0 else np.inf
     prior = _model_sigma(days_used, settings, swing)
@@ -486,7 +544,7 @@ def fit_series(values: np.ndarray, index, settings: SizingSettings) -> SeriesFit
     return SeriesFit(level0, trend.slope, profile, weekly, min(sigma, 1.0), days_used, regime_start, shift_change,
                      plateau=trend.plateau, backtest_sigma=measured, outlier_days=outliers, raw_slope=trend.raw,
                      level_start=level_start, weekday_factors=factors, holiday_factor=holiday_factor,
-                     holidays_seen=holidays_seen)
+                     holidays_seen=holidays_seen, outlier_dates=outlier_dates, level_weights=weights)
 
 
 @dataclass
@@ -610,6 +668,13 @@ def project_month(frame, rates, settings: SizingSettings | None = None) -> Proje
     notes = _describe("storage", storage_fit) + _describe("ECPU", ecpu_fit)
     if holiday.any():
         notes.append(_holiday_note(local_future[holiday], *(("storage", storage_fit) if ecpu_fit.zero else ("ECPU", ecpu_fit)), settings))
+    if not holiday_calendar(settings.holidays):
+        one_off_days = np.union1d(storage_fit.outlier_dates, ecpu_fit.outlier_dates)
+        found = suggest_calendar(one_off_days) if one_off_days.size >= 2 else None
+        if found:
+            code, matches = found
+            notes.append(f"{matches} of {one_off_days.size} one-off days are {code} public holidays: set sizing.holidays: {code} "
+                         "and sizing.timezone in costwise.yaml to project the month's holidays (nothing is applied without it)")
     if confidence == "low":
         why = f"only {history_days:.1f} days of history" if history_days < settings.weekly_min_days else "its own backtest missed by that much"
         notes.append(f"confidence is low: the {settings.interval:.0%} range is +-{halfwidth:.0%} ({why})")

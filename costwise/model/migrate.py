@@ -169,3 +169,65 @@ def serverless_frame_from_nodes(frames: dict, shape: ClusterShape):
         "throttled_sum": 0.0,
     }, index=index)
     return frame, weight
+
+
+# ---- cost drivers from INFO commandstats (issue 21) -----------------------------------------------
+
+USEC_PER_ECPU = 3.0  # AWS's assessment scripts: about 1 ECPU per 3 microseconds of vCPU (DOMAIN.md)
+DRIVERS_ASSUMPTION = ("drivers from INFO commandstats: each command costs the higher of its bytes (the sample's bytes spread "
+                      f"evenly over its commands: INFO has no bytes per command) and its vCPU time ({USEC_PER_ECPU:g} µs per ECPU)")
+
+
+def drivers_from_info(first: dict, second: dict, own_reply_bytes: float = 0.0) -> "tuple[object, float]":
+    """The drivers' window totals (usage.DriverTotals, under the CloudWatch metric names) from two
+    `INFO all` snapshots, and the ECPUs they add up to. Families come from the command table
+    (driver_metrics.command_families); every family the server could report is counted, so one
+    nobody used is a measured 0."""
+    from costwise.driver_metrics import REDIS_FAMILIES, ECPU_SUFFIX, command_families, metrics_for
+    from costwise.usage import DriverTotals
+
+    def stats(info: dict) -> dict[str, tuple[float, float]]:
+        return {key[len("cmdstat_"):].lower(): (float(value.get("calls", 0)), float(value.get("usec", 0)))
+                for key, value in info.items() if key.startswith("cmdstat_") and isinstance(value, dict)}
+
+    def delta(field: str) -> float:
+        return max(float(second.get(field, 0)) - float(first.get(field, 0)), 0.0)
+
+    before, after = stats(first), stats(second)
+    used = {}
+    for name, (calls, usec) in after.items():
+        if name.split("|")[0] in OWN_COMMANDS:
+            continue
+        calls_before, usec_before = before.get(name, (0.0, 0.0))
+        if calls - calls_before > 0:
+            used[name] = (calls - calls_before, max(usec - usec_before, 0.0))
+    commands = sum(calls for calls, _ in used.values())
+    net_in, net_out = delta("total_net_input_bytes"), delta("total_net_output_bytes")
+    out_bytes = max(net_out - own_reply_bytes, 0.0)
+    kb_each = (net_in + out_bytes) / KB / commands if commands else 0.0
+    values: dict[str, float | None] = {m.name: None for m in metrics_for("valkey")}
+    for stem, _, _ in REDIS_FAMILIES:
+        values[stem] = values[stem + ECPU_SUFFIX] = 0.0
+    total_ecpus = 0.0
+    for name, (calls, usec) in used.items():
+        ecpus = max(calls * max(1.0, kb_each), usec / USEC_PER_ECPU)
+        total_ecpus += ecpus
+        for stem in filter(None, command_families(name)):
+            values[stem] += calls
+            values[stem + ECPU_SUFFIX] += ecpus
+
+    def dbs(field: str) -> float:
+        return float(sum(int(v.get(field, 0)) for k, v in second.items() if k.startswith("db") and isinstance(v, dict)))
+
+    values.update({
+        "TotalCmdsCount": commands,
+        "CacheHits": delta("keyspace_hits"),
+        "CacheMisses": delta("keyspace_misses"),
+        "CacheHitRate": None,  # the hits and misses themselves are there
+        "CurrItems": dbs("keys"),
+        "CurrVolatileItems": dbs("expires"),
+        "NetworkBytesIn": net_in,
+        "NetworkBytesOut": out_bytes,
+        "Evictions": delta("evicted_keys"),
+    })
+    return DriverTotals(values), total_ecpus

@@ -49,6 +49,20 @@ class DimensionAdvice:
     breach_risk: float | None = None  # the model's chance that next month's peak exceeds `recommended`
 
 
+@dataclass(frozen=True)
+class Replay:
+    """A limit held against the history it was sized from: the hours (and days) whose peak went above
+    it. CloudWatch's hourly data shows each hour's busiest minute only, so an hour above an ECPU
+    limit is at least one throttled minute: `hours` is also a lower bound on the minutes."""
+
+    limit: float
+    hours: int
+    days: int
+
+    def to_dict(self) -> dict:
+        return {"limit": self.limit, "hours": self.hours, "days": self.days}
+
+
 @dataclass
 class LimitAdvice:
     storage: DimensionAdvice
@@ -58,6 +72,9 @@ class LimitAdvice:
     ceiling_current: Ceiling
     ceiling_recommended: Ceiling
     ecpu_minimum: dict | None = None
+    # each dimension's limits replayed over the history: "recommended", "current", and "typical"
+    # (the tighter cap typical days alone would give, so a user sees its price in outages)
+    replay: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -87,6 +104,127 @@ class PeakModel:
             return 0.0 if y >= self.location else 1.0
         daily = math.exp(-math.exp(-(y - self.location) / self.scale))  # P(a day's max <= y)
         return float(1 - daily**self.days)
+
+
+def _storage_max_gb(frame, rates) -> np.ndarray:
+    """Each hour's largest storage in GB (the hour's average where the Maximum is missing)."""
+    stored_max = frame["storage_max_bytes"].to_numpy(dtype=float) / rates.bytes_per_gb
+    if not np.isfinite(stored_max).any():
+        stored_max = frame["storage_avg_bytes"].to_numpy(dtype=float) / rates.bytes_per_gb
+    return stored_max
+
+
+def _daily_peaks(peaks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each daily block's largest peak (the forecast's blocks, ending at as_of) and the block's number."""
+    if peaks.size == 0:
+        return peaks, peaks.astype(int)
+    _, day_of_hour = daily_means(peaks)
+    maxima = np.full(int(day_of_hour[-1]) + 1, -np.inf)
+    np.maximum.at(maxima, day_of_hour, np.where(np.isfinite(peaks), peaks, -np.inf))
+    keep = np.isfinite(maxima) & (maxima > 0)
+    return maxima[keep], np.flatnonzero(keep)
+
+
+@dataclass(frozen=True)
+class BurstModel:
+    """A Gumbel fitted by its moments to the log of every day's peak, burst days included: a robust
+    fit (PeakModel) leaves one-off days out, and a cap's whole job is the bursts, so a history whose
+    days swing widely gets room to match. No parameter of its own: its tail is breach_risk's."""
+
+    mu: float  # of the log daily peak
+    beta: float
+    growth: float  # the level's growth over the horizon (>= 1)
+    days: float
+
+    @classmethod
+    def fit(cls, peaks: np.ndarray, slope: float, days: float) -> "BurstModel | None":
+        """Fitted to the daily peaks moved to as_of along the projection's trend (log growth per day),
+        so that a trend is not mistaken for a spread; growth over the horizon as the projection's."""
+        daily, day = _daily_peaks(peaks)
+        if daily.size < 3:  # nothing to fit a spread to
+            return None
+        last = (peaks.size - 1) // HOURS_PER_DAY  # the newest block's number
+        logs = np.log(daily) + slope * (last - day)
+        beta = float(np.std(logs, ddof=1)) * math.sqrt(6) / math.pi
+        return cls(float(np.mean(logs)) - 0.5772 * beta, beta, max(math.exp(slope * days), 1.0), days)
+
+    def quantile(self, risk: float) -> float:
+        """The horizon's largest daily peak, exceeded with probability `risk`."""
+        return math.exp(self.mu + self.beta * (math.log(self.days) - math.log(-math.log(1 - risk)))) * self.growth
+
+    def exceedance(self, value: float) -> float:
+        if value <= 0:
+            return 1.0
+        if self.beta <= 0:
+            return 0.0 if value >= math.exp(self.mu) * self.growth else 1.0
+        daily = math.exp(-math.exp(-(math.log(value / self.growth) - self.mu) / self.beta))
+        return float(1 - daily**self.days)
+
+
+@dataclass(frozen=True)
+class PeakSizing:
+    """One dimension's peaks, as the limit is sized from them."""
+
+    seen: float  # the window's own largest peak, bursts and one-off days included
+    regime_peak: float  # the largest peak in the current regime (what the notes call "the peak")
+    projected: float  # next month's peak at breach_risk: the larger model's, never below `seen`
+    needed: float  # the limit before rounding
+    typical_needed: float  # what typical days alone (the robust model, with allowance) would need
+    typical: PeakModel | None
+    burst: BurstModel | None
+
+    def exceedance(self, limit: float) -> float | None:
+        risks = [m.exceedance(limit) for m in (self.typical, self.burst) if m is not None]
+        return max(risks) if risks else None
+
+
+def size_peaks(all_peaks: np.ndarray, regime_peaks: np.ndarray, regime_level: np.ndarray, fit: SeriesFit, level_now: float,
+               allowance: float, settings: SizingSettings) -> PeakSizing:
+    """The limit one dimension needs: the largest of
+    - the typical days' peak (PeakModel: robust, on the current regime) x allowance (headroom, and
+      for ECPU the sub-minute bursts CloudWatch cannot show), which typical days cannot see past;
+    - the window's own largest peak x allowance: a cap below a peak the cache already reached
+      throttles or evicts inside the very window it was computed from;
+    - the bursty days' peak (BurstModel, the current regime's every day), which sees the bursts
+      and needs no allowance on top (with it, limits ran 2x oversized on steady real traffic)."""
+    finite = np.isfinite(all_peaks)
+    seen = float(np.nanmax(all_peaks)) if finite.any() else 0.0
+    regime_peak = float(np.nanmax(regime_peaks)) if np.isfinite(regime_peaks).any() else 0.0
+    typical = peak_model(regime_peaks, regime_level, fit, level_now, settings)
+    horizon_days = settings.horizon_hours / HOURS_PER_DAY
+    burst = None if fit.zero else BurstModel.fit(regime_peaks, fit.slope, horizon_days)
+    typical_q = typical.quantile(settings.breach_risk) if typical else 0.0
+    burst_q = burst.quantile(settings.breach_risk) if burst else 0.0
+    return PeakSizing(seen, regime_peak, max(typical_q, burst_q, seen), max(typical_q * allowance, seen * allowance, burst_q),
+                      typical_q * allowance, typical, burst)
+
+
+def replay(peaks: np.ndarray, index, limit: float, reached: bool = False) -> Replay:
+    """How often the history's hourly peaks went above `limit` (or reached it: a limit in force caps
+    the peaks it throttles at itself): hours, and the UTC days they fell on."""
+    over = np.isfinite(peaks) & ((peaks >= limit) if reached else (peaks > limit))
+    days = len(set(np.asarray(index.normalize())[over].tolist())) if over.any() else 0
+    return Replay(float(limit), int(over.sum()), days)
+
+
+def _replay_note(name: str, verb: str, unit, rec: Replay, typical: Replay | None, current: Replay | None, days: float) -> str:
+    """'replayed over the 30 days of history, the recommended 130,000 ECPU/s would have throttled in
+    no hour; a tighter 94,000 ECPU/s ... would have throttled in 41 hours on 3 days (at least 41 minutes)'."""
+    def times(r: Replay) -> str:
+        text = f"in {r.hours:,} {'hour' if r.hours == 1 else 'hours'} on {r.days} {'day' if r.days == 1 else 'days'}"
+        # the hourly data shows each hour's busiest minute: an hour above the limit is a minute at least
+        return text + (f" (at least {r.hours:,} {'minute' if r.hours == 1 else 'minutes'})" if name == "ECPU" else "")
+
+    kept = current is not None and current.limit == rec.limit
+    subject = f"the {unit(rec.limit)} limit, current and recommended," if kept else f"the recommended {unit(rec.limit)}"
+    text = f"replayed over the {days:.0f} days of history, {subject} would have {verb} " + (times(rec) if rec.hours else "in no hour")
+    if kept:
+        current = None  # said once
+    if typical is not None and typical.hours:
+        text += f"; a tighter {unit(typical.limit)}, sized on typical days with the bursts left out, would have {verb} {times(typical)}"
+    if current is not None and current.hours:
+        text += f"; the current {unit(current.limit)} limit was reached {times(current)}"
+    return text
 
 
 def _since(frame, start):
@@ -156,14 +294,13 @@ def _dimension(
     return DimensionAdvice(current, int(current), needed, peak, "keep", reasons)
 
 
-def _risk_note(model: PeakModel | None, what: str, recommended: int, settings: SizingSettings, fmt) -> tuple[str, float | None, float]:
-    """('about a 5% chance ...', the model's risk at the recommended limit, the quantile)."""
-    if model is None:
-        return "no datapoints to size it from: AWS's floor", None, 0.0
-    quantile = model.quantile(settings.breach_risk)
-    risk = model.exceedance(recommended)
-    return (f"about a {settings.breach_risk:.0%} chance that next month's {what} exceeds {fmt(quantile)}; "
-            f"{_chance(risk)} that it exceeds {fmt(recommended)}"), risk, quantile
+def _risk_note(sizing: PeakSizing, what: str, recommended: int, settings: SizingSettings, fmt) -> tuple[str, float | None]:
+    """('about a 5% chance ...', the models' risk at the recommended limit)."""
+    risk = sizing.exceedance(recommended)
+    if risk is None:
+        return "no datapoints to size it from: AWS's floor", None
+    return (f"about a {settings.breach_risk:.0%} chance that next month's {what} exceeds {fmt(sizing.projected)}; "
+            f"{_chance(risk)} that it exceeds {fmt(recommended)}"), risk
 
 
 def _chance(risk: float) -> str:
@@ -182,27 +319,24 @@ def recommend_limits(frame, projection: Projection, current, rates, settings: Si
 
     # --- storage: hourly maxima over the day's mean stored ---
     storage_frame = _since(frame, projection.storage.level_start)
-    stored_avg = storage_frame["storage_avg_bytes"].to_numpy(dtype=float) / rates.bytes_per_gb
-    stored_max = storage_frame["storage_max_bytes"].to_numpy(dtype=float) / rates.bytes_per_gb
-    if not np.isfinite(stored_max).any():
-        stored_max = stored_avg
-    storage_peak = float(np.nanmax(stored_max)) if np.isfinite(stored_max).any() else 0.0
-    storage_model = peak_model(stored_max, stored_avg, projection.storage, projection.storage.level0, settings)
-    storage_projected = storage_model.quantile(settings.breach_risk) if storage_model else 0.0
-    storage_needed = storage_projected * (1 + settings.headroom)
+    all_stored_max = _storage_max_gb(frame, rates)
+    storage_sizing = size_peaks(all_stored_max, _storage_max_gb(storage_frame, rates),
+                                storage_frame["storage_avg_bytes"].to_numpy(dtype=float) / rates.bytes_per_gb,
+                                projection.storage, projection.storage.level0, 1 + settings.headroom, settings)
+    storage_peak, storage_projected = storage_sizing.regime_peak, storage_sizing.projected
+    storage_needed = storage_sizing.needed
     storage_rec = clamp_storage_limit(storage_needed)
-    storage_note, storage_risk, _ = _risk_note(storage_model, "largest hourly peak", storage_rec, settings, gb)
+    storage_note, _ = _risk_note(storage_sizing, "largest hourly peak", storage_rec, settings, gb)
 
     # --- ECPU/s: the busiest minute over the day's mean rate ---
     ecpu_frame = _since(frame, projection.ecpu.level_start)
-    busiest = busiest_ecpu_per_second(ecpu_frame)
-    mean_rate = mean_ecpu_per_second(ecpu_frame)
-    ecpu_peak = float(np.nanmax(busiest)) if np.isfinite(busiest).any() else 0.0
-    ecpu_model = peak_model(busiest, mean_rate, projection.ecpu, projection.ecpu.level0 / 3600, settings)
-    ecpu_projected = ecpu_model.quantile(settings.breach_risk) if ecpu_model else 0.0
-    ecpu_needed = ecpu_projected * (1 + settings.headroom) * (1 + settings.ecpu_burst_allowance)
+    all_busiest = busiest_ecpu_per_second(frame)
+    ecpu_sizing = size_peaks(all_busiest, busiest_ecpu_per_second(ecpu_frame), mean_ecpu_per_second(ecpu_frame), projection.ecpu,
+                             projection.ecpu.level0 / 3600, (1 + settings.headroom) * (1 + settings.ecpu_burst_allowance), settings)
+    ecpu_peak, ecpu_projected = ecpu_sizing.regime_peak, ecpu_sizing.projected
+    ecpu_needed = ecpu_sizing.needed
     ecpu_rec = clamp_ecpu_limit(ecpu_needed)
-    ecpu_note, ecpu_risk, _ = _risk_note(ecpu_model, "busiest minute", ecpu_rec, settings, eps)
+    ecpu_note, _ = _risk_note(ecpu_sizing, "busiest minute", ecpu_rec, settings, eps)
 
     storage_pressure: list[str] = []
     ecpu_pressure: list[str] = []
@@ -228,11 +362,11 @@ def recommend_limits(frame, projection: Projection, current, rates, settings: Si
     storage = _dimension("storage", current.max_storage_gb, storage_peak, storage_needed, storage_rec, storage_alarm_hours,
                          storage_pressure, settings, gb, storage_note)
     storage.projected_peak = storage_projected
-    storage.breach_risk = storage_model.exceedance(storage.recommended) if storage_model else storage_risk
+    storage.breach_risk = storage_sizing.exceedance(storage.recommended)
     ecpu = _dimension("ECPU", current.max_ecpu_per_second, ecpu_peak, ecpu_needed, ecpu_rec, ecpu_alarm_hours, ecpu_pressure,
                       settings, eps, ecpu_note)
     ecpu.projected_peak = ecpu_projected
-    ecpu.breach_risk = ecpu_model.exceedance(ecpu.recommended) if ecpu_model else ecpu_risk
+    ecpu.breach_risk = ecpu_sizing.exceedance(ecpu.recommended)
     action = min((storage.action, ecpu.action), key=ACTION_ORDER.index)
 
     ceiling_now = ceiling_cost(current.max_storage_gb, current.max_ecpu_per_second, rates)
@@ -246,8 +380,24 @@ def recommend_limits(frame, projection: Projection, current, rates, settings: Si
     if projection.history_days < settings.min_history_days:
         reasons.append(f"only {projection.history_days:.1f} days of history: the limits allow for how little it shows")
 
+    # every recommendation replayed over the history, beside the tighter cap typical days alone give
+    replays: dict = {}
+    for dim, name, verb, unit, peaks, typical_needed, current_limit, chosen in (
+        ("storage", "storage", "evicted", gb, all_stored_max, storage_sizing.typical_needed, current.max_storage_gb, storage),
+        ("ecpu", "ECPU", "throttled", eps, all_busiest, ecpu_sizing.typical_needed, current.max_ecpu_per_second, ecpu),
+    ):
+        clamp = clamp_storage_limit if dim == "storage" else clamp_ecpu_limit
+        rec = replay(peaks, frame.index, chosen.recommended)
+        typical_limit = clamp(typical_needed)
+        typical = replay(peaks, frame.index, typical_limit) if typical_limit < chosen.recommended else None
+        now = replay(peaks, frame.index, float(current_limit), reached=True) if current_limit else None
+        replays[dim] = {"recommended": rec.to_dict(), "typical": typical.to_dict() if typical else None,
+                        "current": now.to_dict() if now else None}
+        if peaks.size and np.isfinite(peaks).any():
+            reasons.append(_replay_note(name, verb, unit, rec, typical, now, projection.history_days))
+
     minimum = _ecpu_minimum(frame, projection, rates, settings)
-    return LimitAdvice(storage, ecpu, action, reasons, ceiling_now, ceiling_rec, minimum)
+    return LimitAdvice(storage, ecpu, action, reasons, ceiling_now, ceiling_rec, minimum, replays)
 
 
 WEEKDAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")

@@ -62,6 +62,7 @@ def estimate(report) -> list:
             lines.append(f"  • ECPU minimum, {a.ecpu_minimum['kind']}: {a.ecpu_minimum['why']}")
         lines += [f"  ⚠ {w}" for w in env.warnings]
         lines += [f"  → {alt['summary']}" for _, alt in sorted(env.alternatives.items(), reverse=True)]
+        lines += _driver_lines(env.drivers)
         # each line escaped on its own: the newlines between them are ours, any inside them are not
         notes.append(Text("\n").join(_t(line) for line in [f"{h.env} ({h.cache}, {h.engine}, {h.region}):", *lines]))
     totals = report.total_projection()
@@ -70,8 +71,26 @@ def estimate(report) -> list:
                   f"{_money(totals['low'])}–{_money(totals['high'])}", "", "", "", style="bold")
     from costwise.render.view import savings_plan_lines
 
+    from costwise.render.view import top_actions_view
+
     extra = [_t(f"→ {line}") for line in savings_plan_lines(report)] + [_t(f"⚠ {note}") for note in report.notes]
+    actions = top_actions_view(report)
+    if actions:
+        extra.append(Text("\n").join([Text("Top actions, by money a month:", style="bold"), *(_t(f"  {i}. {a}") for i, a in enumerate(actions, 1))]))
     return [table, *notes, *extra]
+
+
+def _driver_lines(drivers) -> list[str]:
+    """Where the money goes (issue 21), under a cache's (or a migrating server's) notes."""
+    from costwise.render.view import drivers_view
+
+    view = drivers_view(drivers)
+    if view is None:
+        return []
+    lines = ["  where the money goes:"] + [f"    {line}" for line in view["lines"]] + [f"    {view['facts']}"]
+    for f in view["findings"]:
+        lines.append(f"  $ {f['text']} (assumes {f['assumption']})")
+    return lines
 
 
 def whatif(result) -> list:
@@ -113,7 +132,7 @@ def migrate(result) -> list:
                 table.add_row(f"  at {row.traffic_factor:g}x the traffic", money(row.monthly))
         table.add_row("Starting limits", f"{r.recommended_max_storage_gb:,} GB, {r.recommended_max_ecpu_per_second:,} ECPU/s (peak factor {r.peak_factor:g})")
         table.add_row("Worst case at those limits", money(r.ceiling.total))
-        return [table, *[_t(f"  • {n}") for n in notes]]
+        return [table, *[_t(f"  • {n}") for n in notes], *[_t(line) for line in _driver_lines(r.drivers)]]
     cluster, sl = result.cluster, result.serverless
     table.title = _t(f"{result.replication_group} ({cluster.engine}, {result.region}) on ElastiCache Serverless "
                      f"({sl.history.engine})")
@@ -214,7 +233,15 @@ def suggest_notes(result, with_alarms: bool) -> list[str]:
         for shape, snippet in result.alarms.items():
             lines.append(f"alarms ({shape}), to add beside the limits:")
             lines += [f"  {line}" for line in snippet.splitlines()]
-    if not result.changes:
-        lines.append("no changes: every limit in the code is what costwise recommends")
+    lines += [f"skipped: {line}" for line in result.skipped]
+    lines += [f"not read: {line}" for line in result.not_read]
+    read = f"{result.files_read:,} file{'s' if result.files_read != 1 else ''} read"
+    if result.not_read:  # "no changes" is said only about code that was read, all of it
+        lines.append(f"not every file was read ({len(result.not_read):,} not read, listed above): "
+                     f"{'the patch covers' if result.changes else 'no changes in'} the {read} only")
+    elif result.unpatchable and not result.changes:
+        lines.append(f"no changes to the limits costwise can patch ({read}); {result.unpatchable:,} it cannot (listed above) are not checked")
+    elif not result.changes:
+        lines.append(f"no changes: every limit in the code is what costwise recommends ({read})")
     lines += [f"costwise: {env}: {error}" for env, error in result.failed]
     return lines

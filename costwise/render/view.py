@@ -8,6 +8,7 @@ from typing import Any
 from costwise.fmt import money
 from costwise.render import horizon_label, interval_label
 from costwise.analysis.estimate import EnvironmentResult, Report
+from costwise.model.drivers import Drivers
 from costwise.model.sizing import ACTION_ORDER
 
 ACTION_WORDS = {
@@ -73,6 +74,7 @@ def environment_view(env: EnvironmentResult, chart: str | None = None, saving: d
         ecpu_minimum=f"ECPU minimum, {a.ecpu_minimum['kind']}: {a.ecpu_minimum['why']}" if a.ecpu_minimum else None,
         alternatives=[alt["summary"] for key, alt in sorted(env.alternatives.items(), reverse=True)],
         node_assumptions=env.alternatives.get("nodes", {}).get("assumptions", []),
+        drivers=drivers_view(env.drivers),
         ceiling_current=money(a.ceiling_current.total),
         ceiling_recommended=money(a.ceiling_recommended.total),
         limits=[
@@ -93,6 +95,42 @@ def environment_view(env: EnvironmentResult, chart: str | None = None, saving: d
         ],
     )
     return view
+
+
+def drivers_view(d: "Drivers | None") -> dict[str, Any] | None:
+    """Where the money goes (issue 21): the families in sentences, the findings with their
+    assumptions; None where drivers were not read for this cache."""
+    if d is None:
+        return None
+    facts = []
+    if d.hit_rate is not None:
+        facts.append(f"hit rate {d.hit_rate:.0%}")
+    if d.bytes_per_command["in"] is not None:
+        facts.append(f"{d.bytes_per_command['in']:,.0f} B in and {d.bytes_per_command['out']:,.0f} B out per command")
+    if d.ttl_share is not None:
+        facts.append(f"{d.ttl_share:.0%} of keys have a TTL")
+    if d.bytes_per_item is not None:
+        facts.append(f"{d.bytes_per_item:,.0f} B per item")
+    if d.evictions is not None:
+        facts.append(f"{d.evictions:,.0f} evictions")
+    if d.partial:
+        facts.append(f"partial data: {', '.join(d.partial)}")
+    return {
+        "lines": d.lines(),
+        "facts": "; ".join(facts) if facts else "hit rate, bytes, TTLs: not published",
+        "findings": [{"text": f.text, "saves": money(f.saves_month) + " a month" if f.saves_month else None,
+                      "assumption": f.assumption} for f in d.findings],
+    }
+
+
+def top_actions_view(report: Report) -> list[str]:
+    """The report's top actions, in sentences, the most money a month first."""
+    out = []
+    for item in report.top_actions():
+        who = f"{item['env']}: " if item["env"] else ""
+        saves = f" (about {money(item['saves_month'])} a month)" if item["saves_month"] and money(item["saves_month"]) not in item["text"] else ""
+        out.append(f"{who}{item['text']}{saves}")
+    return out
 
 
 def summary_view(report: Report, savings: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -124,6 +162,7 @@ def summary_view(report: Report, savings: dict[str, dict[str, Any]]) -> dict[str
         "total_over_budget": "total" in report.over_budget,
         "budget": money(report.budget) if report.budget is not None else None,
         "savings_plan": savings_plan_lines(report),
+        "top_actions": top_actions_view(report),
         "savings_available": money(sum(v["month"] for v in savings.values())),
         "notes": list(report.notes),
         "environments": len(report.environments),
@@ -301,7 +340,23 @@ def suggestion_view(report: Report) -> dict[str, Any] | None:
         what, unit = FIELD_WORDS[c.field]
         changes.append({"env": c.env, "where": f"{c.file} line {c.line}", "what": f"{what} {c.current:,.0f} → {c.recommended:,} {unit}",
                         "reason": c.reason, "new_line": c.new_line})
-    return {"changes": changes, "diff": s.diff, "drift": list(s.drift), "unmatched": list(s.unmatched_sites)}
+    return {"changes": changes, "diff": s.diff, "drift": list(s.drift), "unmatched": list(s.unmatched_sites),
+            "not_read": list(s.not_read)}
+
+
+# what a suggestion block cannot carry exactly: a CR (GitHub rewrites line endings), other control
+# characters, line and paragraph separators, a byte-order mark
+_NOT_SUGGESTABLE = {*range(0x00, 0x09), *range(0x0A, 0x20), 0x7F, *range(0x80, 0xA0), 0x2028, 0x2029, 0xFEFF}
+
+
+def _unsuggestable(line: str) -> str | None:
+    """Why a changed line cannot be a GitHub suggestion block (None: it can)."""
+    bad = next((ch for ch in line if ord(ch) in _NOT_SUGGESTABLE), None)
+    if bad is None:
+        return None
+    names = {"\r": "a carriage return", "\f": "a form feed", "\u2028": "a line separator", "\u2029": "a paragraph separator",
+             "\ufeff": "a byte-order mark"}
+    return f"{names.get(bad, 'a control character')} (U+{ord(bad):04X})"
 
 
 def markdown_suggestions(report: Report) -> str | None:
@@ -311,7 +366,7 @@ def markdown_suggestions(report: Report) -> str | None:
     from costwise.render import md_escape
 
     view = suggestion_view(report)
-    if not view or not (view["changes"] or view["drift"]):
+    if not view or not (view["changes"] or view["drift"] or view["unmatched"] or view["not_read"]):
         return None
     out = ["### Suggested changes to the infrastructure code", ""]
     by_line: dict[tuple[str, str], list[dict]] = {}
@@ -322,8 +377,14 @@ def markdown_suggestions(report: Report) -> str | None:
         longest = max((len(part) for part in _backtick_runs(line)), default=0)
         fence = "`" * max(3, longest + 1)
         out += [f"- **{md_escape(c['env'])}** `{md_escape(where)}`: {md_escape(c['what'])}: {md_escape(c['reason'])}" for c in group]
+        why = _unsuggestable(new_line)
+        if why is not None:  # the block would not be the line git has: the patch carries this change
+            out += [f"  (no suggestion block: the line holds {why}, which a suggestion would not keep; `costwise suggest` gives the patch)", ""]
+            continue
         out += ["", f"{fence}suggestion", line, fence, ""]
     out += [f"- drift: {md_escape(d)}" for d in view["drift"]]
+    out += [f"- not matched: {md_escape(u)}" for u in view["unmatched"]]
+    out += [f"- not read: {md_escape(u)}" for u in view["not_read"]]
     return "\n".join(out).rstrip() + "\n"
 
 

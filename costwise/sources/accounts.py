@@ -23,7 +23,7 @@ from typing import Callable
 from costwise.config import AccountConfig, EnvConfig, OrganizationConfig
 from costwise.errors import AwsError
 from costwise.sources import aws, in_shard
-from costwise.sources.cloudwatch import FetchPool, collect_history
+from costwise.sources.cloudwatch import DriverReader, FetchPool, collect_history
 from costwise.usage import EnvHistory, History, Window
 
 WORKERS = 4  # account-regions read at once: 2 cores, and each read mostly waits on the network
@@ -35,7 +35,7 @@ def _failed(name: str, region: str, error: str, account: str | None = None) -> E
 
 def _read_account_region(account: AccountConfig, region: str, session: aws.AwsSession, window: Window,
                          on_page: Callable[[int], None] | None, known: frozenset, pool: FetchPool | None,
-                         shard: tuple[int, int] | None = None) -> tuple[list[EnvHistory], int]:
+                         shard: tuple[int, int] | None = None, drivers: DriverReader | None = None) -> tuple[list[EnvHistory], int]:
     prefix = f"{account.name}/" if account.name else ""
     try:
         described = aws.describe_serverless_caches(session.client("elasticache", region))
@@ -46,7 +46,7 @@ def _read_account_region(account: AccountConfig, region: str, session: aws.AwsSe
             if (account.name or (region, cache) not in known) and in_shard(f"{prefix}{region}/{cache}", shard)]
     if not envs:
         return [], 0
-    history = collect_history(envs, region, window, session, on_page, described_by_region={region: described}, pool=pool)
+    history = collect_history(envs, region, window, session, on_page, described_by_region={region: described}, pool=pool, drivers=drivers)
     return history.environments, history.api_calls
 
 
@@ -70,7 +70,8 @@ def member_accounts(organization: OrganizationConfig, session: aws.AwsSession) -
 
 def collect_accounts(accounts: tuple[AccountConfig, ...], window: Window, session: aws.AwsSession,
                      on_page: Callable[[int], None] | None = None, all_regions: bool = False,
-                     known: frozenset = frozenset(), pool: FetchPool | None = None, shard: tuple[int, int] | None = None) -> History:
+                     known: frozenset = frozenset(), pool: FetchPool | None = None, shard: tuple[int, int] | None = None,
+                     drivers: DriverReader | None = None) -> History:
     """All caches of all accounts' regions (with `all_regions`, every region enabled for each
     account), in account then region order. `known`: (region, cache) already configured as
     environments, not repeated for the account costwise runs in. `shard` (K, N): only the caches
@@ -97,7 +98,7 @@ def collect_accounts(accounts: tuple[AccountConfig, ...], window: Window, sessio
     work = [(account, region, assumed) for account, regions, assumed in planned if isinstance(regions, list) for region in regions]
     threads = ThreadPoolExecutor(max_workers=max(1, min(WORKERS, len(work))))
     try:
-        futures = [threads.submit(_read_account_region, account, region, assumed, window, on_page, known, pool, shard) for account, region, assumed in work]
+        futures = [threads.submit(_read_account_region, account, region, assumed, window, on_page, known, pool, shard, drivers) for account, region, assumed in work]
         results = iter([future.result() for future in futures])
     except BaseException:  # Ctrl-C: the worker processes stop first, so the threads waiting on them end
         if pool is not None:
@@ -132,6 +133,7 @@ class AccountsSource:
     known: frozenset = frozenset()  # (region, cache) of configured environments (this account)
     pool: FetchPool | None = None  # worker processes for large plans, shared with CloudWatchSource
     label: str = "cloudwatch"
+    drivers: DriverReader | None = None  # collects the caches read, for the drivers of the costliest
 
     def read(self) -> History:
         accounts = self.accounts
@@ -142,7 +144,7 @@ class AccountsSource:
                 accounts += tuple(a for a in member_accounts(self.organization, self.session) if a.role_arn.split(":")[4] not in named)
             except AwsError as exc:
                 listing_failed = _failed("organization", ORGANIZATIONS_REGION, f"organization: {exc}")
-        history = collect_accounts(accounts, self.window, self.session, self.on_page, self.all_regions, self.known, self.pool, self.shard)
+        history = collect_accounts(accounts, self.window, self.session, self.on_page, self.all_regions, self.known, self.pool, self.shard, self.drivers)
         if listing_failed is not None and in_shard(listing_failed.env, self.shard):
             history.environments.insert(0, listing_failed)
         return history

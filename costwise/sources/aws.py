@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Iterable
 
-from costwise.errors import AwsError
+from costwise.errors import AwsError, InputError
 
 RETRY_MODES = ("standard", "adaptive")
 
@@ -29,18 +29,23 @@ class DeadlineExceeded(AwsError):
     """The run's --timeout passed: no further AWS call is attempted."""
 
 
+class ResponseTooLarge(AwsError):
+    """An answer longer than any AWS sends (MAX_RESPONSE_BYTES): no further AWS call is attempted."""
+
+
 def describe_error(exc: BaseException, action: str) -> AwsError:
-    """Turn a botocore failure into one clear line."""
+    """Turn a botocore failure into one clear line, without the secrets of any URL it repeats."""
     from costwise.fmt import printable
+    from costwise.redact import redact_urls
 
     error = _describe_error(exc, action)
-    return AwsError(printable(" ".join(str(error).split()))[:400])
+    return AwsError(printable(redact_urls(" ".join(str(error).split())))[:400])
 
 
 def _describe_error(exc: BaseException, action: str) -> AwsError:
     from botocore import exceptions as bex
 
-    if isinstance(exc, DeadlineExceeded):
+    if isinstance(exc, (DeadlineExceeded, ResponseTooLarge)):
         return AwsError(f"{action}: {exc}")
     if isinstance(exc, AwsError):  # already names its call
         return exc
@@ -83,6 +88,56 @@ def is_unavailable(exc: BaseException) -> bool:
 DEFAULT_TIMEOUT = 300.0  # seconds for the whole run
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 30.0  # a GetMetricData page of 100,800 points answers in seconds
+# The longest answer costwise reads: a GetMetricData page of 100,800 points is about 7 MB as XML,
+# a GetProducts page of 100 price lists about 2 MB. botocore holds a body whole (and parses it
+# into several times its size), so a longer one is refused while it arrives, not after.
+MAX_RESPONSE_BYTES = 32 << 20
+
+
+class _Guard:
+    """What the connections of one session enforce on every byte they read (costwise.sources.guarded):
+    the run's deadline and MAX_RESPONSE_BYTES. An answer it cut off for its size is remembered for
+    the thread that read it, so that botocore's retry of that call is refused at once, with the
+    reason, in `AwsSession._before_send`."""
+
+    limit = MAX_RESPONSE_BYTES
+
+    def __init__(self, deadline: float):
+        import threading
+
+        self._deadline = deadline
+        self._stopped = threading.local()
+
+    def deadline(self, sent_at: float) -> float:
+        return self._deadline  # the whole run's, however recently a request was sent
+
+    def stop(self, why: str) -> None:
+        if why == "size":  # past the deadline, the retry's own check says so, naming the endpoint
+            self._stopped.why = ResponseTooLarge(f"the answer is longer than {MAX_RESPONSE_BYTES >> 20} MiB, more than AWS sends; "
+                                                 "not an AWS endpoint?")
+
+    def stopped(self, attempt: int) -> AwsError | None:
+        """Why this thread's previous attempt was stopped, when this is a retry of it."""
+        why, self._stopped.why = getattr(self._stopped, "why", None), None
+        return why if attempt > 1 else None
+
+
+def _guarded_pools(guard: _Guard) -> dict:
+    """botocore's connection pools (http, https), their connections' sockets guarded by `guard`."""
+    from botocore.awsrequest import AWSHTTPConnection, AWSHTTPConnectionPool, AWSHTTPSConnection, AWSHTTPSConnectionPool
+
+    from costwise.sources.guarded import GuardedSocket
+
+    def guarded(connection_class):
+        class Guarded(connection_class):
+            def connect(self):
+                super().connect()
+                self.sock = GuardedSocket(self.sock, guard)
+
+        return Guarded
+
+    return {"http": type("GuardedHTTPPool", (AWSHTTPConnectionPool,), {"ConnectionCls": guarded(AWSHTTPConnection)}),
+            "https": type("GuardedHTTPSPool", (AWSHTTPSConnectionPool,), {"ConnectionCls": guarded(AWSHTTPSConnection)})}
 
 
 @dataclass
@@ -97,12 +152,20 @@ class AwsSession:
     credentials: dict | None = None  # temporary credentials from AssumeRole, else the profile's
     _clients: dict = field(default_factory=dict)
     _deadline: float = 0.0
+    _guard: _Guard | None = None
 
     def __post_init__(self) -> None:
         import time
 
+        if self.endpoint_url is not None:  # bad input, said once, before any client is made
+            from costwise.redact import checked_url
+
+            if not checked_url(self.endpoint_url, "--endpoint-url", ("http", "https")).hostname:
+                raise InputError("--endpoint-url: names no host")
         if not self._deadline:
             self._deadline = time.monotonic() + self.timeout
+        if self._guard is None or self._guard.deadline(0.0) != self._deadline:
+            self._guard = _Guard(self._deadline)
 
     def assume_role(self, role_arn: str, region: str, external_id: str | None = None) -> "AwsSession":
         """A session with the role's temporary credentials (STS AssumeRole, one hour), sharing this
@@ -119,20 +182,31 @@ class AwsSession:
                            "aws_session_token": granted["SessionToken"]}
         except Exception as exc:
             raise describe_error(exc, f"AssumeRole {role_arn}") from None
-        return replace(self, profile=None, credentials=credentials, _clients={}, _deadline=self._deadline)
+        return replace(self, profile=None, credentials=credentials, _clients={}, _deadline=self._deadline, _guard=None)
 
     def _before_send(self, request=None, **kwargs) -> None:
         import time
 
+        attempt = (getattr(request, "context", None) or {}).get("retries", {}).get("attempt", 1)
+        stopped = self._guard.stopped(attempt)
+        if stopped is not None:  # botocore retrying an answer the guard stopped: say why instead
+            raise stopped
         if time.monotonic() > self._deadline:
-            raise DeadlineExceeded(f"no answer within the {self.timeout:g} s deadline (--timeout); gave up waiting for {getattr(request, 'url', 'AWS')}")
+            from costwise.redact import redact_urls
+
+            raise DeadlineExceeded(f"no answer within the {self.timeout:g} s deadline (--timeout); gave up waiting for {redact_urls(getattr(request, 'url', 'AWS'))}")
 
     def __getstate__(self) -> dict:
         # for a worker process: clients hold sockets and stay behind; the deadline is a monotonic
         # time, the same clock in every process of this machine
         state = dict(self.__dict__)
         state["_clients"] = {}
+        state["_guard"] = None  # its per-thread record stays behind too
         return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._guard = _Guard(self._deadline)
 
     def metrics_client(self, region: str):
         """A CloudWatch client whose responses keep timestamps as the epoch numbers AWS sends (JSON
@@ -169,9 +243,16 @@ class AwsSession:
             except bex.BotoCoreError as exc:
                 raise describe_error(exc, f"{service} client") from None
             except ValueError as exc:  # an endpoint URL botocore cannot use
-                raise AwsError(f"{service} client: {exc}") from None
-            # every attempt, retries included, checks the run's deadline first
+                from costwise.redact import redact_urls
+
+                raise AwsError(f"{service} client: {redact_urls(exc)}") from None
+            # every attempt, retries included, checks the run's deadline first; every byte read, the
+            # deadline and the size of the answer (the pools botocore's HTTP session makes connections from)
             client.meta.events.register("before-send", self._before_send)
+            # (botocore has no public hook for its connections: its HTTP session keeps the pool classes
+            # it makes them from in this dict, shared with its proxy managers; tests/test_hostile_hangs.py
+            # fails should a botocore release move it)
+            client._endpoint.http_session._pool_classes_by_scheme.update(_guarded_pools(self._guard))
             self._clients[key] = client
         return self._clients[key]
 

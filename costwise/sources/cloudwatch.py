@@ -18,8 +18,8 @@ from costwise.fmt import shorten
 from costwise.pricing import normalize_engine
 from costwise.sources import aws
 from costwise.sources.frames import HourlyGrid
-from costwise.usage import CurrentLimits, EnvHistory, History, Window
-from costwise.sources.plan import MetricQuery, build_queries, plan_batches, planned_calls
+from costwise.usage import CurrentLimits, DriverTotals, EnvHistory, History, Window
+from costwise.sources.plan import MetricQuery, build_driver_queries, build_queries, driver_points, plan_batches, planned_calls
 
 
 def cache_name_problem(name: str) -> str | None:
@@ -112,14 +112,21 @@ class FetchPool:
             return self._executor.submit(fn, *args)
 
     def close(self, wait: bool = True) -> None:
-        """Stop the workers; `wait` False (on Ctrl-C): batches already handed to a worker stop at
-        their next page, the rest are cancelled."""
+        """Stop the workers; `wait` False (on Ctrl-C or SIGTERM): queued batches are cancelled and
+        the workers ended at once; one waiting on a slow answer would otherwise keep the run (and
+        itself) alive until that answer's deadline. They hold nothing to save: no file, no state."""
         with self._lock:
             self._stopped = self._stopped or not wait
             if self._executor is not None:
+                workers = []
                 if not wait:
                     self._stop.set()
+                    # ProcessPoolExecutor.terminate_workers() from Python 3.14; before, its own record
+                    workers = list((getattr(self._executor, "_processes", None) or {}).values())
                 self._executor.shutdown(wait=wait, cancel_futures=True)
+                for worker in workers:
+                    if worker.is_alive():
+                        worker.terminate()
                 self._executor = None
 
 
@@ -205,9 +212,11 @@ def collect_history(
     on_plan: Callable[[int], None] | None = None,
     described_by_region: dict[str, dict] | None = None,
     pool: FetchPool | None = None,
+    drivers: "DriverReader | None" = None,
 ) -> History:
     """`described_by_region`: DescribeServerlessCaches already read (by region), not asked again.
-    `pool`: worker processes for large plans (None: all in this process)."""
+    `pool`: worker processes for large plans (None: all in this process). `drivers`: offered every
+    cache read, to read the drivers of the costliest once the whole run's caches are known."""
     by_region: dict[str, list[EnvConfig]] = defaultdict(list)
     for env in envs:
         by_region[env.region or default_region].append(env)
@@ -271,7 +280,124 @@ def collect_history(
                 hist.error = f"no CloudWatch data for cache {hist.cache!r} in {region} during the window (is it a serverless cache in this region?)"
                 continue
             hist.frame = frame
+        if drivers is not None:
+            drivers.offer(session, region, [hist for hist in readable if hist.frame is not None])
     return History(window=window, environments=[results[e.name] for e in envs], source="cloudwatch", api_calls=calls)
+
+
+# ---- cost drivers (issue 21) ---------------------------------------------------------------------
+
+DEFAULT_DRIVERS = "top:20"
+
+
+@dataclass(frozen=True)
+class DriverChoice:
+    """`--drivers`: the caches whose drivers are read: the `count` costliest (top:N), all, or none."""
+
+    mode: str  # top | all | none
+    count: int = 0
+
+    @classmethod
+    def parse(cls, text: str | None) -> "DriverChoice":
+        text = (text or DEFAULT_DRIVERS).strip().lower()
+        if text in ("all", "none"):
+            return cls(text)
+        kind, _, count = text.partition(":")
+        if kind == "top" and count.isdigit() and 0 < int(count) <= 100_000:
+            return cls("top", int(count))
+        raise InputError(f"--drivers: top:N (the N costliest caches; default {DEFAULT_DRIVERS}), all or none, not {shorten(text)}")
+
+
+class DriverReader:
+    """Collects every cache a run reads (configured, in other accounts, in other regions), then
+    reads the drivers of those `--drivers` chooses: each metric of costwise.driver_metrics as one
+    total for the whole window (one period), packed 500 queries a call, per account-region. The
+    costliest are ranked by `cost` (a cache's window cost; the caller prices)."""
+
+    def __init__(self, choice: DriverChoice, window: Window, cost: Callable[[EnvHistory], float]):
+        self.choice = choice
+        self.window = window
+        self.cost = cost
+        self._offered: list[tuple[aws.AwsSession, str, EnvHistory]] = []
+        self._lock = threading.Lock()
+
+    def offer(self, session: aws.AwsSession, region: str, hists: list[EnvHistory]) -> None:
+        if self.choice.mode == "none":
+            return
+        with self._lock:  # account-regions are read by threads
+            self._offered.extend((session, region, hist) for hist in hists)
+
+    def chosen(self) -> list[tuple[aws.AwsSession, str, EnvHistory]]:
+        if self.choice.mode != "top" or len(self._offered) <= self.choice.count:
+            return list(self._offered)
+        ranked = sorted(enumerate(self._offered), key=lambda item: (-self.cost(item[1][2]), item[0]))
+        return [offered for _, offered in ranked[: self.choice.count]]
+
+    def read(self) -> int:
+        """Read the chosen caches' drivers onto their EnvHistory; returns the calls made. A failed
+        call leaves its caches' drivers unread (None) with a warning; the usage already read stands."""
+        groups: dict[tuple[int, str], tuple[aws.AwsSession, str, list[EnvHistory]]] = {}
+        for session, region, hist in self.chosen():
+            groups.setdefault((id(session), region), (session, region, []))[2].append(hist)
+        calls = 0
+        points = driver_points(self.window.hours)
+        for session, region, hists in groups.values():
+            engines = dict.fromkeys((h.cache, h.engine) for h in hists)
+            queries = build_driver_queries(list(engines), self.window.hours)
+            totals = DriverTotalsAccumulator(queries)
+            try:
+                client = session.metrics_client(region)
+                got = aws.get_metric_data(client, [[q.payload() for q in batch] for batch in plan_batches(queries, points)],
+                                          self.window.start, self.window.end, on_results=totals.add)
+                calls += got.calls
+            except Exception as exc:
+                why = str(aws.describe_error(exc, "GetMetricData"))
+                for hist in hists:
+                    hist.warnings.append(f"cost drivers not read: {why}")
+                continue
+            by_cache = totals.by_cache()
+            for hist in hists:
+                hist.drivers = by_cache.get(hist.cache)
+        return calls
+
+
+class DriverTotalsAccumulator:
+    """GetMetricData results -> per cache, DriverTotals: Sum metrics summed over their points,
+    Average ones averaged; a metric with no point is None (not published), and one whose final
+    status is not Complete is listed as partial."""
+
+    def __init__(self, queries: list[MetricQuery]):
+        self.queries = {q.id: q for q in queries}
+        self.points: dict[str, list[float]] = {q.id: [] for q in queries}
+        self.status: dict[str, str] = {}
+
+    def add(self, results: list[dict]) -> None:
+        for item in results:
+            query_id = item.get("Id")
+            if query_id not in self.points:
+                continue
+            self.points[query_id].extend(float(v) for v in item.get("Values") or [])
+            status = item.get("StatusCode") or "Complete"
+            if self.status.get(query_id) in (None, "Complete", "PartialData"):  # an error status sticks
+                self.status[query_id] = status
+
+    def by_cache(self) -> dict[str, DriverTotals]:
+        import math
+
+        values: dict[str, dict[str, float | None]] = {}
+        partial: dict[str, list[str]] = {}
+        for query_id, query in self.queries.items():
+            got = [v for v in self.points[query_id] if math.isfinite(v)]
+            if not got:
+                total = None
+            elif query.stat == "Average":
+                total = sum(got) / len(got)
+            else:
+                total = sum(got)
+            values.setdefault(query.cache, {})[query.column] = total
+            if self.status.get(query_id, "Complete") != "Complete":
+                partial.setdefault(query.cache, []).append(query.column)
+        return {cache: DriverTotals(found, tuple(partial.get(cache, ()))) for cache, found in values.items()}
 
 
 @dataclass
@@ -286,6 +412,8 @@ class CloudWatchSource:
     on_plan: Callable[[int], None] | None = None
     pool: FetchPool | None = None
     label: str = "cloudwatch"
+    drivers: DriverReader | None = None
 
     def read(self) -> History:
-        return collect_history(self.envs, self.default_region, self.window, self.session, self.on_page, self.on_plan, pool=self.pool)
+        return collect_history(self.envs, self.default_region, self.window, self.session, self.on_page, self.on_plan, pool=self.pool,
+                               drivers=self.drivers)

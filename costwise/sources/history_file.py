@@ -13,7 +13,7 @@ from pathlib import Path
 from costwise.errors import InputError
 from costwise.fmt import iso_utc, parse_iso_utc, printable, shorten
 from costwise.limits import MAX_ECPU_PER_HOUR, MAX_ECPU_PER_MINUTE, MAX_STORAGE_BYTES, MAX_THROTTLED_PER_HOUR
-from costwise.usage import COLUMNS, CurrentLimits, EnvHistory, History, Window, empty_frame
+from costwise.usage import COLUMNS, DRIVERS_FORMAT, CurrentLimits, DriverTotals, EnvHistory, History, Window, empty_frame
 
 FILE_FORMAT = "costwise-history/1"
 
@@ -178,6 +178,9 @@ def load_history(path: str | Path, source_label: str | None = None) -> History:
         raise InputError(f"{path}: metrics file not found") from None
     if not path.is_file():
         raise InputError(f"{path}: not a regular file; give a history file saved by `costwise fetch`")
+    from costwise.atomic import note_input
+
+    note_input(path, info)  # no output of this command may replace it
     suffix = path.suffix.lower()
     limit = MAX_PARQUET_BYTES if suffix == ".parquet" else MAX_CSV_BYTES
     if info.st_size > limit:
@@ -292,7 +295,7 @@ def _csv_parts(path: Path):
 
 
 # The header's environment fields (usage.EnvHistory.meta), as every version of costwise wrote them
-HEADER_ENV_KEYS = {"env", "cache", "engine", "region", "limits", "error", "warnings", "budget", "account", "tags"}
+HEADER_ENV_KEYS = {"env", "cache", "engine", "region", "limits", "error", "warnings", "budget", "account", "tags", "drivers"}
 HEADER_LIMIT_KEYS = ("max_storage_gb", "max_ecpu_per_second", "min_storage_gb", "min_ecpu_per_second")
 
 
@@ -348,8 +351,32 @@ def _header(path: Path, meta) -> tuple[Window, list[EnvHistory]]:
             budget=check_budget(f"{where}.budget", env_meta.get("budget")),
             account=account or None,
             tags=dict(check_tags(f"{where}.tags", env_meta.get("tags") or None)),
+            drivers=drivers_block(path, name, env_meta.get("drivers")),
         )
     return window, list(environments.values())
+
+
+def drivers_block(path: Path, env: str, block) -> DriverTotals | None:
+    """An environment's drivers block (window totals of the driver metrics, issue 21), checked:
+    absent in files from before it (None); otherwise every value a number >= 0 or null (not
+    published), else one line naming the file, environment and field."""
+    if block is None:
+        return None
+    where = f"{path}: environment {shorten(env)}, drivers"
+    if not isinstance(block, dict) or block.get("format") != DRIVERS_FORMAT:
+        raise InputError(f"{where}.format: {DRIVERS_FORMAT} expected")
+    values = block.get("values")
+    if not isinstance(values, dict):
+        raise InputError(f"{where}.values: a mapping of metric name to its window total expected")
+    checked: dict[str, float | None] = {}
+    for name, value in values.items():
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0 or value == float("inf")):
+            raise InputError(f"{where}.values.{printable(str(name))[:80]}: {shorten(value)} is not a window total (a number, 0 or more, or null)")
+        checked[str(name)] = None if value is None else float(value)
+    partial = block.get("partial", [])
+    if not isinstance(partial, list) or not all(isinstance(name, str) for name in partial):
+        raise InputError(f"{where}.partial: a list of metric names expected")
+    return DriverTotals(checked, tuple(partial))
 
 
 # Rows costwise reads from one file, whatever its header says: ~28,000 caches x 30 days, about

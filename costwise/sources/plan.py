@@ -37,6 +37,7 @@ class MetricQuery:
     metric: str
     stat: str
     dimension: str = DIMENSION
+    period: int = PERIOD_SECONDS
 
     def payload(self) -> dict:
         return {
@@ -47,7 +48,7 @@ class MetricQuery:
                     "MetricName": self.metric,
                     "Dimensions": [{"Name": self.dimension, "Value": self.cache}],
                 },
-                "Period": PERIOD_SECONDS,
+                "Period": self.period,
                 "Stat": self.stat,
             },
             "ReturnData": True,
@@ -96,3 +97,31 @@ def plan_batches(queries: list[MetricQuery], points_per_query: int) -> list[list
 
 def planned_calls(batches: list[list[MetricQuery]], points_per_query: int) -> int:
     return sum(max(1, pages_for(len(b), points_per_query)) for b in batches)
+
+
+# ---- cost drivers (issue 21): one total per metric for the whole window -------------------------
+
+MAX_DRIVER_PERIOD = 30 * 86_400  # the longest period the CloudWatch console offers; longer windows take a few
+
+
+def driver_period(window_hours: int) -> int:
+    """The period that reads a driver metric's window in one datapoint (a few, past 30 days): whole
+    hours, so any retention (1-minute, 5-minute, hourly) can serve it."""
+    return min(window_hours * SECONDS_PER_HOUR, MAX_DRIVER_PERIOD)
+
+
+def driver_points(window_hours: int) -> int:
+    return math.ceil(window_hours * SECONDS_PER_HOUR / driver_period(window_hours))
+
+
+def build_driver_queries(caches: list[tuple[str, str | None]], window_hours: int) -> list[MetricQuery]:
+    """Per (cache, engine), every driver metric of its engine's set (costwise.driver_metrics) at
+    one period for the window; `column` carries the metric's name."""
+    from costwise.driver_metrics import metrics_for
+
+    period = driver_period(window_hours)
+    return [
+        MetricQuery(f"d{i}_{j}", cache, metric.name, metric.name, metric.stat, DIMENSION, period)
+        for i, (cache, engine) in enumerate(caches)
+        for j, metric in enumerate(metrics_for(engine))
+    ]

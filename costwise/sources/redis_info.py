@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from costwise.errors import CostwiseError, InputError
 from costwise.fmt import printable, shorten
+from costwise.redact import SECRET_PARAMS, checked_url, redact_url as redact, redact_urls
 from costwise.usage import ServerSample
 
 
@@ -25,6 +26,9 @@ class RedisSource:
     tls: bool = False
     timeout: float = 10.0
 
+    def __post_init__(self) -> None:
+        check_url(self.url)  # before anything is announced or sent
+
     @property
     def label(self) -> str:
         return redact(self.url)
@@ -33,25 +37,12 @@ class RedisSource:
         return sample_info(self.url, self.seconds, tls=self.tls, timeout=self.timeout)
 
 
-SECRET_PARAMS = {"password", "pass", "passwd", "requirepass", "auth", "token"}
+SCHEMES = ("redis", "rediss", "valkey", "valkeys", "unix")
 
 
-def redact(url: str) -> str:
-    """The URL without its password (user:PASSWORD@host, or ?password=...), for messages and reports."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:  # an unparsable URL: show none of it
-        return "(an unreadable URL)"
-    if parts.password is not None:
-        netloc = f"{parts.username or ''}:***@{parts.hostname or ''}" + (f":{port}" if port else "")
-        parts = parts._replace(netloc=netloc)
-    if parts.query:
-        pairs = [p.split("=", 1) for p in parts.query.split("&")]
-        query = "&".join(f"{k}=***" if len(kv) == 2 and k.lower() in SECRET_PARAMS else "=".join(kv)
-                         for kv in pairs for k in [kv[0]])
-        parts = parts._replace(query=query)
-    return urlunsplit(parts)
+def check_url(url: str) -> None:
+    """A URL redis-py can use (no host is localhost), or one line saying why not (costwise.redact.checked_url)."""
+    checked_url(url, "--from-redis", SCHEMES)
 
 
 def parse_duration(text: str) -> float:
@@ -74,19 +65,18 @@ def sample_info(url: str, seconds: float, tls: bool = False, timeout: float = 10
         import redis
     except ImportError:
         raise CostwiseError("--from-redis needs the redis client: pip install 'costwise[redis]'", 2) from None
-    scheme = urlsplit(url).scheme
-    if scheme not in ("redis", "rediss", "valkey", "valkeys", "unix"):
-        raise InputError(f"--from-redis: {shorten(redact(url))} is not a redis://, rediss:// or unix:// URL")
-    if scheme.startswith("valkey"):
+    check_url(url)
+    if urlsplit(url).scheme.startswith("valkey"):
         url = "redis" + url[len("valkey"):]
     if tls and url.startswith("redis://"):
         url = "rediss://" + url[len("redis://"):]
     shown = redact(url)
     client = None
+    guard = _ReplyGuard(timeout)
     try:
         # RESP2: servers before Redis 6 (the ones being migrated) have no HELLO, and some rename it away
         client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout, lib_name=None,
-                                      lib_version=None, protocol=2)
+                                      lib_version=None, protocol=2, connection_class=_guarded_connection(url, guard))
         first = client.info("all")
         start = time.monotonic()
         time.sleep(seconds)
@@ -101,10 +91,17 @@ def sample_info(url: str, seconds: float, tls: bool = False, timeout: float = 10
             raise CostwiseError(f"{shown}: authentication failed ({message.split(',')[0]})") from None
         raise CostwiseError(f"{shown}: the server refused INFO ({message})") from None
     except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
+        if guard.stopped == "deadline":
+            raise CostwiseError(f"{shown}: no whole answer to INFO within {timeout:g} s (--timeout); gave up waiting") from None
+        if guard.stopped == "size":
+            raise InputError(f"--from-redis: {shown} is not a Redis or Valkey server (its reply is longer than "
+                             f"{MAX_REPLY_BYTES >> 20} MiB; INFO is a few KB)") from None
         reason = _clean(str(exc).split(". ")[0] or type(exc).__name__, url)
         raise CostwiseError(f"cannot connect to {shown}: {reason}") from None
     except redis.exceptions.RedisError as exc:  # a reply redis-py could not parse: not a Redis server
         raise InputError(f"--from-redis: {shown} is not a Redis or Valkey server (its reply could not be read: {_clean(type(exc).__name__, url)})") from None
+    except RecursionError:  # redis-py's parser recurses per nested array: no INFO reply has one
+        raise InputError(f"--from-redis: {shown} is not a Redis or Valkey server (its reply is nested too deeply to be INFO's)") from None
     except ValueError as exc:  # from_url: a URL it cannot use
         raise InputError(f"--from-redis: {shown}: {_clean(str(exc), url)}") from None
     finally:
@@ -124,11 +121,52 @@ def sample_info(url: str, seconds: float, tls: bool = False, timeout: float = 10
     return ServerSample(first, second, elapsed, max(moved(third) - moved(second), 0.0))
 
 
+# INFO ALL of a busy server is tens of KB (a line per client library, command and database);
+# redis-py holds a reply whole, so a longer one is cut off as it arrives
+MAX_REPLY_BYTES = 16 << 20
+
+
+class _ReplyGuard:
+    """costwise.sources.guarded's guard for one server: each command's whole answer within
+    `timeout` of sending it (bytes that trickle do not reset it), and at most MAX_REPLY_BYTES."""
+
+    limit = MAX_REPLY_BYTES
+
+    def __init__(self, timeout: float):
+        self.timeout = timeout
+        self.stopped: str | None = None
+
+    def deadline(self, sent_at: float) -> float:
+        return sent_at + self.timeout
+
+    def stop(self, why: str) -> None:
+        self.stopped = why
+
+
+def _guarded_connection(url: str, guard: _ReplyGuard):
+    """redis-py's connection class for the URL's scheme, its socket guarded."""
+    import redis
+
+    from costwise.sources.guarded import GuardedSocket
+
+    scheme = urlsplit(url).scheme
+    base = {"rediss": redis.SSLConnection, "unix": redis.UnixDomainSocketConnection}.get(scheme, redis.Connection)
+
+    class Guarded(base):
+        def _connect(self):
+            return GuardedSocket(super()._connect(), guard)
+
+    return Guarded
+
+
 def _clean(message: str, url: str) -> str:
     """A server's or client's message, printable, short, and without the URL's secrets."""
-    parts = urlsplit(url)
-    secrets = [parts.password] if parts.password else []
+    try:
+        parts = urlsplit(url)
+        secrets = [parts.password] if parts.password else []
+    except ValueError:
+        parts, secrets = urlsplit(""), []
     secrets += [kv.split("=", 1)[1] for kv in parts.query.split("&") if "=" in kv and kv.split("=", 1)[0].lower() in SECRET_PARAMS]
     for secret in filter(None, secrets):
         message = message.replace(secret, "***")
-    return printable(message)[:200]
+    return printable(redact_urls(message))[:200]
