@@ -36,8 +36,8 @@ def _history(names=("dev", "gone"), window: Window = WINDOW) -> History:
     return History(window, envs, "cloudwatch")
 
 
-def _saved(tmp_path: Path, suffix: str, history: History | None = None) -> Path:
-    path = tmp_path / f"history{suffix}"
+def _saved(tmp_path: Path, suffix: str, history: History | None = None, name: str = "history") -> Path:
+    path = tmp_path / f"{name}{suffix}"
     save_history(history or _history(), path)
     return path
 
@@ -206,7 +206,8 @@ def _parquet_with(tmp_path: Path, column: str, row: int, value) -> Path:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    path = _saved(tmp_path, ".parquet")
+    # a new file each time: a file this process has read is never written again (costwise/atomic.py)
+    path = _saved(tmp_path, ".parquet", name=f"{column}-{row}-{value}")
     table = pq.read_table(path)
     values = table[column].to_pylist()
     values[row] = value
