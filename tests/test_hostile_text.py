@@ -149,3 +149,13 @@ def test_md_escape_renders_every_name_as_typed_and_inert(name):
         assert not any(needle in node for node in nodes) or needle not in name
     # GitHub reads $...$ as math (which CommonMark does not): each $ is escaped
     assert not UNESCAPED_DOLLAR.search(md_escape(name))
+
+
+def test_a_code_line_with_invisible_characters_gets_no_suggestion_block():
+    # a suggestion block replaces the line with the block's text: one that would show a character
+    # escaped (\u200d) would write the escape into the code; tabs are kept as they are
+    from costwise.render.view import _unsuggestable
+
+    assert _unsuggestable("max_storage = 5  # owner: \u200dteam") == "an invisible or control character (U+200D)"
+    assert _unsuggestable("max_storage = 5\u200f") == "an invisible or control character (U+200F)"
+    assert _unsuggestable("\tmax_storage = 5") is None
