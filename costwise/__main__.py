@@ -64,6 +64,10 @@ def _run() -> None:
         sys.exit(exc.exit_code)
     except (KeyboardInterrupt, typer.Abort):
         _interrupted()
+    except (OverflowError, FloatingPointError) as exc:  # a number typed past what the field validators bound
+        _say(f"costwise: error: a number given is too large to compute with ({type(exc).__name__}: {exc}); "
+             "check the options and the config, pricing and history files' values")
+        sys.exit(2)
     except BrokenPipeError:  # `costwise ... | head`: the reader left; nothing more to say
         sys.stderr.close()
         sys.exit(1)

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from costwise.errors import InputError
-from costwise.fmt import printable, shorten
-from costwise.limits import check_ecpu_limit, check_storage_limit
+from costwise.fmt import number, printable, shorten
+from costwise.limits import MAX_DOLLARS, check_ecpu_limit, check_storage_limit
 
 DEFAULT_CONFIG = "costwise.yaml"
 
@@ -42,7 +42,7 @@ TAG_GROUPING = re.compile(r"tag:[^\x00-\x1f\x7f]{1,128}")
 MAX_TAGS = 50  # AWS's own limit per resource
 
 
-def _tags(where: str, tags: Any) -> tuple[tuple[str, str], ...]:
+def check_tags(where: str, tags: Any) -> tuple[tuple[str, str], ...]:
     """`tags: {team: payments}`: names and values as strings (AWS's lengths: 128 and 256)."""
     if tags is None:
         return ()
@@ -123,19 +123,51 @@ def _expect(where: str, value: Any, types: tuple, what: str) -> Any:
     return value
 
 
-def _limits(where: str, data: Any) -> ConfiguredLimits:
+def check_number(where: str, value: Any, low: float, high: float, what: str) -> float:
+    """A finite number in low..high. The range is checked before any conversion to float, so an
+    integer too big for a float (`budget: 999...9`, 400 digits) is refused by name, never converted."""
+    _expect(where, value, (int, float), what)
+    if not low <= value <= high:
+        raise InputError(f"{where}: must be between {number(low)} and {number(high)}, got {shorten(value)}")
+    return float(value)
+
+
+def check_budget(where: str, value: Any) -> float | None:
+    """A monthly budget (costwise.yaml's `budget:`, a history file's header): US dollars, 0 or more."""
+    if value is None:
+        return None
+    return check_number(where, value, 0, MAX_DOLLARS, "a number of US dollars per month")
+
+
+# CacheUsageLimits' fields and the check of AWS's range for each
+LIMIT_CHECKS = {"max_storage_gb": check_storage_limit, "max_ecpu_per_second": check_ecpu_limit,
+                "min_storage_gb": check_storage_limit, "min_ecpu_per_second": check_ecpu_limit}
+
+
+def check_limits(where: str, data: Any, keys: tuple[str, ...] = ("max_storage_gb", "max_ecpu_per_second")) -> dict[str, int | None]:
+    """Limits as costwise.yaml (and a history file's header) give them: each a whole number inside
+    AWS's range, or absent."""
     _expect(where, data, (dict,), "a mapping")
-    _check_keys(where, data, {"max_storage_gb", "max_ecpu_per_second"})
-    storage = data.get("max_storage_gb")
-    ecpu = data.get("max_ecpu_per_second")
-    if storage is not None:
-        _expect(f"{where}.max_storage_gb", storage, (int, float), "a number")
-    if ecpu is not None:
-        _expect(f"{where}.max_ecpu_per_second", ecpu, (int, float), "a number")
-    return ConfiguredLimits(
-        max_storage_gb=check_storage_limit(storage, f"{where}.max_storage_gb"),
-        max_ecpu_per_second=check_ecpu_limit(ecpu, f"{where}.max_ecpu_per_second"),
-    )
+    _check_keys(where, data, set(keys))
+    values = {}
+    for key in keys:
+        value = data.get(key)
+        if value is not None:
+            _expect(f"{where}.{key}", value, (int, float), "a number")
+        values[key] = LIMIT_CHECKS[key](value, f"{where}.{key}")
+    return values
+
+
+def check_engine(where: str, engine: Any) -> str | None:
+    if engine is None:
+        return None
+    from costwise.pricing import normalize_engine
+
+    _expect(where, engine, (str,), "an engine name")
+    try:
+        return normalize_engine(engine)
+    except InputError as exc:
+        raise InputError(f"{where}: {exc}") from None
 
 
 def parse_config(data: Any, path: Path | None) -> Config:
@@ -156,26 +188,13 @@ def parse_config(data: Any, path: Path | None) -> Config:
             raise InputError(f"{where}.cache: missing (the serverless cache name)")
         # an empty or odd name is not checked here: that environment alone fails when it is read
         cache = _expect(f"{where}.cache", env["cache"], (str,), "a cache name")
-        engine = env.get("engine")
-        if engine is not None:
-            from costwise.pricing import normalize_engine
-
-            _expect(f"{where}.engine", engine, (str,), "an engine name")
-            try:
-                engine = normalize_engine(engine)
-            except InputError as exc:
-                raise InputError(f"{where}.engine: {exc}") from None
+        engine = check_engine(f"{where}.engine", env.get("engine"))
         env_region = env.get("region")
         if env_region is not None:
             _expect(f"{where}.region", env_region, (str,), "a region name")
-        budget = env.get("budget")
-        if budget is not None:
-            _expect(f"{where}.budget", budget, (int, float), "a number of US dollars per month")
-            if budget < 0:
-                raise InputError(f"{where}.budget: must be 0 or more, got {budget}")
-            budget = float(budget)
-        limits = _limits(f"{where}.limits", env["limits"]) if env.get("limits") is not None else None
-        envs[str(name)] = EnvConfig(str(name), cache, engine, env_region, budget, limits, tags=_tags(f"{where}.tags", env.get("tags")))
+        budget = check_budget(f"{where}.budget", env.get("budget"))
+        limits = ConfiguredLimits(**check_limits(f"{where}.limits", env["limits"])) if env.get("limits") is not None else None
+        envs[str(name)] = EnvConfig(str(name), cache, engine, env_region, budget, limits, tags=check_tags(f"{where}.tags", env.get("tags")))
     sizing = data.get("sizing", {}) or {}
     _expect(f"{label}: sizing", sizing, (dict,), "a mapping")
     drivers = data.get("drivers", {}) or {}
@@ -186,10 +205,8 @@ def parse_config(data: Any, path: Path | None) -> Config:
         _expect(f"{label}: savings_plan", plan, (dict,), "a mapping")
         _check_keys(f"{label}: savings_plan", plan, {"commitment_per_hour"})
         if plan.get("commitment_per_hour") is not None:
-            commitment = float(_expect(f"{label}: savings_plan.commitment_per_hour", plan["commitment_per_hour"], (int, float),
-                                       "US dollars an hour (your Database Savings Plans' commitment)"))
-            if commitment < 0:
-                raise InputError(f"{label}: savings_plan.commitment_per_hour: must be 0 or more")
+            commitment = check_number(f"{label}: savings_plan.commitment_per_hour", plan["commitment_per_hour"], 0, MAX_DOLLARS / 1000,
+                                      "US dollars an hour (your Database Savings Plans' commitment)")
     report_detail = 25
     report_group_by = "auto"
     report_settings = data.get("report")

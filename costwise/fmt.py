@@ -37,10 +37,29 @@ _CONTROL[ord("\r")] = "\\r"
 _CONTROL[ord("\t")] = "\\t"
 
 
+# Unicode's invisible characters: format characters (Cf: right-to-left overrides and isolates,
+# U+202A..U+202E and U+2066..U+2069, marks U+200E/U+200F, zero-width U+200B..U+200D, U+2060,
+# U+FEFF...), line and paragraph separators (Zl, Zp) and lone surrogates (Cs): what can show a line
+# reversed, hide text, or break one line into two.
+_INVISIBLE_CATEGORIES = ("Cc", "Cf", "Zl", "Zp", "Cs")
+
+
+def _escaped(char: str) -> str:
+    if ord(char) < 0x100:
+        return f"\\x{ord(char):02x}"
+    return f"\\u{ord(char):04x}" if ord(char) < 0x10000 else f"\\U{ord(char):08x}"
+
+
 def printable(text: object) -> str:
-    """Text from outside (names, server replies) with every control character shown escaped
-    (ESC as \\x1b, a newline as \\n): safe for a terminal, a log line or a table cell."""
-    return str(text).translate(_CONTROL)
+    """Text from outside (names, server replies) with every control and invisible formatting
+    character shown escaped (ESC as \\x1b, a newline as \\n, a right-to-left override as
+    \\u202e): safe for a terminal, a log line or a table cell."""
+    import unicodedata
+
+    text = str(text).translate(_CONTROL)
+    if text.isprintable():  # the common case: nothing invisible (isprintable is False for every category above)
+        return text
+    return "".join(_escaped(c) if unicodedata.category(c) in _INVISIBLE_CATEGORIES else c for c in text)
 
 
 def shorten(value: object, limit: int = 60) -> str:
@@ -56,4 +75,7 @@ def number(value: float) -> str:
             return f"{value:,.6g}" if not float(value).is_integer() else f"{value:,.0f}"
     except (TypeError, ValueError, OverflowError):
         pass
-    return f"{value:.6g}"
+    try:
+        return f"{value:.6g}"
+    except OverflowError:  # an integer too big for a float (YAML reads 400 nines as one)
+        return f"a {len(str(abs(value)))}-digit number"

@@ -12,6 +12,20 @@ MAX_STORAGE_LIMIT_GB = 5000
 MIN_ECPU_LIMIT = 1_000
 MAX_ECPU_LIMIT = 15_000_000
 
+# What a serverless cache can physically hold or do, with a margin of 2x over the largest limits
+# (CloudWatch reports what the cache did, and a cache cannot exceed its maximum by much). Every
+# measured figure (a history file's values) and every workload a user types (whatif) is checked
+# against these, so no nonsense like 1e308 bytes reaches the models, and no arithmetic on user
+# numbers can overflow a float.
+PHYSICAL_MARGIN = 2
+MAX_STORAGE_GB = PHYSICAL_MARGIN * MAX_STORAGE_LIMIT_GB  # 10,000 GB
+MAX_STORAGE_BYTES = MAX_STORAGE_GB * 2**30  # BytesUsedForCache, Average or Maximum of an hour
+MAX_ECPU_PER_SECOND = PHYSICAL_MARGIN * MAX_ECPU_LIMIT  # 30,000,000 ECPU/s
+MAX_ECPU_PER_HOUR = MAX_ECPU_PER_SECOND * 3600  # ElastiCacheProcessingUnits, Sum of an hour
+MAX_ECPU_PER_MINUTE = MAX_ECPU_PER_SECOND * 60  # the busiest minute's Sum
+MAX_THROTTLED_PER_HOUR = MAX_ECPU_PER_HOUR  # a throttled command would have cost at least one ECPU
+MAX_DOLLARS = 1e12  # any sum of money costwise reads (a budget, a commitment): beyond every fleet's bill
+
 
 def check_storage_limit(value: float | None, what: str = "--max-storage-gb") -> int | None:
     if value is None:

@@ -82,6 +82,16 @@ def _loader():
             self._seen_nodes.add(id(node))
             return super().construct_object(node, deep)
 
+        def construct_yaml_int(self, node):
+            # Python refuses to convert an integer of more than 4,300 digits (a ValueError, not a
+            # YAML error): the file's line is named instead; a shorter huge one is left to the
+            # field's range check, which names the field.
+            try:
+                return super().construct_yaml_int(node)
+            except ValueError:
+                raise yaml.constructor.ConstructorError(None, None, f"a number too large at line {node.start_mark.line + 1}",
+                                                        node.start_mark) from None
+
         def construct_mapping(self, node, deep=False):
             seen = set()
             for key_node, _ in node.value:
@@ -93,6 +103,7 @@ def _loader():
             self._seen_nodes.difference_update(id(k) for k, _ in node.value)
             return super().construct_mapping(node, deep)
 
+    StrictLoader.add_constructor("tag:yaml.org,2002:int", StrictLoader.construct_yaml_int)
     return StrictLoader
 
 

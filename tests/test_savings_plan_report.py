@@ -66,8 +66,9 @@ def test_commitment_advice_and_an_existing_plan(cli, tmp_path):
     assert envs["legacy"]["cost"]["projected_month"]["eligible"] is False
 
     markdown = cli("report", "--metrics-file", str(history), "--config", str(config)).stdout
-    assert "commit $0.064/hour (30% off; it pays off when at least 70% of it is used)" in markdown
-    assert "already committed (costwise.yaml): $51.42 a month instead of $67.07 on demand" in markdown
+    # Markdown escapes `$` (GitHub would read $...$ as math): the source has \$, GitHub shows $
+    assert "commit \\$0.064/hour (30% off; it pays off when at least 70% of it is used)" in markdown
+    assert "already committed (costwise.yaml): \\$51.42 a month instead of \\$67.07 on demand" in markdown
 
 
 def test_no_valkey_no_advice(cli):

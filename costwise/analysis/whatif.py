@@ -6,9 +6,24 @@ import math
 from dataclasses import dataclass, field
 
 from costwise.errors import InputError
-from costwise.limits import MAX_ECPU_LIMIT, MAX_STORAGE_LIMIT_GB, check_ecpu_limit, check_storage_limit
+from costwise.fmt import number
+from costwise.limits import (MAX_ECPU_LIMIT, MAX_ECPU_PER_SECOND, MAX_STORAGE_GB, MAX_STORAGE_LIMIT_GB, check_ecpu_limit,
+                             check_storage_limit)
 from costwise.model.cost import SECONDS_PER_HOUR, Ceiling, Cost, billed_storage_gb, ceiling_cost, ecpus_from_requests, steady_month_cost
 from costwise.pricing import PriceBook, normalize_engine
+
+
+MAX_KB_PER_REQUEST = 512 * 1024  # the largest value Redis, Valkey and Memcached store: 512 MiB
+# What each option may be: what one serverless cache can hold or serve, with limits.py's margin. A
+# request costs at least one ECPU, so no more requests a day than ECPUs a day. Bounding the options
+# keeps every bill (and a node comparison's shard count) far inside a float.
+OPTION_BOUNDS = {
+    "--storage-gb": (MAX_STORAGE_GB, "GB"),
+    "--ecpu-per-second": (MAX_ECPU_PER_SECOND, "ECPU/s"),
+    "--requests-per-day": (MAX_ECPU_PER_SECOND * 24 * SECONDS_PER_HOUR, "requests a day"),
+    "--kb-per-request": (MAX_KB_PER_REQUEST, "KB (the largest value a cache stores)"),
+    "--ecpu-per-request": (MAX_ECPU_PER_SECOND, "ECPUs"),
+}
 
 
 @dataclass(frozen=True)
@@ -75,6 +90,9 @@ def build_workload(
                           ("--max-storage-gb", max_storage_gb), ("--max-ecpu-per-second", max_ecpu_per_second)):
         if value is not None and not math.isfinite(value):
             raise InputError(f"{option}: {value} is not a finite number")
+        high, unit = OPTION_BOUNDS.get(option, (math.inf, ""))
+        if value is not None and value > high:
+            raise InputError(f"{option}: {number(value)} is more than one serverless cache can use (at most {number(high)} {unit})")
     if storage_gb is None or storage_gb < 0:
         raise InputError("--storage-gb must be 0 or more")
     if ecpu_per_second is not None and requests_per_day is not None:
@@ -93,6 +111,9 @@ def build_workload(
         if ecpu_per_request is not None and ecpu_per_request <= 0:
             raise InputError("--ecpu-per-request must be more than 0")
         rate = ecpus_from_requests(requests_per_day, kb_per_request, ecpu_per_request) / (24 * SECONDS_PER_HOUR)
+        if rate > MAX_ECPU_PER_SECOND:
+            raise InputError(f"--requests-per-day: {number(rate)} ECPU/s is more than one serverless cache can serve "
+                             f"(at most {number(MAX_ECPU_PER_SECOND)} ECPU/s)")
     return Workload(
         storage_gb=float(storage_gb),
         ecpu_per_second=rate,

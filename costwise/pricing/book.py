@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from costwise.errors import InputError
+from costwise.fmt import shorten
 from costwise.resources import bundled_pricing_path
 
 ENGINES = ("valkey", "redis-oss", "memcached")
@@ -176,16 +177,23 @@ def normalize_engine(engine: str) -> str:
     return key
 
 
-def _number(path: Path, field: str, value: Any, *, positive: bool, allow_zero: bool = True) -> float:
+# The largest value any pricing field may hold: a million US dollars (an hour, a GB-hour, a million
+# ECPUs, a reservation's upfront), GiB or vCPUs is beyond every real price and node, and keeps every
+# bill costwise computes from them far inside a float (a rate of 1e308 would overflow).
+MAX_PRICING_VALUE = 1e6
+
+
+def _number(path: Path, field: str, value: Any, *, positive: bool, allow_zero: bool = True, high: float = MAX_PRICING_VALUE) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InputError(f"{path}: {field}: expected a number, got {value!r}")
-    number = float(value)
-    if math.isnan(number) or math.isinf(number):
+        raise InputError(f"{path}: {field}: expected a number, got {shorten(value)}")
+    if isinstance(value, float) and not math.isfinite(value):
         raise InputError(f"{path}: {field}: expected a finite number, got {value!r}")
-    if positive and (number < 0 or (number == 0 and not allow_zero)):
+    if positive and (value < 0 or (value == 0 and not allow_zero)):
         what = "a positive number" if not allow_zero else "a number >= 0"
-        raise InputError(f"{path}: {field}: expected {what}, got {value!r}")
-    return number
+        raise InputError(f"{path}: {field}: expected {what}, got {shorten(value)}")
+    if abs(value) > high:  # compared before float(): a 400-digit integer is refused, not converted
+        raise InputError(f"{path}: {field}: at most {high:,.0f}, got {shorten(value)}")
+    return float(value)
 
 
 def _mapping(path: Path, field: str, value: Any) -> dict:
@@ -246,8 +254,8 @@ def validate_pricing(data: Any, path: Path) -> PriceBook:
     for key in ("bytes_per_gb", "hours_per_month"):
         if key not in units:
             raise InputError(f"{path}: units.{key}: missing field")
-    bytes_per_gb = _number(path, "units.bytes_per_gb", units["bytes_per_gb"], positive=True, allow_zero=False)
-    hours = _number(path, "units.hours_per_month", units["hours_per_month"], positive=True, allow_zero=False)
+    bytes_per_gb = _number(path, "units.bytes_per_gb", units["bytes_per_gb"], positive=True, allow_zero=False, high=2**30)
+    hours = _number(path, "units.hours_per_month", units["hours_per_month"], positive=True, allow_zero=False, high=31 * 24)
     regions = _mapping(path, "regions", data["regions"])
     if not regions:
         raise InputError(f"{path}: regions: no region defined")

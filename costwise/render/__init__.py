@@ -10,6 +10,7 @@ module and one line here.
 from __future__ import annotations
 
 import json
+import re
 from enum import Enum
 from functools import lru_cache
 from importlib import import_module
@@ -69,8 +70,26 @@ def interval_label(interval: float) -> str:
     return f"{interval:.0%} range"
 
 
+# An empty HTML comment renders as nothing, but splits the text GitHub scans after rendering: a
+# mention (`@<!-- -->user` pings no one), an issue reference (`#<!-- -->1`), a bare link
+# (`https:<!-- -->//x`, `www<!-- -->.x`) stay plain text. An HTML entity (`&#64;`) would not do:
+# GitHub decodes it before it looks for mentions.
+MD_BREAK = "<!-- -->"
+_MD_LINKS = re.compile(r"(?<=[@#])|(?<=:)(?=//)|(?<=www)(?=\.)", re.IGNORECASE)
+# where text starts a line: `-`, `+` or `=` (a list item, a rule) and `1.` or `1)` (a numbered item)
+_MD_LINE_START = re.compile(r"^[-+=]|^\d+(?=[.)])")
+# `$` opens and closes math on GitHub. The backslash escapes it for parsers that honour escapes;
+# GitHub looks for math in the rendered text, where escapes are gone, so a `$` that could close
+# math (one not followed by a digit, unlike costwise's own "$1,234") is also given a <span> of its
+# own, as GitHub's documentation advises for a dollar sign outside math.
+_MD_DOLLAR = re.compile(r"\\\$(?!\d)")
+
+
 def md_escape(text: object) -> str:
-    """Escape text for a GitHub Markdown table cell: pipes, HTML, newlines and control characters."""
+    """Escape text for GitHub Markdown (a table cell, a heading, a list item): pipes, HTML,
+    newlines, control and invisible characters, emphasis, code, links, strikethrough and math
+    (`$` as `\\$`, in a <span> where it could close math) shown as typed; mentions, issue
+    references and bare URLs made inert."""
     from costwise.fmt import printable
 
     out = printable(" ".join(str(text).splitlines()))
@@ -85,6 +104,10 @@ def md_escape(text: object) -> str:
         ("_", "\\_"),
         ("[", "\\["),
         ("]", "\\]"),
+        ("~", "\\~"),
+        ("$", "\\$"),
     ):
         out = out.replace(char, repl)
+    out = _MD_DOLLAR.sub(r"<span>\\$</span>", _MD_LINKS.sub(MD_BREAK, out))
+    out = _MD_LINE_START.sub(lambda m: "\\" + m[0] if not m[0].isdigit() else m[0] + "\\", out, count=1)
     return " ".join(out.splitlines())

@@ -351,12 +351,16 @@ _NOT_SUGGESTABLE = {*range(0x00, 0x09), *range(0x0A, 0x20), 0x7F, *range(0x80, 0
 
 def _unsuggestable(line: str) -> str | None:
     """Why a changed line cannot be a GitHub suggestion block (None: it can)."""
-    bad = next((ch for ch in line if ord(ch) in _NOT_SUGGESTABLE), None)
+    from costwise.fmt import printable
+
+    # and any character the block would show escaped (a zero-width joiner, a right-to-left mark):
+    # accepting the suggestion would write the escape; a tab is kept as it is
+    bad = next((ch for ch in line if ord(ch) in _NOT_SUGGESTABLE or (ch != "\t" and printable(ch) != ch)), None)
     if bad is None:
         return None
     names = {"\r": "a carriage return", "\f": "a form feed", "\u2028": "a line separator", "\u2029": "a paragraph separator",
              "\ufeff": "a byte-order mark"}
-    return f"{names.get(bad, 'a control character')} (U+{ord(bad):04X})"
+    return f"{names.get(bad, 'an invisible or control character')} (U+{ord(bad):04X})"
 
 
 def markdown_suggestions(report: Report) -> str | None:
@@ -373,7 +377,7 @@ def markdown_suggestions(report: Report) -> str | None:
     for c in view["changes"]:
         by_line.setdefault((c["where"], c["new_line"]), []).append(c)
     for (where, new_line), group in by_line.items():  # one suggestion block a line, all its changes in it
-        line = printable(new_line)
+        line = "\t".join(printable(part) for part in new_line.split("\t"))  # the block is the line itself: tabs stay tabs
         longest = max((len(part) for part in _backtick_runs(line)), default=0)
         fence = "`" * max(3, longest + 1)
         out += [f"- **{md_escape(c['env'])}** `{md_escape(where)}`: {md_escape(c['what'])}: {md_escape(c['reason'])}" for c in group]

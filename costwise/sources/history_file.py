@@ -12,6 +12,7 @@ from pathlib import Path
 
 from costwise.errors import InputError
 from costwise.fmt import iso_utc, parse_iso_utc, printable, shorten
+from costwise.limits import MAX_ECPU_PER_HOUR, MAX_ECPU_PER_MINUTE, MAX_STORAGE_BYTES, MAX_THROTTLED_PER_HOUR
 from costwise.usage import COLUMNS, DRIVERS_FORMAT, CurrentLimits, DriverTotals, EnvHistory, History, Window, empty_frame
 
 FILE_FORMAT = "costwise-history/1"
@@ -165,11 +166,11 @@ def _first_line(exc: BaseException) -> str:
 
 
 def load_history(path: str | Path, source_label: str | None = None) -> History:
-    """Read and validate a history file: one line naming the file (and row and column) when it is
-    not one costwise wrote or could have written. Parquet is read a row group at a time, so a fleet's
-    file costs little more memory than its frames."""
-    import pandas as pd
-
+    """Read and validate a history file: one line naming the file (and row and column, or header
+    field) when it is not one costwise wrote or could have written. The header is checked by the
+    same rules as costwise.yaml before any row is read; a Parquet file's row count and sizes are
+    checked against the header from its metadata before a row is materialised, and it is read in
+    batches of BATCH_ROWS, so a fleet's file costs little more memory than its frames."""
     path = Path(path)
     try:
         info = path.stat()
@@ -185,92 +186,174 @@ def load_history(path: str | Path, source_label: str | None = None) -> History:
     if info.st_size > limit:
         raise InputError(f"{path}: {info.st_size / 2**20:,.0f} MiB is more than costwise reads ({limit >> 20:,} MiB)"
                          + ("; save large fleets as Parquet" if suffix == ".csv" else ""))
+    csv = suffix == ".csv"
     try:
         if suffix == ".parquet":
             require_parquet(path)
-            meta_text, parts = _parquet_parts(path)
-        elif suffix == ".csv":
-            with open(path, "rb") as handle:
-                first = handle.readline(1 << 20).decode("utf-8")
-                if handle.seek(0, os.SEEK_END) > 0:
-                    handle.seek(-1, os.SEEK_END)
-                    if handle.read(1) != b"\n":
-                        raise InputError(f"{path}: truncated (its last line has no end); fetch it again")
-            if not first.startswith("# "):
-                raise InputError(f"{path}: not a costwise history file (first line should be its '# {{...}}' header)")
-            meta_text = first[2:]
-            table = pd.read_csv(path, skiprows=1, dtype={"env": str, "cache": str}, encoding="utf-8", on_bad_lines="error")
-            parts = iter([table])
+            handle = _open_parquet(path)
+            meta_text = _parquet_header(handle)
+            if meta_text is not None and len(meta_text) > MAX_HEADER_BYTES:
+                raise InputError(f"{path}: its header is longer than {MAX_HEADER_BYTES >> 20} MiB; not a costwise history file")
+        elif csv:
+            meta_text = _csv_header(path)
         else:
             raise InputError(f"{path}: unknown file type {suffix or '(none)'}; use .csv or .parquet")
         meta = json.loads(meta_text) if meta_text else None
     except InputError:
         raise
-    except Exception as exc:  # pandas, pyarrow and json each have their own errors for a damaged file
+    except Exception as exc:  # pyarrow and json each have their own errors for a damaged file
         raise InputError(f"{path}: cannot read history ({_first_line(exc)})") from None
-    if not isinstance(meta, dict) or meta.get("format") != FILE_FORMAT:
-        raise InputError(f"{path}: not a costwise history file (format {FILE_FORMAT} expected)")
-    try:
-        window = Window(parse_iso_utc(meta["window"]["start"]), parse_iso_utc(meta["window"]["end"]))
-        env_metas = [dict(e) for e in meta.get("environments", [])]
-        for env_meta in env_metas:
-            str(env_meta["env"]), str(env_meta["cache"])
-    except (KeyError, ValueError, TypeError, OverflowError) as exc:
-        raise InputError(f"{path}: malformed header ({_first_line(exc)})") from None
-    if not 0 < window.hours <= MAX_YEARS * 8784 or window.start.minute or window.start.second:
-        raise InputError(f"{path}: header window {iso_utc(window.start)} to {iso_utc(window.end)} is not whole hours within two years")
-    hours = empty_frame(window).index
-    frames: dict[str, object] = {}
+    window, environments = _header(path, meta)
+    if csv:
+        parts = _csv_parts(path)
+    else:
+        _check_parquet_size(path, handle, window, len(environments))
+        parts = _parquet_parts(path, handle)
+    known = {env.env for env in environments}
+    allowed_rows = min(window.hours * len(environments), MAX_ROWS)
+    pieces: dict[str, list] = {}  # each environment's rows, as read (a row group comes in batches)
+    part_of: dict[str, int] = {}
     rows = 0
     while True:
         try:
-            table = next(parts, None)
-        except Exception as exc:  # a damaged row group further into the file
+            part, table = next(parts, (None, None))
+        except InputError:
+            raise
+        except Exception as exc:  # pandas and pyarrow errors for a damaged file or row group
             raise InputError(f"{path}: cannot read history ({_first_line(exc)})") from None
         if table is None:
             break
         missing = [c for c in ("env", "cache", "timestamp", *COLUMNS) if c not in table.columns]
         if missing:
             raise InputError(f"{path}: column {missing[0]!r} missing")
-        _validate_rows(path, table, window, csv=suffix == ".csv", first_row=rows)
         for column in ("env", "cache"):
-            table[column] = table[column].astype(str).map(_unescape_name) if suffix == ".csv" else table[column].astype(str)
-        for name, group in table.groupby("env", sort=False):
-            if name in frames:  # rows of one environment in two row groups: never written so
+            table[column] = table[column].astype(str).map(_unescape_name) if csv else table[column].astype(str)
+        _validate_rows(path, table, window, known, csv=csv, first_row=rows)
+        for name, group in table.groupby("env", sort=False, observed=True):
+            if part_of.setdefault(name, part) != part:  # rows of one environment in two row groups: never written so
                 raise InputError(f"{path}: environment {shorten(name)} has rows in two parts of the file")
-            frames[name] = group.set_index("timestamp")[list(COLUMNS)].reindex(hours)
+            pieces.setdefault(name, []).append(group.set_index("timestamp")[list(COLUMNS)])
         rows += len(table)
+        if rows > allowed_rows:  # more rows than the header's hours x environments: stop reading
+            raise InputError(f"{path}: more than {allowed_rows:,} rows, what its header's {window.hours:,} hours x "
+                             f"{len(environments):,} environments allow; not a costwise history file")
     counted = meta.get("rows")
     if isinstance(counted, int) and counted != rows:
         what = "truncated" if rows < counted else "edited"
         raise InputError(f"{path}: {what} ({rows:,} rows, its header counts {counted:,}); fetch it again")
-    environments = []
-    for env_meta in env_metas:
-        try:
-            limits = CurrentLimits(**env_meta.get("limits", {}))
-        except TypeError:
-            raise InputError(f"{path}: malformed header (limits of {shorten(env_meta['env'])})") from None
-        account = env_meta.get("account")
-        tags = env_meta.get("tags") or {}
-        if not isinstance(tags, dict):
-            raise InputError(f"{path}: malformed header (tags of {shorten(env_meta['env'])})")
-        environments.append(
-            EnvHistory(
-                env=str(env_meta["env"]),
-                cache=str(env_meta["cache"]),
-                engine=env_meta.get("engine"),
-                region=str(env_meta.get("region", "us-east-1")),
-                limits=limits,
-                frame=frames.get(str(env_meta["env"])),
-                error=env_meta.get("error"),
-                warnings=[str(w) for w in env_meta.get("warnings", [])],
-                budget=env_meta.get("budget"),
-                account=str(account) if account else None,
-                tags={str(k): str(v) for k, v in tags.items()},
-                drivers=drivers_block(path, str(env_meta["env"]), env_meta.get("drivers")),
-            )
-        )
+    hours = empty_frame(window).index
+    for env in environments:
+        env.frame = _hourly_frame(path, env.env, pieces.pop(env.env, None), hours)
     return History(window=window, environments=environments, source=source_label or f"file:{path}")
+
+
+def _hourly_frame(path: Path, name: str, pieces: list | None, hours):
+    """One environment's rows (read in one or more batches) on the window's hours."""
+    import pandas as pd
+
+    if pieces is None:
+        return None
+    frame = pieces[0] if len(pieces) == 1 else pd.concat(pieces)
+    if len(pieces) > 1 and frame.index.has_duplicates:  # within one batch _validate_rows names the row
+        raise InputError(f"{path}: environment {shorten(name)} has {iso_utc(frame.index[frame.index.duplicated()][0])} twice")
+    return frame.reindex(hours)
+
+
+# A header is at most this long: ~50,000 environments (costwise writes ~330 bytes for one without
+# tags), five times the largest fleet benchmarked, while a file that is one endless line is
+# refused after reading this much. It lists at most MAX_ENVIRONMENTS.
+MAX_HEADER_BYTES = 16 << 20
+MAX_ENVIRONMENTS = 50_000
+
+
+def _csv_header(path: Path) -> str:
+    """The JSON text of a CSV's first line ('# {...}'), read no further than MAX_HEADER_BYTES; a
+    file whose last line has no end is truncated."""
+    with open(path, "rb") as handle:
+        first = handle.readline(MAX_HEADER_BYTES + 1)
+        if len(first) > MAX_HEADER_BYTES:
+            raise InputError(f"{path}: its header line is longer than {MAX_HEADER_BYTES >> 20} MiB; not a costwise history file")
+        if handle.seek(0, os.SEEK_END) > 0:
+            handle.seek(-1, os.SEEK_END)
+            if handle.read(1) != b"\n":
+                raise InputError(f"{path}: truncated (its last line has no end); fetch it again")
+    text = first.decode("utf-8")
+    if not text.startswith("# "):
+        raise InputError(f"{path}: not a costwise history file (first line should be its '# {{...}}' header)")
+    return text[2:]
+
+
+def _csv_parts(path: Path):
+    """(0, DataFrame) BATCH_ROWS rows at a time: the whole file is one part, read in batches."""
+    import pandas as pd
+
+    # Only an empty cell is a gap: "NaN", "N/A", "null" are text (refused as values, kept as names)
+    with pd.read_csv(path, skiprows=1, dtype={"env": str, "cache": str}, encoding="utf-8", on_bad_lines="error",
+                     keep_default_na=False, na_values=[""], chunksize=BATCH_ROWS) as reader:
+        for table in reader:
+            yield 0, table
+
+
+# The header's environment fields (usage.EnvHistory.meta), as every version of costwise wrote them
+HEADER_ENV_KEYS = {"env", "cache", "engine", "region", "limits", "error", "warnings", "budget", "account", "tags", "drivers"}
+HEADER_LIMIT_KEYS = ("max_storage_gb", "max_ecpu_per_second", "min_storage_gb", "min_ecpu_per_second")
+
+
+def _header(path: Path, meta) -> tuple[Window, list[EnvHistory]]:
+    """The window and the environments (without frames) of a history file's header, each field
+    checked by the same code and rules as costwise.yaml's (config.py): a budget is a finite number
+    of dollars, limits whole numbers in AWS's ranges, an engine one costwise prices; an environment
+    listed twice is refused (it would be reported, and totalled, twice)."""
+    from costwise.config import _check_keys, _expect, check_budget, check_engine, check_limits, check_tags
+
+    if not isinstance(meta, dict) or meta.get("format") != FILE_FORMAT:
+        raise InputError(f"{path}: not a costwise history file (format {FILE_FORMAT} expected)")
+    try:
+        window = Window(parse_iso_utc(meta["window"]["start"]), parse_iso_utc(meta["window"]["end"]))
+    except (KeyError, ValueError, TypeError, OverflowError) as exc:
+        raise InputError(f"{path}: malformed header ({_first_line(exc)})") from None
+    if not 0 < window.hours <= MAX_YEARS * 8784 or window.start.minute or window.start.second:
+        raise InputError(f"{path}: header window {iso_utc(window.start)} to {iso_utc(window.end)} is not whole hours within two years")
+    label = f"{path}: header"
+    env_metas = _expect(f"{label} environments", meta.get("environments", []), (list,), "a list of environments")
+    if len(env_metas) > MAX_ENVIRONMENTS:
+        raise InputError(f"{label} environments: {len(env_metas):,} is more than costwise reads from one file ({MAX_ENVIRONMENTS:,})")
+    environments: dict[str, EnvHistory] = {}
+    for i, env_meta in enumerate(env_metas):
+        _expect(f"{label} environments[{i}]", env_meta, (dict,), "a mapping")
+        if "env" not in env_meta or "cache" not in env_meta:
+            raise InputError(f"{label} environments[{i}].{'env' if 'env' not in env_meta else 'cache'}: missing")
+        name = _expect(f"{label} environments[{i}].env", env_meta["env"], (str,), "an environment name")
+        where = f"{label} environments.{printable(name)[:60]}"
+        if name in environments:
+            raise InputError(f"{where}: listed twice (its hours would be counted twice)")
+        _check_keys(where, env_meta, HEADER_ENV_KEYS)
+        error = env_meta.get("error")
+        if error is not None:
+            _expect(f"{where}.error", error, (str,), "text")
+        engine = env_meta.get("engine")
+        # an environment that failed keeps the engine AWS named, which may be one costwise does not price
+        engine = check_engine(f"{where}.engine", engine) if error is None else _expect(f"{where}.engine", engine, (str, type(None)), "an engine name")
+        limits = dict(env_meta.get("limits") or {})
+        source = _expect(f"{where}.limits.source", limits.pop("source", "file"), (str,), "text")
+        warnings = _expect(f"{where}.warnings", env_meta.get("warnings") or [], (list,), "a list of messages")
+        account = env_meta.get("account")
+        if account is not None:
+            _expect(f"{where}.account", account, (str,), "an account name")
+        environments[name] = EnvHistory(
+            env=name,
+            cache=_expect(f"{where}.cache", env_meta["cache"], (str,), "a cache name"),
+            engine=engine,
+            region=_expect(f"{where}.region", env_meta.get("region", "us-east-1"), (str,), "a region name"),
+            limits=CurrentLimits(**check_limits(f"{where}.limits", limits, HEADER_LIMIT_KEYS), source=source),
+            error=error,
+            warnings=[str(w) for w in warnings],
+            budget=check_budget(f"{where}.budget", env_meta.get("budget")),
+            account=account or None,
+            tags=dict(check_tags(f"{where}.tags", env_meta.get("tags") or None)),
+            drivers=drivers_block(path, name, env_meta.get("drivers")),
+        )
+    return window, list(environments.values())
 
 
 def drivers_block(path: Path, env: str, block) -> DriverTotals | None:
@@ -296,29 +379,80 @@ def drivers_block(path: Path, env: str, block) -> DriverTotals | None:
     return DriverTotals(checked, tuple(partial))
 
 
-def _parquet_parts(path: Path):
-    """(header JSON, an iterator of row groups as DataFrames). Files written before row groups were
-    streamed keep the header in pandas' own metadata."""
+# Rows costwise reads from one file, whatever its header says: ~28,000 caches x 30 days, about
+# 1 GiB of hourly frames in memory.
+MAX_ROWS = 20_000_000
+# What one row costs uncompressed in a Parquet file costwise writes (a timestamp, five floats, two
+# dictionary indices, ~60 bytes), with room to spare; plus the names' dictionaries per row group.
+MAX_BYTES_PER_ROW = 256
+MAX_DICTIONARY_BYTES = 64 << 20
+
+
+def _open_parquet(path: Path):
     import pyarrow.parquet as pq
 
-    handle = pq.ParquetFile(path)
-    schema = handle.schema_arrow
-    metadata = schema.metadata or {}
+    return pq.ParquetFile(path, read_dictionary=["env", "cache"])
+
+
+def _parquet_header(handle) -> str | None:
+    """The header JSON. Files written before row groups were streamed keep it in pandas' own metadata."""
+    metadata = handle.schema_arrow.metadata or {}
     meta_text = metadata.get(b"costwise")
     if meta_text is None and b"PANDAS_ATTRS" in metadata:  # written by pandas' to_parquet with df.attrs
         attrs = json.loads(metadata[b"PANDAS_ATTRS"])
         meta_text = attrs.get("costwise") if isinstance(attrs, dict) else None
-
-    def parts():
-        for i in range(handle.num_row_groups):
-            yield handle.read_row_group(i).to_pandas()
-
-    return meta_text, parts()
+    return meta_text
 
 
-def _validate_rows(path: Path, table, window: Window, csv: bool, first_row: int = 0) -> None:
-    """Every value a number >= 0 (or empty: a gap), every timestamp a whole hour inside the window,
-    no hour twice for an environment. Converts the columns in place."""
+def _check_parquet_size(path: Path, handle, window: Window, environments: int) -> None:
+    """Refuse, from the file's metadata alone, more rows than its header can hold (one per hour and
+    environment, at most MAX_ROWS) and row groups that would expand past what such rows take: a
+    1 MB file of 40 million identical rows is refused before any of them is read."""
+    metadata = handle.metadata
+    allowed = min(window.hours * environments, MAX_ROWS)
+    if metadata.num_rows > allowed:
+        why = (f"its header's {window.hours:,} hours x {environments:,} environments" if allowed < MAX_ROWS
+               else f"costwise reads from one file ({MAX_ROWS:,})")
+        raise InputError(f"{path}: {metadata.num_rows:,} rows is more than {why} allow; not a costwise history file")
+    for i in range(metadata.num_row_groups):
+        group = metadata.row_group(i)
+        if group.total_byte_size > group.num_rows * MAX_BYTES_PER_ROW + MAX_DICTIONARY_BYTES:
+            raise InputError(f"{path}: row group {i + 1} expands to {group.total_byte_size / 2**20:,.0f} MiB for {group.num_rows:,} rows; "
+                             "not a costwise history file")
+
+
+BATCH_ROWS = 1 << 18  # rows of a row group materialised at once (~80 MB while they are validated)
+
+
+def _parquet_parts(path: Path, handle):
+    """(row group, DataFrame) a batch at a time, so even a row group of millions of rows is never
+    whole in memory; env and cache as categories (a name is held once per batch, not once per
+    hour); a NaN that is not a null refused like the text "NaN" in a CSV."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    row = 0
+    for i in range(handle.num_row_groups):
+        for batch in handle.iter_batches(batch_size=BATCH_ROWS, row_groups=[i]):
+            for column in COLUMNS:
+                if column in batch.schema.names and pa.types.is_floating(batch.schema.field(column).type):
+                    nan = pc.is_nan(batch.column(column))
+                    if pc.any(nan).as_py():
+                        at = row + pc.index(nan, True).as_py() + 1
+                        raise InputError(f"{path}: row {at}, column {column}: NaN is not a number (a gap is an empty value)")
+            row += batch.num_rows
+            yield i, batch.to_pandas()
+
+
+# What CloudWatch can report for one serverless cache's hour (limits.py: AWS's largest limits, 2x)
+COLUMN_MAXIMUM = {"storage_avg_bytes": MAX_STORAGE_BYTES, "storage_max_bytes": MAX_STORAGE_BYTES, "ecpu_sum": MAX_ECPU_PER_HOUR,
+                  "ecpu_max_minute": MAX_ECPU_PER_MINUTE, "throttled_sum": MAX_THROTTLED_PER_HOUR}
+
+
+def _validate_rows(path: Path, table, window: Window, known: set[str], csv: bool, first_row: int = 0) -> None:
+    """Every row of an environment in the header; every value a number from 0 to what AWS can report
+    (or empty: a gap; "NaN" or "N/A" is not a number), every timestamp a whole hour inside the
+    window, no hour twice for an environment. Converts the columns in place."""
     import numpy as np
     import pandas as pd
 
@@ -326,6 +460,10 @@ def _validate_rows(path: Path, table, window: Window, csv: bool, first_row: int 
         # CSV: line 1 is the header comment, line 2 the column names
         return f"line {first_row + i + 3}" if csv else f"row {first_row + i + 1}"
 
+    stranger = np.flatnonzero(~table["env"].isin(known).to_numpy())
+    if stranger.size:
+        i = int(stranger[0])
+        raise InputError(f"{path}: {row_of(i)}, column env: environment {shorten(table['env'].iloc[i])} is not in the header")
     stamps = pd.to_datetime(table["timestamp"], utc=True, errors="coerce", format="ISO8601")
     bad = np.flatnonzero(stamps.isna().to_numpy())
     if bad.size:
@@ -356,6 +494,11 @@ def _validate_rows(path: Path, table, window: Window, csv: bool, first_row: int 
         if wrong.size:
             i = int(wrong[0])
             raise InputError(f"{path}: {row_of(i)}, column {column}: {array[i]:g} is not a usage figure (it must be 0 or more)")
+        too_large = np.flatnonzero(array > COLUMN_MAXIMUM[column])
+        if too_large.size:
+            i = int(too_large[0])
+            raise InputError(f"{path}: {row_of(i)}, column {column}: {array[i]:g} is more than a serverless cache can report "
+                             f"(at most {COLUMN_MAXIMUM[column]:.4g})")
         table[column] = values
 
 
@@ -373,8 +516,13 @@ def load_dataset(folder: Path) -> History:
         raise InputError(f"{folder}: {len(files):,} history files is more than costwise reads ({MAX_DATASET_FILES:,})")
     merged: History | None = None
     seen: dict[str, Path] = {}
+    rows = 0
     for path in files:
         part = load_history(path)
+        rows += part.window.hours * sum(env.frame is not None for env in part.environments)
+        if rows > MAX_ROWS:  # each file is bounded; so is what the folder adds up to
+            raise InputError(f"{folder}: its files hold more than {MAX_ROWS:,} hourly rows (at {path}); "
+                             "read fewer shards or accounts at once")
         if merged is None:
             merged = History(part.window, [], f"dataset:{folder}", 0)
         elif part.window != merged.window:
