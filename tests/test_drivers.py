@@ -237,7 +237,9 @@ def test_history_file_keeps_drivers_and_old_files_load(tmp_path, suffix):
     save_history(history, path)
     back = load_history(path).environments[0].drivers
     assert back.values == {**mix_totals().values, "CacheMisses": None} and back.partial == ("EvalBasedCmds",)
-    # a file written before drivers existed: no block, drivers not read (None), not zeros
+    # a file written before drivers existed: no block, drivers not read (None), not zeros.
+    # A new file: this process has read `path`, and costwise never writes over one of its inputs.
+    path = tmp_path / f"old{suffix}"
     save_history(_mix_history(None), path)
     assert "drivers" not in path.read_bytes().decode("latin-1")[:4000] or suffix == ".parquet"
     assert load_history(path).environments[0].drivers is None

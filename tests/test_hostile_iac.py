@@ -240,7 +240,7 @@ def test_a_folder_is_read_whole_and_unrelated_files_are_counted_not_fatal(tmp_pa
     assert (repo / "infra" / "zz.tf").read_bytes() == PROD_TF % recommended["prod"]["max_storage_gb"]
 
     fifo = _suggest(repo, "--iac", "infra/pipe.tf")
-    assert fifo.returncode == 2 and fifo.stderr.strip() == "costwise: error: infra/pipe.tf: a FIFO; --iac takes a file or a folder"
+    assert fifo.returncode == 2 and fifo.stderr.strip() == "costwise: error: infra/pipe.tf: is a FIFO, not a regular file; --iac takes a file or a folder"
 
 
 def test_no_changes_is_said_only_when_every_file_was_read(tmp_path, recommended):

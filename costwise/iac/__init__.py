@@ -195,7 +195,7 @@ def read_iac(path: str | Path, cdk_keys: dict[str, str] | None = None) -> IacSca
     scan = IacScan()
     if not stat.S_ISDIR(mode):
         if not stat.S_ISREG(mode):  # refused before opening: a FIFO would block, a device never end
-            raise InputError(f"{root}: {_special_kind(mode) or 'not a regular file'}; --iac takes a file or a folder")
+            raise InputError(f"{root}: is {_special_kind(mode) or 'something else'}, not a regular file; --iac takes a file or a folder")
         found = _read(root, keys, in_folder=False)
         scan.read = 1
         if found is not None and (found.sites or found.unmatched):
