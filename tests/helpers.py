@@ -68,9 +68,8 @@ def redis_server(folder: Path, *extra: str):
     proc.wait(timeout=10)
 
 
-# ---- the CLI in a child process, with its peak memory (test_hostile, test_accounts, test_dataset) ----
+# ---- the CLI in a child process, with its peak memory (test_hostile*, test_accounts, test_dataset) ----
 
-GIB = 2**30
 AS_OF = "2026-11-20T00:00:00Z"
 END = datetime(2026, 11, 20, tzinfo=timezone.utc)
 START = END - timedelta(days=2)
@@ -86,9 +85,11 @@ class Result:
         return [line for line in self.err.splitlines() if line.strip()]
 
 
-def costwise(*args: str, cwd: Path | None = None, timeout: float = 60, env: dict | None = None, stdin=None) -> Result:
+def costwise(*args: str, cwd: Path | None = None, timeout: float = 60, env: dict | None = None, stdin=None,
+             rss_bound_mb: float | None = None) -> Result:
     """Run `python -m costwise` in a child, with its peak RSS: VmHWM polled from /proc (wait4's
-    ru_maxrss would count the forking pytest process too)."""
+    ru_maxrss would count the forking pytest process too). The child is killed past `timeout`, or
+    as soon as its memory passes `rss_bound_mb`, so a case that fails costs seconds, not the machine."""
     full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
     full_env.pop("COSTWISE_DEBUG", None)
     # the checkout under test, whatever the cwd (else a worktree's tests would run the editable install)
@@ -108,7 +109,7 @@ def costwise(*args: str, cwd: Path | None = None, timeout: float = 60, env: dict
             pid, status, _ = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
-            if time.monotonic() - start > timeout:
+            if time.monotonic() - start > timeout or (rss_bound_mb is not None and peak_kb > rss_bound_mb * 1024):
                 proc.kill()
                 pid, status, _ = os.wait4(proc.pid, 0)
                 break
@@ -118,6 +119,24 @@ def costwise(*args: str, cwd: Path | None = None, timeout: float = 60, env: dict
         for reader in readers:
             reader.join(5)
     return Result(proc.returncode, chunks.get("out", b""), chunks.get("err", b""), seconds, peak_kb / 1024)
+
+
+def assert_no_escape(result: Result) -> None:
+    assert b"\x1b" not in result.out_bytes and b"\x1b" not in result.err_bytes
+    assert b"\x07" not in result.out_bytes and b"\x07" not in result.err_bytes
+
+
+def assert_one_line(result: Result, code: int, *needles: str, seconds: float = 30) -> None:
+    """The command failed as bad input must: exit `code`, one line on stderr holding every needle,
+    no traceback, no "internal error", no terminal escape; within `seconds` (a refusal is quick)."""
+    assert result.code == code, (result.code, result.err)
+    lines = result.lines()
+    assert len(lines) == 1, result.err
+    assert "Traceback" not in result.err and "internal error" not in result.err, result.err
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+    assert_no_escape(result)
+    assert result.seconds < seconds, result.seconds
 
 
 def _high_water_kb(pid: int) -> int:

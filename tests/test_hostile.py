@@ -24,22 +24,7 @@ import pytest
 
 from tests.awsfakes import put_hourly
 from tests.faultserver import FaultServer
-from tests.helpers import AS_OF, END, GIB, REPO, START, Result, costwise, redis_server
-
-def assert_one_line(result: Result, code: int, *needles: str, seconds: float = 30) -> None:
-    assert result.code == code, (result.code, result.err)
-    lines = result.lines()
-    assert len(lines) == 1, result.err
-    assert "Traceback" not in result.err and "internal error" not in result.err, result.err
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
-    assert_no_escape(result)
-    assert result.seconds < seconds, result.seconds
-
-
-def assert_no_escape(result: Result) -> None:
-    assert b"\x1b" not in result.out_bytes and b"\x1b" not in result.err_bytes
-    assert b"\x07" not in result.out_bytes and b"\x07" not in result.err_bytes
+from tests.helpers import AS_OF, END, GIB, REPO, START, assert_no_escape, assert_one_line, costwise, redis_server
 
 
 # ---- files ------------------------------------------------------------------------------------

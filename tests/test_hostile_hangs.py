@@ -10,45 +10,21 @@ is a correctness check (the command ends), kept generous: a 3 s deadline, an end
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 
 import pytest
 
 from tests.faultserver import FaultServer
-from tests.helpers import REPO, Result, _high_water_kb
+from tests.helpers import Result, costwise
 
 RSS_BOUND_MB = 400  # costwise's own peak is 60..200 MB; the answers here are 1 GiB
 
 
-def costwise_bounded(*args: str, timeout: float = 60, rss_bound_mb: float = RSS_BOUND_MB) -> Result:
-    """Run the CLI in a child; kill it when it runs past `timeout` or its memory passes the bound."""
-    env = {**os.environ, "COLUMNS": "200"}
-    env.pop("COSTWISE_DEBUG", None)
-    proc = subprocess.Popen([sys.executable, "-m", "costwise", *args], cwd=REPO, env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    chunks: dict[str, bytes] = {}
-    readers = [threading.Thread(target=lambda n, s: chunks.__setitem__(n, s.read()), args=(name, stream), daemon=True)
-               for name, stream in (("out", proc.stdout), ("err", proc.stderr))]
-    for reader in readers:
-        reader.start()
-    start = time.monotonic()
-    peak_kb = 0
-    while proc.poll() is None:
-        peak_kb = max(peak_kb, _high_water_kb(proc.pid))
-        if time.monotonic() - start > timeout or peak_kb > rss_bound_mb * 1024:
-            proc.kill()
-            proc.wait()
-            break
-        time.sleep(0.01)
-    seconds = time.monotonic() - start
-    for reader in readers:
-        reader.join(5)
-    return Result(proc.returncode, chunks.get("out", b""), chunks.get("err", b""), seconds, peak_kb / 1024)
+def costwise_bounded(*args: str, timeout: float = 60) -> Result:
+    """The CLI in a child, killed past `timeout` or as soon as its memory passes RSS_BOUND_MB."""
+    return costwise(*args, timeout=timeout, rss_bound_mb=RSS_BOUND_MB)
 
 
 def assert_one_error(result: Result, code: int, *needles: str) -> None:

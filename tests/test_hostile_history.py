@@ -17,7 +17,7 @@ import pytest
 from costwise.errors import InputError
 from costwise.sources.history_file import load_dataset, load_history, save_dataset, save_history
 from costwise.usage import CurrentLimits, EnvHistory, History, Window, empty_frame
-from tests.helpers import END, GIB, START, Result, costwise
+from tests.helpers import END, GIB, START, assert_one_line, costwise
 
 WINDOW = Window(START, END)  # 2026-11-18T00:00Z to 2026-11-20T00:00Z: 48 hours
 
@@ -82,15 +82,6 @@ def _refused(path: Path) -> str:
     message = str(caught.value)
     assert message.startswith(f"{path}: ") and "\n" not in message, message
     return message
-
-
-def assert_one_line(result: Result, code: int, *needles: str) -> None:
-    assert result.code == code, (result.code, result.err)
-    lines = result.lines()
-    assert len(lines) == 1, result.err
-    assert "Traceback" not in result.err and "internal error" not in result.err, result.err
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
 
 
 # ---- the header, checked by costwise.yaml's rules ------------------------------------------------

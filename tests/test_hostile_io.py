@@ -16,25 +16,16 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import boto3
 import pytest
 from botocore.stub import Stubber
 
-from tests.awsfakes import put_hourly
+from tests.awsfakes import steady_cache_config
 from tests.faultserver import FaultServer
-from tests.helpers import GIB, REPO, Result, costwise
-
-
-def assert_one_line(result: Result, code: int, *needles: str) -> None:
-    assert result.code == code, (result.code, result.err)
-    lines = result.lines()
-    assert len(lines) == 1, result.err
-    assert "Traceback" not in result.err and "internal error" not in result.err, result.err
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
+from tests.helpers import REPO, assert_one_line, costwise
 
 
 # ---- secrets in any URL ---------------------------------------------------------------------------
@@ -327,11 +318,7 @@ END = datetime(2026, 11, 20, tzinfo=timezone.utc)
 @pytest.fixture
 def small_cache(moto, tmp_path):
     """About 2.5 GB at most: costwise recommends a few GB, below a live minimum of 10 GB."""
-    cw = boto3.client("cloudwatch", region_name="us-east-1", endpoint_url=moto)
-    row = {"storage_avg": 2 * GIB, "storage_max": 2.5 * GIB, "ecpu_sum": 3.6e6, "ecpu_max_minute": 6e4, "throttled": 0.0}
-    put_hourly(cw, "prod-cache", END - timedelta(days=3), [row] * 72)
-    config = tmp_path / "costwise.yaml"
-    config.write_text("environments:\n  prod: {cache: prod-cache}\n")
+    config = steady_cache_config(boto3.client("cloudwatch", region_name="us-east-1", endpoint_url=moto), tmp_path, END)
     return ("--env", "prod", "--config", str(config), "--endpoint-url", moto, "--as-of", "2026-11-20T00:00:00Z", "--days", "3")
 
 

@@ -14,7 +14,7 @@ import pytest
 from botocore.stub import Stubber
 
 from costwise.iac import read_iac
-from tests.awsfakes import put_hourly
+from tests.awsfakes import STEADY_HOUR, put_hourly, steady_cache_config
 from tests.helpers import REPO
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "iac"
@@ -119,12 +119,7 @@ END = datetime(2026, 11, 20, tzinfo=timezone.utc)
 
 @pytest.fixture
 def prod_cache(moto, tmp_path):
-    cw = boto3.client("cloudwatch", region_name="us-east-1", endpoint_url=moto)
-    row = {"storage_avg": 2 * GIB, "storage_max": 2.5 * GIB, "ecpu_sum": 3.6e6, "ecpu_max_minute": 6e4, "throttled": 0.0}
-    put_hourly(cw, "prod-cache", END - timedelta(days=3), [row] * 72)
-    config = tmp_path / "costwise.yaml"
-    config.write_text("environments:\n  prod: {cache: prod-cache}\n")
-    return config
+    return steady_cache_config(boto3.client("cloudwatch", region_name="us-east-1", endpoint_url=moto), tmp_path, END)
 
 
 def _stub_elasticache(monkeypatch, live_storage: int, expect_modify: dict | None):
@@ -180,7 +175,7 @@ def test_apply_sets_a_maximum_that_covers_a_one_off_burst(run, moto, tmp_path, m
     # a one-off, but a limit never sits below a peak the cache reached: 20,000 x 1.2 x 1.25 = 30,000
     # (three days are too few for the burst model, which needs a week)
     cw = boto3.client("cloudwatch", region_name="us-east-1", endpoint_url=moto)
-    row = {"storage_avg": 2 * GIB, "storage_max": 2.5 * GIB, "ecpu_sum": 3.6e6, "ecpu_max_minute": 6e4, "throttled": 0.0}
+    row = STEADY_HOUR
     put_hourly(cw, "prod-cache", END - timedelta(days=3), [row] * 30 + [{**row, "ecpu_max_minute": 1.2e6}] + [row] * 41)
     config = tmp_path / "costwise.yaml"
     config.write_text("environments:\n  prod: {cache: prod-cache}\n")
