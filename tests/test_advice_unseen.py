@@ -153,3 +153,26 @@ def test_an_outage_in_the_window_is_not_history(valkey):
     # it whole) less the 2% the backtest stands for: sqrt(0.07287^2 - 0.02^2) = 7.007%; thirty days: ~0
     assert outage.ecpu.rel_sigma == pytest.approx(np.sqrt((0.02 * (28 / 5) ** 0.75) ** 2 - 0.02**2), rel=1e-6)
     assert full.ecpu.rel_sigma < 1e-6
+
+
+def test_a_cache_younger_than_a_week_gets_room_for_the_days_it_has_not_seen(valkey):
+    # Steady 10 GB and 1,000 ECPU/s. Three days of history carry x (1 + 1.0 x 4/7) = 1.5714 on their
+    # limits; a week carries none. Only the factor differs, so the limits' ratio is it (before AWS's
+    # rounding): needed(3 days) / needed(3 days, allowance 0) = 1.5714 in both dimensions.
+    three_days = frame(10.0, 3.6e6)
+    three_days.iloc[: 720 - 72] = np.nan
+    _, with_room = advise(three_days, CurrentLimits(), valkey)
+    _, without = advise(three_days, CurrentLimits(), valkey, unseen_week_allowance=0.0)
+    assert with_room.storage.needed / without.storage.needed == pytest.approx(1 + 4 / 7)
+    assert with_room.ecpu.needed / without.ecpu.needed == pytest.approx(1 + 4 / 7)
+    assert any("the limits carry storage x1.57 and ECPU x1.57 (sizing.unseen_week_allowance)" in r for r in with_room.reasons)
+    assert not any("unseen_week_allowance" in r for r in without.reasons)
+    # a week of days: nothing unseen, the same limits whatever the allowance
+    week = frame(10.0, 3.6e6)
+    week.iloc[: 720 - 7 * 24] = np.nan
+    _, a = advise(week, CurrentLimits(), valkey)
+    _, b = advise(week, CurrentLimits(), valkey, unseen_week_allowance=3.0)
+    assert (a.storage.needed, a.ecpu.needed) == (b.storage.needed, b.ecpu.needed)
+    assert not any("unseen_week_allowance" in r for r in a.reasons)
+    with pytest.raises(InputError, match="unseen_week_allowance"):
+        dataclass_from_mapping(SizingSettings, {"unseen_week_allowance": -1}, "sizing")

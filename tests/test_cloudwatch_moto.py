@@ -274,8 +274,9 @@ def test_sizing_settings_from_config(run, moto, loaded, monkeypatch):
     loaded.write_text(config + "sizing:\n  headroom: 1.0\n")
     code, data, err = _estimate(run, moto, loaded, "--env", "staging")
     assert code == 0, err
-    # staging peaks at 0.5 GB; 2 days of history: ceil(0.5 x 2.0 x (1 + 1/2)) = ceil(1.5) = 2 GB
-    assert data["environments"][0]["limits"]["recommended"]["max_storage_gb"] == 2
+    # staging peaks at 0.5 GB; 2 days of history: 0.5 x 2.0 x (1 + 1/2) = 1.5, and two days have not
+    # seen 5/7 of the week: x (1 + 1.0 x 5/7) = 2.571 -> 3 GB
+    assert data["environments"][0]["limits"]["recommended"]["max_storage_gb"] == 3
     loaded.write_text(config + "sizing:\n  headrom: 1.0\n")
     code, out, err = run("estimate", "--config", str(loaded), "--endpoint-url", moto)
     assert code == 2 and "sizing.headrom: unknown key" in err

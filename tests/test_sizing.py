@@ -154,8 +154,9 @@ def test_filling_cache_is_sized_on_its_plateau(valkey):
     assert p.storage.level0 == pytest.approx(2.0)
     # the projection is the plateau: 2 x 0.0837 x 730 = 122.202 (growth from 0 to 2 GB in 2 days would be absurd)
     assert p.cost.storage == pytest.approx(122.202, rel=1e-6)
-    a = recommend_limits(f, p, CurrentLimits(), valkey)
-    # peaks are read from the plateau's days only (the ramp's hours over their day's mean do not count)
+    # peaks are read from the plateau's days only (the ramp's hours over their day's mean do not count);
+    # the unseen week's allowance off, so that only the peaks decide
+    a = recommend_limits(f, p, CurrentLimits(), valkey, SizingSettings(unseen_week_allowance=0.0))
     assert a.storage.recommended <= 5
 
 
@@ -212,6 +213,8 @@ def test_short_history_is_sized_with_its_uncertainty(valkey):
     a = advise(f, CurrentLimits(), valkey)
     # half a day: sigma = 0.02 x (28 / 0.5)^0.75 = 0.02 x 20.47 = 0.4095; the level is taken at its
     # breach-risk quantile, exp(1.6449 x 0.4095) = 1.9614. Storage 2 GB x 1.9614 x 1.6262 = 6.379 GB,
-    # x 1.2 = 7.66 -> 8 GB; ECPU 1,000 x 1.9614 x 1.3009 = 2,551.6, x 1.2 x 1.25 = 3,827 -> 3,900
-    assert (a.storage.recommended, a.ecpu.recommended) == (8, 3900)
+    # x 1.2 = 7.66; ECPU 1,000 x 1.9614 x 1.3009 = 2,551.6, x 1.2 x 1.25 = 3,827. Half a day has not
+    # seen 6.5 of the week's 7 days: x (1 + 6.5/7) = 1.9286, so 14.77 -> 15 GB and 7,381 -> 7,400 ECPU/s
+    assert (a.storage.recommended, a.ecpu.recommended) == (15, 7400)
+    assert any("the limits carry storage x1.93 and ECPU x1.93 (sizing.unseen_week_allowance)" in r for r in a.reasons)
     assert any("only 0.5 days of history" in r for r in a.reasons)

@@ -23,6 +23,7 @@ class SizingSettings:
         "full_history_days": (1, 400), "short_history_exponent": (0, 2), "short_history_full_swing": (0, 10), "backtest_min_days": (2, 60), "strategy_weight_power": (0, 10),
         "backtest_scale": (0, 10), "confidence_high_halfwidth": (0, 1), "confidence_medium_halfwidth": (0, 10),
         "breach_risk": (0.001, 0.5), "headroom": (0, 10), "ecpu_burst_allowance": (0, 10), "min_peak_spread": (0, 1),
+        "unseen_week_allowance": (0, 10),
         "alarm_threshold": (0.1, 1), "lower_when_above": (1, 100), "min_history_days": (0, 400),
         "spike_ratio": (1, 1000), "min_spike_hours": (1, 1000), "burst_within_hour": (1, 1000),
         "optional_minimum_max_share": (0, 1),
@@ -77,6 +78,9 @@ class SizingSettings:
     headroom: float = 0.20  # ...plus 20% (AWS Compute Optimizer's headroom; alarms fire at 75%)
     ecpu_burst_allowance: float = 0.25  # sub-minute bursts hidden inside the busiest minute
     min_peak_spread: float = 0.05  # the daily peaks' spread is at least 5% of their median (few days say little)
+    # a regime shorter than a week has not seen the week's busiest day: its limits x (1 + this x the
+    # share of the week unseen), x1.57 for 3 days (chosen leave one family out on bench_realtraces)
+    unseen_week_allowance: float = 1.0
     alarm_threshold: float = 0.75  # AWS suggests alarms at 75% of a limit
     lower_when_above: float = 2.5  # advise lowering a limit more than 2.5x what is needed
     min_history_days: float = 7.0  # below this the advice says how little history it rests on
