@@ -176,3 +176,15 @@ def test_a_cache_younger_than_a_week_gets_room_for_the_days_it_has_not_seen(valk
     assert not any("unseen_week_allowance" in r for r in a.reasons)
     with pytest.raises(InputError, match="unseen_week_allowance"):
         dataclass_from_mapping(SizingSettings, {"unseen_week_allowance": -1}, "sizing")
+
+
+def test_a_recent_level_shift_gets_the_unseen_week_on_its_model_not_on_the_windows_own_peak(valkey):
+    # 27 days at 30 GB, then 3 days at 10 GB: the regime (3 days) has not seen a week, the window
+    # (30 days) has. The window's own peak carries only the headroom: 30 x 1.2 = 36 GB, not
+    # 36 x 1.5714 = 56.6. The regime's typical days, x1.5714, need less (10 GB, its uncertainty
+    # and headroom: 25.35 GB), so 36 GB it is; the note names the factor the regime carries.
+    storage = np.r_[np.full(720 - 72, 30.0), np.full(72, 10.0)]
+    p, a = advise(frame(storage, 3.6e6), CurrentLimits(), valkey)
+    assert p.storage.days_used == 3.0
+    assert a.storage.recommended == 36
+    assert any("the limits carry storage x1.57" in r for r in a.reasons)

@@ -195,7 +195,8 @@ def size_peaks(all_peaks: np.ndarray, regime_peaks: np.ndarray, regime_level: np
       throttles or evicts inside the very window it was computed from;
     - the bursty days' peak (BurstModel, the current regime's every day), which sees the bursts
       and needs no allowance on top (with it, limits ran 2x oversized on steady real traffic).
-    The first two carry the unseen week's factor where the regime is shorter than a week: on real
+    The first two carry the unseen week's factor where the regime (the window, for its own peak) is
+    shorter than a week: on real
     traffic, caches of three days breached next month in 17% of cases (road traffic, bike rentals),
     those of a week or more in none."""
     finite = np.isfinite(all_peaks)
@@ -206,9 +207,12 @@ def size_peaks(all_peaks: np.ndarray, regime_peaks: np.ndarray, regime_level: np
     burst = None if fit.zero else BurstModel.fit(regime_peaks, fit.slope, horizon_days, settings.anomaly_min_days)
     typical_q = typical.quantile(settings.breach_risk) if typical else 0.0
     burst_q = burst.quantile(settings.breach_risk) if burst else 0.0
+    # the regime's days for its model; the whole window's for its own peak (a week of history has
+    # seen the week's busiest day, if at an older level)
     week = unseen_week_factor(fit.days_used, settings)
+    week_seen = unseen_week_factor(float(finite.sum()) / HOURS_PER_DAY, settings)
     return PeakSizing(seen, regime_peak, max(typical_q, burst_q, seen),
-                      max(typical_q * allowance * week, seen * allowance * week, burst_q), typical_q * allowance, typical, burst, week)
+                      max(typical_q * allowance * week, seen * allowance * week_seen, burst_q), typical_q * allowance, typical, burst, week)
 
 
 def unseen_week_factor(days: float, settings: SizingSettings) -> float:
