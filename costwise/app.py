@@ -81,11 +81,14 @@ class Usage:
     config: "Config | None"
     pricing_region: str
     session: object = None  # the AWS session, when AWS was read
+    drivers: object = None  # the DriverReader holding every cache read from AWS (`read_drivers=False`: not read yet)
 
 
-def read_usage(opts: SourceOptions, progress=None, shard: tuple[int, int] | None = None) -> Usage:
+def read_usage(opts: SourceOptions, progress=None, shard: tuple[int, int] | None = None, read_drivers: bool = True) -> Usage:
     """Choose the source the options name (demo, a saved file, or CloudWatch) and read it.
-    `shard` (K, N): only the environments and accounts of shard K of N (`fetch --shard`)."""
+    `shard` (K, N): only the environments and accounts of shard K of N (`fetch --shard`).
+    `read_drivers` False: the cost drivers are left for the caller to read (Usage.drivers), for
+    the caches it picks once the usage is analysed (watch: the alarmed ones)."""
     from costwise.config import load_config, single_cache_config
     from costwise.sources.cloudwatch import DriverChoice
 
@@ -156,7 +159,8 @@ def read_usage(opts: SourceOptions, progress=None, shard: tuple[int, int] | None
                                   shard=shard, all_regions=opts.all_regions, known=known, pool=pool, drivers=drivers).read()
             history.environments.extend(more.environments)
             history.api_calls += more.api_calls
-        history.api_calls += drivers.read()
+        if read_drivers:
+            history.api_calls += drivers.read()
     except BaseException:  # Ctrl-C above all: queued batches are dropped, not awaited
         pool.close(wait=False)
         raise
@@ -164,7 +168,7 @@ def read_usage(opts: SourceOptions, progress=None, shard: tuple[int, int] | None
         pool.close()
         if progress is not None:
             progress.close()
-    return Usage(history, cfg, region, session)
+    return Usage(history, cfg, region, session, drivers)
 
 
 def existing_commitment(usage: Usage, read_from_aws: bool) -> tuple[float | None, str | None, list[str]]:
@@ -490,9 +494,21 @@ def watch(opts: SourceOptions, *, stretch_hours: int | None = None, sustained_ho
     settings = replace(settings, **{k: v for k, v in changes.items() if v is not None})
     if settings.sustained_hours > settings.stretch_hours:
         raise InputError("--sustained-hours: at most --stretch-hours")
-    # an hourly job: the drivers' window totals cannot say what grew in the last hours, so they are
-    # not read (each GetMetricData metric is billed); Finding.grew is where hourly drivers would go
-    usage = read_usage(replace(opts, drivers="none"), progress)
+    # an hourly job: the cost drivers (each GetMetricData metric is billed) are read for the alarmed
+    # caches only, split at the watched hours, so that an alarm can say which command family grew
+    usage = read_usage(replace(opts, drivers="all"), progress, read_drivers=False)
     cfg = usage.config
     prices = load_pricing(pricing if pricing is not None else (cfg.pricing if cfg is not None else None))
-    return build_watch(usage.history, prices, settings, sizing_settings(cfg))
+    result = build_watch(usage.history, prices, settings, sizing_settings(cfg))
+    if usage.drivers is not None and result.alarms:
+        from costwise.model.drivers import what_grew
+
+        split, calls = usage.drivers.read_split({(c.region, c.cache) for c in result.alarms}, settings.stretch_hours)
+        usage.history.api_calls += calls
+        hours = usage.history.window.hours
+        engines = {(env.region, env.cache): env.engine for env in usage.history.environments}
+        for watched in result.alarms:
+            before, recent = split.get((watched.region, watched.cache), (None, None))
+            watched.finding.grew = what_grew(before, hours - settings.stretch_hours, recent, settings.stretch_hours,
+                                             engines.get((watched.region, watched.cache)))
+    return result

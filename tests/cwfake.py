@@ -199,7 +199,7 @@ class FleetFake(LocalServer):
 
     def __init__(self, caches_per_region: dict[str, list[str]], calls_per_second: float = 50.0, delay: float = 0.0,
                  drivers: dict[str, dict[str, float]] | None = None, partial: set[tuple[str, str]] = frozenset(),
-                 engines: dict[str, str] | None = None):
+                 engines: dict[str, str] | None = None, changes: dict[tuple[str, str], tuple[int, float]] | None = None):
         self.caches_per_region = caches_per_region
         self.engines = engines or {}  # cache -> engine DescribeServerlessCaches reports (default valkey)
         # cost drivers (issue 21): cache -> metric -> its value an hour (Sum metrics: per hour, summed
@@ -207,6 +207,8 @@ class FleetFake(LocalServer):
         # given (others: no points, "not published"); ElastiCacheProcessingUnits there overrides
         # the shape's (Sum an hour; Maximum = Sum / 60). `partial`: (cache, metric) answered PartialData.
         self.drivers = drivers or {}
+        # (cache, metric) -> (epoch hour, rate): from that hour on, a `drivers` metric has this rate an hour
+        self.changes = changes or {}
         self.partial = set(partial)
         self.queries_seen = 0
         self.calls_per_second = calls_per_second
@@ -339,7 +341,20 @@ class FleetFake(LocalServer):
                 if rate is None:  # not given: the shape's hourly value, summed over the period
                     rate = value_at(shape_of(cache), name, stat["Stat"], first_hour)
                 per_hour_sum = stat["Stat"] == "Sum"
-                values_list = [rate * span if per_hour_sum else (rate / 60 if name == "ElastiCacheProcessingUnits" else rate) for span in spans]
+                change_hour, changed = self.changes.get((cache, name), (None, rate))
+
+                def hourly(hour, rate=rate, change_hour=change_hour, changed=changed):
+                    return changed if change_hour is not None and hour >= change_hour else rate
+
+                values_list = []
+                for k, span in enumerate(spans):
+                    hours = range(first_hour + k * period_hours, first_hour + k * period_hours + span)
+                    if per_hour_sum:
+                        values_list.append(sum(hourly(h) for h in hours))
+                    else:  # the busiest minute: the period's busiest hour's; a gauge (Average): its mean
+                        seen = [hourly(h) for h in hours] or [rate]
+                        value = max(seen) if stat["Stat"] == "Maximum" else sum(seen) / len(seen)
+                        values_list.append(value / 60 if name == "ElastiCacheProcessingUnits" else value)
                 stamps = (_head(4, len(seconds)) + b"".join(b"\xc1\xfb" + struct.pack(">d", float(t)) for t in seconds)) if cbor \
                     else json.dumps(seconds).encode()
                 values = encode([float(v) for v in values_list]) if cbor else json.dumps(values_list).encode()

@@ -340,3 +340,23 @@ def test_dataset_layout_keeps_drivers(tmp_path):
     save_dataset(_mix_history(mix_totals()), tmp_path / "ds")
     [env] = load_dataset(tmp_path / "ds").environments
     assert env.drivers.values["GetTypeCmds"] == 8_000_000 * HOURS and env.drivers.values["CurrItems"] == 1_000_000
+
+
+def test_what_grew_compares_rates_an_hour_and_never_guesses():
+    from costwise.model.drivers import what_grew
+
+    # 100 hours before, 4 watched. GET-type 1,000 ECPUs an hour before (100,000 / 100), 5,000 after
+    # (20,000 / 4): 5.0x. SET-type 1,000 -> 1,200 (1.2x): not grown. Hash commands publish no ECPUs:
+    # their commands, 10 -> 40 an hour (1,000 / 100, 160 / 4): 4.0x, the data type's largest.
+    before = DriverTotals({"GetTypeCmdsECPUs": 100_000, "SetTypeCmdsECPUs": 100_000, "HashBasedCmds": 1_000,
+                           "HashBasedCmdsECPUs": None})
+    recent = DriverTotals({"GetTypeCmdsECPUs": 20_000, "SetTypeCmdsECPUs": 4_800, "HashBasedCmds": 160,
+                           "HashBasedCmdsECPUs": None})
+    assert what_grew(before, 100, recent, 4) == ("GET-type commands (GetTypeCmds): 5.0x their ECPUs an hour (1,000 -> 5,000); "
+                                                 "by data type: hash commands (HashBasedCmds): 4.0x their commands an hour (10 -> 40)")
+    # nothing 1.5x or more: none; a side not read: none
+    assert what_grew(before, 100, DriverTotals({"GetTypeCmdsECPUs": 4_000}), 4) is None
+    assert what_grew(None, 100, recent, 4) is None and what_grew(before, 100, None, 4) is None
+    # Memcached: its own families, by commands (no ECPUs published): get 50 -> 300 an hour, 6.0x
+    assert what_grew(DriverTotals({"CmdGet": 5_000}), 100, DriverTotals({"CmdGet": 1_200}), 4, "memcached") == \
+        "get commands (CmdGet): 6.0x their commands an hour (50 -> 300)"

@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from costwise.driver_metrics import ACCESS, FAMILY_SETS, SIMPLE_FAMILIES, engine_set, metrics_for
+from costwise.driver_metrics import ACCESS, DATA_TYPE, ECPU_SUFFIX, FAMILY_SETS, SIMPLE_FAMILIES, engine_set, metrics_for
 from costwise.fmt import money
 from costwise.usage import DriverTotals
 
@@ -300,3 +300,37 @@ def analyse_drivers(
                 ))
     findings.sort(key=lambda f: -(f.saves_month or 0.0))
     return result
+
+
+GREW_MIN_RATIO = 1.5  # a family "grew" when its rate an hour is at least this multiple of before
+
+
+def what_grew(before: DriverTotals | None, before_hours: float, recent: DriverTotals | None, recent_hours: float,
+              engine: str | None = None) -> str | None:
+    """The command family whose ECPUs an hour grew the most between `before` (the history's totals)
+    and `recent` (the watched hours'), by grouping: "EVAL-based commands (EvalBasedCmds): 52.4x
+    their ECPUs an hour (1,400,000 -> 73,400,000); by access: non-key commands ...". Commands an hour
+    where a family's ECPUs are not published (Memcached). None when nothing grew GREW_MIN_RATIO-fold
+    or more, or either side was not read: never a guess."""
+    if before is None or recent is None or before_hours <= 0 or recent_hours <= 0:
+        return None
+    best: dict[str, tuple[float, str]] = {}  # grouping -> (increase an hour, text)
+    for stem, grouping, words in FAMILY_SETS[engine_set(engine)]:
+        for metric, unit in ((stem + ECPU_SUFFIX, "ECPUs"), (stem, "commands")):
+            old, new = before.values.get(metric), recent.values.get(metric)
+            if old is None or new is None or not (math.isfinite(old) and math.isfinite(new)):
+                continue  # not published on one side: the next measure, or none
+            old_rate, new_rate = old / before_hours, new / recent_hours
+            increase = new_rate - old_rate
+            if increase > 0 and new_rate >= GREW_MIN_RATIO * old_rate:
+                ratio = f"{new_rate / old_rate:,.1f}x" if old_rate > 0 else "new:"
+                text = f"{words} ({stem}): {ratio} their {unit} an hour ({old_rate:,.0f} -> {new_rate:,.0f})"
+                if grouping not in best or increase > best[grouping][0]:
+                    best[grouping] = (increase, text)
+            break  # one measure a family: ECPUs where published
+    if not best:
+        return None
+    # the groupings overlap (an HGET is GET-type and hash-based): each one's largest, never added
+    # (a tie leads with the data type: EVAL-based says more than non-key)
+    ordered = sorted(best.items(), key=lambda item: (-item[1][0], item[0] != DATA_TYPE))
+    return "; ".join(text if i == 0 else f"by {grouping}: {text}" for i, (grouping, (_, text)) in enumerate(ordered))

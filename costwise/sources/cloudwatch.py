@@ -10,6 +10,7 @@ import os
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Callable
 
 from costwise.config import EnvConfig
@@ -336,29 +337,60 @@ class DriverReader:
     def read(self) -> int:
         """Read the chosen caches' drivers onto their EnvHistory; returns the calls made. A failed
         call leaves its caches' drivers unread (None) with a warning; the usage already read stands."""
-        groups: dict[tuple[int, str], tuple[aws.AwsSession, str, list[EnvHistory]]] = {}
-        for session, region, hist in self.chosen():
-            groups.setdefault((id(session), region), (session, region, []))[2].append(hist)
         calls = 0
-        points = driver_points(self.window.hours)
-        for session, region, hists in groups.values():
-            engines = dict.fromkeys((h.cache, h.engine) for h in hists)
-            queries = build_driver_queries(list(engines), self.window.hours)
-            totals = DriverTotalsAccumulator(queries)
+        for session, region, hists in self._groups(self.chosen()):
             try:
-                client = session.metrics_client(region)
-                got = aws.get_metric_data(client, [[q.payload() for q in batch] for batch in plan_batches(queries, points)],
-                                          self.window.start, self.window.end, on_results=totals.add)
-                calls += got.calls
+                by_cache, got = _read_driver_totals(session, region, hists, self.window)
+                calls += got
             except Exception as exc:
                 why = str(aws.describe_error(exc, "GetMetricData"))
                 for hist in hists:
                     hist.warnings.append(f"cost drivers not read: {why}")
                 continue
-            by_cache = totals.by_cache()
             for hist in hists:
                 hist.drivers = by_cache.get(hist.cache)
         return calls
+
+    def read_split(self, caches: set[tuple[str, str]], recent_hours: int) -> tuple[dict[tuple[str, str], tuple], int]:
+        """For `watch`: the drivers of the offered caches named by (region, cache), as two totals:
+        the window's hours before its newest `recent_hours`, and those hours. Two GetMetricData reads
+        an account-region, for these caches only. Returns {(region, cache): (before, recent)} (None
+        for a side not read: a failed call is the caller's to say) and the calls made."""
+        before = Window(self.window.start, self.window.end - timedelta(hours=recent_hours))
+        recent = Window(before.end, self.window.end)
+        wanted = [offered for offered in self._offered if (offered[1], offered[2].cache) in caches]
+        out: dict[tuple[str, str], tuple] = {}
+        calls = 0
+        for session, region, hists in self._groups(wanted):
+            sides = []
+            for window in (before, recent):
+                try:
+                    by_cache, got = _read_driver_totals(session, region, hists, window) if window.hours > 0 else ({}, 0)
+                    calls += got
+                except Exception:  # noqa: BLE001 - drivers only explain an alarm; the alarm stands without them
+                    by_cache = {}
+                sides.append(by_cache)
+            for hist in hists:
+                out[(region, hist.cache)] = (sides[0].get(hist.cache), sides[1].get(hist.cache))
+        return out, calls
+
+    @staticmethod
+    def _groups(offered) -> list[tuple[aws.AwsSession, str, list[EnvHistory]]]:
+        groups: dict[tuple[int, str], tuple[aws.AwsSession, str, list[EnvHistory]]] = {}
+        for session, region, hist in offered:
+            groups.setdefault((id(session), region), (session, region, []))[2].append(hist)
+        return list(groups.values())
+
+
+def _read_driver_totals(session: aws.AwsSession, region: str, hists: list[EnvHistory], window: Window) -> tuple[dict[str, DriverTotals], int]:
+    """Every driver metric of `hists`' caches as one total over `window`: (per cache, calls made)."""
+    engines = dict.fromkeys((h.cache, h.engine) for h in hists)
+    queries = build_driver_queries(list(engines), window.hours)
+    totals = DriverTotalsAccumulator(queries)
+    client = session.metrics_client(region)
+    got = aws.get_metric_data(client, [[q.payload() for q in batch] for batch in plan_batches(queries, driver_points(window.hours))],
+                              window.start, window.end, on_results=totals.add)
+    return totals.by_cache(), got.calls
 
 
 class DriverTotalsAccumulator:
