@@ -51,6 +51,8 @@ def read_cur(location: str, period: Period, session_factory=None) -> BillLedger:
     """The ElastiCache lines of `period` from a local folder (or file) or s3://bucket/prefix/."""
     from costwise.sources.history_file import require_parquet
 
+    if not location.strip():  # `--cur "$UNSET"`: Path("") would be the working folder
+        raise InputError("--cur: an empty path: a CUR 2.0 export folder or s3://bucket/prefix/ not found")
     require_parquet(Path(location))
     ledger = BillLedger()
     reader = _CurReader(location, period, ledger)
@@ -73,12 +75,24 @@ class _CurReader:
         self.rows = 0
 
     def read_local(self, root: Path) -> None:
-        if not root.exists():
-            raise InputError(f"--cur: {printable(str(root))} does not exist")
-        paths = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file() and _is_parquet(p.name))
+        import stat
+
+        from costwise.atomic import note_input
+        from costwise.yamlfile import user_path
+
+        # checked with stat before anything opens it (a FIFO, a device; "" is not the working folder);
+        # every file read is noted as an input no output may replace (costwise.atomic)
+        info = user_path(root, "--cur, a CUR 2.0 export folder or Parquet file,", folder_ok=True)
+        if stat.S_ISDIR(info.st_mode):
+            # symbolic links to folders are not followed (rglob); a FIFO or device named .parquet is skipped
+            paths = sorted(p for p in root.rglob("*") if _is_parquet(p.name) and p.is_file())
+        else:
+            paths = [root]
+        paths = [p for p in paths if not _outside_period(str(p), self.period)]
         for path in paths:
-            if not _outside_period(str(path), self.period):
-                self.read_file(path, str(path))
+            note_input(path)
+        for path in paths:
+            self.read_file(path, str(path))
 
     def read_s3(self, session_factory) -> None:
         import tempfile
@@ -125,6 +139,14 @@ class _CurReader:
         if missing:
             raise InputError(f"--cur: {shown}: no column {missing[0]} (a CUR 2.0 / Data Exports file with resource ids is needed)")
         columns = list(REQUIRED) + [c for c in OPTIONAL if c in names]
+        # bounded from the metadata before a row is read, as history files are: a 1 MB file of tens of
+        # millions of identical lines would take minutes
+        from costwise.sources.history_file import MAX_ROWS  # what costwise reads from one history file or folder
+
+        rows = parquet.metadata.num_rows
+        if self.rows + rows > MAX_ROWS:
+            raise InputError(f"--cur: {shown}: {self.rows + rows:,} rows is more than costwise reads from an export "
+                             f"({MAX_ROWS:,}); give the month's partition (BILLING_PERIOD=YYYY-MM) or an export of ElastiCache")
         self.files += 1
         try:
             for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=columns):
