@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Iterator
 
 from costwise.errors import CostwiseError, InputError
-from costwise.fmt import printable
-from costwise.model.reconcile import BillLedger, Period
+from costwise.fmt import printable, shorten
+from costwise.limits import MAX_DOLLARS, MAX_ECPU_PER_HOUR
+from costwise.model.reconcile import COVERED, USAGE, BillLedger, Period
 
 PRODUCT_CODE = "AmazonElastiCache"
 REQUIRED = ("line_item_line_item_type", "line_item_product_code", "line_item_usage_type", "line_item_resource_id",
@@ -149,13 +150,16 @@ class _CurReader:
                              f"({MAX_ROWS:,}); give the month's partition (BILLING_PERIOD=YYYY-MM) or an export of ElastiCache")
         self.files += 1
         try:
+            first_row = 0
             for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=columns):
                 self.rows += batch.num_rows
-                self._add_batch(batch)
+                self._add_batch(batch, shown, first_row)
+                first_row += batch.num_rows
         except pa.ArrowException as exc:
             raise InputError(f"--cur: {shown}: cannot be read ({printable(str(exc).splitlines()[0])[:120]})") from None
 
-    def _add_batch(self, batch) -> None:
+    def _add_batch(self, batch, shown: str, first_row: int) -> None:
+        import numpy as np
         import pandas as pd
         import pyarrow.compute as pc
 
@@ -163,7 +167,9 @@ class _CurReader:
         mask = pc.fill_null(pc.equal(product.cast("string"), PRODUCT_CODE), False)
         if not pc.any(mask).as_py():
             return
-        frame = batch.filter(mask).to_pandas()
+        rows = np.flatnonzero(mask.to_numpy(zero_copy_only=False)) + first_row + 1  # the file's row of each line kept
+        kept = batch.filter(mask)
+        frame = kept.to_pandas()
         try:
             start = pd.to_datetime(frame["line_item_usage_start_date"], utc=True)
             end = (pd.to_datetime(frame["line_item_usage_end_date"], utc=True) if "line_item_usage_end_date" in frame
@@ -172,20 +178,35 @@ class _CurReader:
             raise InputError("--cur: line_item_usage_start_date: not a time") from None
         inside = ((start >= self.period.start) & (start < self.period.end)).to_numpy()
         self.outside += int((~inside).sum())
-        frame, start, end = frame[inside], start[inside], end[inside]
+        frame, start, end, rows = frame[inside], start[inside], end[inside], rows[inside]
+        types = frame["line_item_line_item_type"].astype(str).to_numpy()
+        usage = np.isin(types, (USAGE, COVERED))
+        # a line's amount is at most what one cache can use in the period (ECPUs, the larger unit: 2 x AWS's
+        # largest limit, costwise/limits.py), its cost at most MAX_DOLLARS; a null is "none" (0), never a NaN
+        most_used = MAX_ECPU_PER_HOUR * max(self.period.hours, 1)
 
-        def numbers(name: str):
+        def numbers(name: str, bound: float, what: str):
             if name not in frame:
                 return None
-            return pd.to_numeric(frame[name], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+            given = kept.column(name).is_valid().to_numpy(zero_copy_only=False)[inside]
+            values = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
+            with np.errstate(invalid="ignore"):
+                bad = given & ~(np.abs(values) <= bound)
+                if name == "line_item_usage_amount":
+                    bad |= given & usage & (values < 0)
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise InputError(f"--cur: {shown}: row {rows[i]:,}, {name}: {shorten(frame[name].iloc[i])} is not {what}")
+            return np.where(given, values, 0.0)
 
-        amount, unblended = numbers("line_item_usage_amount"), numbers("line_item_unblended_cost")
-        net = numbers("line_item_net_unblended_cost")
-        effective = numbers("savings_plan_savings_plan_effective_cost")
-        net_effective = numbers("savings_plan_net_savings_plan_effective_cost")
+        amount = numbers("line_item_usage_amount", most_used, f"a usage amount (a number, 0 to {most_used:,.0f})")
+        money_text = f"a cost (a number of dollars, at most {MAX_DOLLARS:,.0f} either way)"
+        unblended = numbers("line_item_unblended_cost", MAX_DOLLARS, money_text)
+        net = numbers("line_item_net_unblended_cost", MAX_DOLLARS, money_text)
+        effective = numbers("savings_plan_savings_plan_effective_cost", MAX_DOLLARS, money_text)
+        net_effective = numbers("savings_plan_net_savings_plan_effective_cost", MAX_DOLLARS, money_text)
         currency = frame["line_item_currency_code"].to_numpy() if "line_item_currency_code" in frame else None
         regions = frame["product_region_code"].fillna("").astype(str).to_numpy() if "product_region_code" in frame else None
-        types = frame["line_item_line_item_type"].astype(str).to_numpy()
         usage_types = frame["line_item_usage_type"].fillna("").astype(str).to_numpy()
         resources = frame["line_item_resource_id"].fillna("").astype(str).to_numpy()
         starts = list(start)  # Timestamps: datetimes
