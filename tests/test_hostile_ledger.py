@@ -163,7 +163,7 @@ def _drivers_history(tmp_path: Path, **changes) -> Path:
     end = datetime(2026, 10, 31, tzinfo=timezone.utc)
     window = Window(end - timedelta(days=30), end)
     values = {m.name: 1e6 for m in metrics_for("valkey")}
-    values.update(CacheHitRate=80.0, **changes)
+    values.update({"CacheHitRate": 80.0, **changes})
     env = EnvHistory("shop", "shop", "valkey", "us-east-1", frame=frame(2.0, 35_700_000), drivers=DriverTotals(values))
     path = tmp_path / "drivers.csv"
     save_history(History(window, [env], "test"), path)
