@@ -357,6 +357,8 @@ def reconcile(
 
     if output is not None and output_format.value == "table":
         raise InputError("--output: the table is for the terminal; give --format markdown, html or json with it")
+    if fail_over is not None and not 0 <= fail_over <= 10_000:  # inf or 1e308 would never fail, NaN never compare
+        raise InputError(f"--fail-over: a percentage from 0 to 10,000, not {fail_over:g}")
     result = run.reconcile(source, month=month, start=start, end=end, cur=cur, cost_explorer=cost_explorer, pricing=pricing,
                            flag_pct=min(1.0, fail_over) if fail_over is not None else 1.0,
                            progress=_progress(source, output_format.value == "json"))

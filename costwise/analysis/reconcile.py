@@ -103,7 +103,7 @@ def parse_period(month: str | None, start: str | None, end: str | None, now: dat
     if month is not None and (start is not None or end is not None):
         raise InputError("--month cannot be used with --from/--to")
     if month is not None:
-        found = re.fullmatch(r"(\d{4})-(\d{2})", month.strip())
+        found = re.fullmatch(r"(\d{4})-(\d{2})", month.strip(), re.ASCII)  # not Unicode digits such as ２
         if not found or not 1 <= int(found.group(2)) <= 12 or not 2010 <= int(found.group(1)) <= 2999:
             raise InputError(f"--month: {shorten(month)} is not a month such as 2026-10")
         return month_period(int(found.group(1)), int(found.group(2)))

@@ -136,7 +136,8 @@ class Drivers:
 def _ratio(top: float | None, bottom: float | None) -> float | None:
     if top is None or bottom is None or bottom <= 0:
         return None
-    return top / bottom
+    ratio = top / bottom
+    return ratio if math.isfinite(ratio) else None  # a bottom of 1e-300 says nothing per unit
 
 
 def analyse_drivers(

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Iterator
 
 from costwise.errors import CostwiseError, InputError
-from costwise.fmt import printable
-from costwise.model.reconcile import BillLedger, Period
+from costwise.fmt import printable, shorten
+from costwise.limits import MAX_DOLLARS, MAX_ECPU_PER_HOUR
+from costwise.model.reconcile import COVERED, USAGE, BillLedger, Period
 
 PRODUCT_CODE = "AmazonElastiCache"
 REQUIRED = ("line_item_line_item_type", "line_item_product_code", "line_item_usage_type", "line_item_resource_id",
@@ -51,6 +52,8 @@ def read_cur(location: str, period: Period, session_factory=None) -> BillLedger:
     """The ElastiCache lines of `period` from a local folder (or file) or s3://bucket/prefix/."""
     from costwise.sources.history_file import require_parquet
 
+    if not location.strip():  # `--cur "$UNSET"`: Path("") would be the working folder
+        raise InputError("--cur: an empty path: a CUR 2.0 export folder or s3://bucket/prefix/ not found")
     require_parquet(Path(location))
     ledger = BillLedger()
     reader = _CurReader(location, period, ledger)
@@ -73,12 +76,24 @@ class _CurReader:
         self.rows = 0
 
     def read_local(self, root: Path) -> None:
-        if not root.exists():
-            raise InputError(f"--cur: {printable(str(root))} does not exist")
-        paths = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file() and _is_parquet(p.name))
+        import stat
+
+        from costwise.atomic import note_input
+        from costwise.yamlfile import user_path
+
+        # checked with stat before anything opens it (a FIFO, a device; "" is not the working folder);
+        # every file read is noted as an input no output may replace (costwise.atomic)
+        info = user_path(root, "--cur, a CUR 2.0 export folder or Parquet file,", folder_ok=True)
+        if stat.S_ISDIR(info.st_mode):
+            # symbolic links to folders are not followed (rglob); a FIFO or device named .parquet is skipped
+            paths = sorted(p for p in root.rglob("*") if _is_parquet(p.name) and p.is_file())
+        else:
+            paths = [root]
+        paths = [p for p in paths if not _outside_period(str(p), self.period)]
         for path in paths:
-            if not _outside_period(str(path), self.period):
-                self.read_file(path, str(path))
+            note_input(path)
+        for path in paths:
+            self.read_file(path, str(path))
 
     def read_s3(self, session_factory) -> None:
         import tempfile
@@ -125,15 +140,26 @@ class _CurReader:
         if missing:
             raise InputError(f"--cur: {shown}: no column {missing[0]} (a CUR 2.0 / Data Exports file with resource ids is needed)")
         columns = list(REQUIRED) + [c for c in OPTIONAL if c in names]
+        # bounded from the metadata before a row is read, as history files are: a 1 MB file of tens of
+        # millions of identical lines would take minutes
+        from costwise.sources.history_file import MAX_ROWS  # what costwise reads from one history file or folder
+
+        rows = parquet.metadata.num_rows
+        if self.rows + rows > MAX_ROWS:
+            raise InputError(f"--cur: {shown}: {self.rows + rows:,} rows is more than costwise reads from an export "
+                             f"({MAX_ROWS:,}); give the month's partition (BILLING_PERIOD=YYYY-MM) or an export of ElastiCache")
         self.files += 1
         try:
+            first_row = 0
             for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=columns):
                 self.rows += batch.num_rows
-                self._add_batch(batch)
+                self._add_batch(batch, shown, first_row)
+                first_row += batch.num_rows
         except pa.ArrowException as exc:
             raise InputError(f"--cur: {shown}: cannot be read ({printable(str(exc).splitlines()[0])[:120]})") from None
 
-    def _add_batch(self, batch) -> None:
+    def _add_batch(self, batch, shown: str, first_row: int) -> None:
+        import numpy as np
         import pandas as pd
         import pyarrow.compute as pc
 
@@ -141,7 +167,9 @@ class _CurReader:
         mask = pc.fill_null(pc.equal(product.cast("string"), PRODUCT_CODE), False)
         if not pc.any(mask).as_py():
             return
-        frame = batch.filter(mask).to_pandas()
+        rows = np.flatnonzero(mask.to_numpy(zero_copy_only=False)) + first_row + 1  # the file's row of each line kept
+        kept = batch.filter(mask)
+        frame = kept.to_pandas()
         try:
             start = pd.to_datetime(frame["line_item_usage_start_date"], utc=True)
             end = (pd.to_datetime(frame["line_item_usage_end_date"], utc=True) if "line_item_usage_end_date" in frame
@@ -150,20 +178,35 @@ class _CurReader:
             raise InputError("--cur: line_item_usage_start_date: not a time") from None
         inside = ((start >= self.period.start) & (start < self.period.end)).to_numpy()
         self.outside += int((~inside).sum())
-        frame, start, end = frame[inside], start[inside], end[inside]
+        frame, start, end, rows = frame[inside], start[inside], end[inside], rows[inside]
+        types = frame["line_item_line_item_type"].astype(str).to_numpy()
+        usage = np.isin(types, (USAGE, COVERED))
+        # a line's amount is at most what one cache can use in the period (ECPUs, the larger unit: 2 x AWS's
+        # largest limit, costwise/limits.py), its cost at most MAX_DOLLARS; a null is "none" (0), never a NaN
+        most_used = MAX_ECPU_PER_HOUR * max(self.period.hours, 1)
 
-        def numbers(name: str):
+        def numbers(name: str, bound: float, what: str):
             if name not in frame:
                 return None
-            return pd.to_numeric(frame[name], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+            given = kept.column(name).is_valid().to_numpy(zero_copy_only=False)[inside]
+            values = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
+            with np.errstate(invalid="ignore"):
+                bad = given & ~(np.abs(values) <= bound)
+                if name == "line_item_usage_amount":
+                    bad |= given & usage & (values < 0)
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise InputError(f"--cur: {shown}: row {rows[i]:,}, {name}: {shorten(frame[name].iloc[i])} is not {what}")
+            return np.where(given, values, 0.0)
 
-        amount, unblended = numbers("line_item_usage_amount"), numbers("line_item_unblended_cost")
-        net = numbers("line_item_net_unblended_cost")
-        effective = numbers("savings_plan_savings_plan_effective_cost")
-        net_effective = numbers("savings_plan_net_savings_plan_effective_cost")
+        amount = numbers("line_item_usage_amount", most_used, f"a usage amount (a number, 0 to {most_used:,.0f})")
+        money_text = f"a cost (a number of dollars, at most {MAX_DOLLARS:,.0f} either way)"
+        unblended = numbers("line_item_unblended_cost", MAX_DOLLARS, money_text)
+        net = numbers("line_item_net_unblended_cost", MAX_DOLLARS, money_text)
+        effective = numbers("savings_plan_savings_plan_effective_cost", MAX_DOLLARS, money_text)
+        net_effective = numbers("savings_plan_net_savings_plan_effective_cost", MAX_DOLLARS, money_text)
         currency = frame["line_item_currency_code"].to_numpy() if "line_item_currency_code" in frame else None
         regions = frame["product_region_code"].fillna("").astype(str).to_numpy() if "product_region_code" in frame else None
-        types = frame["line_item_line_item_type"].astype(str).to_numpy()
         usage_types = frame["line_item_usage_type"].fillna("").astype(str).to_numpy()
         resources = frame["line_item_resource_id"].fillna("").astype(str).to_numpy()
         starts = list(start)  # Timestamps: datetimes

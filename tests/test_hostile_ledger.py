@@ -1,0 +1,193 @@
+"""Hostile input to reconcile, watch and the cost drivers: the project's promises (README, "What
+costwise promises") hold for them too. Every case runs the real CLI in a child process.
+
+Bill fixtures: October 2026 CUR 2.0 Parquet written here (tests/test_reconcile.py's shape), the
+history one constant cache "shop" (2 GB, 1e8 ECPUs an hour) over the month's 744 hours.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.helpers import assert_one_line, costwise, frame
+
+pa = pytest.importorskip("pyarrow")
+pq = pytest.importorskip("pyarrow.parquet")
+
+OCT = datetime(2026, 10, 1, tzinfo=timezone.utc)
+ARN = "arn:aws:elasticache:us-east-1:123456789012:serverlesscache:shop"
+
+
+def bill_line(day: int, amount, cost, usage_type: str = "USE1-CachedData:Valkey", line_type: str = "Usage") -> dict:
+    start = OCT + timedelta(days=day)
+    return {"line_item_line_item_type": line_type, "line_item_product_code": "AmazonElastiCache",
+            "line_item_usage_type": usage_type, "line_item_resource_id": ARN, "line_item_usage_amount": amount,
+            "line_item_unblended_cost": cost, "line_item_usage_start_date": start,
+            "line_item_usage_end_date": start + timedelta(days=1), "line_item_currency_code": "USD"}
+
+
+def month_lines() -> list[dict]:
+    """shop's 31 days: 48 GB-hours ($4.0176) and 2.4e9 ECPUs ($5.448) a day."""
+    return [bill_line(day, *pair, usage_type=kind) for day in range(31)
+            for kind, pair in (("USE1-CachedData:Valkey", (48.0, 48 * 0.0837)),
+                               ("USE1-ElastiCacheProcessingUnits:Valkey", (2.4e9, 2400 * 0.00227)))]
+
+
+def write_cur(folder: Path, lines: list[dict], name: str = "part-0.parquet") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_pylist(lines)
+    path = folder / name
+    pq.write_table(table, path, row_group_size=50)
+    return path
+
+
+@pytest.fixture
+def history(tmp_path) -> Path:
+    from costwise.sources.history_file import save_history
+    from costwise.usage import EnvHistory, History, Window
+
+    index = pd.date_range(OCT, periods=744, freq="h", tz="UTC", name="timestamp")
+    window = Window(OCT, OCT + timedelta(hours=744))
+    path = tmp_path / "history.csv"
+    save_history(History(window, [EnvHistory("shop", "shop", "valkey", "us-east-1", frame=frame(2.0, 1e8, index))], "cloudwatch"), path)
+    return path
+
+
+def reconcile(history: Path, cur: Path | str, *extra: str, **kw):
+    return costwise("reconcile", "--month", "2026-10", "--metrics-file", str(history), "--cur", str(cur), *extra, **kw)
+
+
+# ---- --cur paths ---------------------------------------------------------------------------------------
+
+def test_cur_fifo_is_refused_as_not_a_regular_file(tmp_path, history):
+    fifo = tmp_path / "export.parquet"
+    os.mkfifo(fifo)
+    assert_one_line(reconcile(history, fifo, timeout=30), 2, str(fifo), "not a regular file")
+
+
+def test_cur_empty_path_is_not_the_working_folder(tmp_path, history):
+    # `--cur "$UNSET"` would read every Parquet file under the working folder
+    write_cur(tmp_path, month_lines())
+    assert_one_line(reconcile(history, "", cwd=tmp_path), 2, "--cur", "not found")
+
+
+def test_output_never_replaces_a_cur_file(tmp_path, history):
+    export = tmp_path / "export"
+    part = write_cur(export, month_lines())
+    before = hashlib.sha256(part.read_bytes()).hexdigest()
+    for target in (part, tmp_path / "link.parquet"):
+        if target != part:
+            target.symlink_to(part)
+        result = reconcile(history, export, "--format", "json", "--output", str(target))
+        assert_one_line(result, 2, str(part.name), "is also an input")
+        assert hashlib.sha256(part.read_bytes()).hexdigest() == before
+
+
+def test_cur_with_tens_of_millions_of_rows_is_refused_from_its_metadata(tmp_path, history):
+    # 25 row groups of 1,000,000 identical ElastiCache lines: ~1.5 MB on disk, 25,000,000 rows
+    # (past the 20,000,000 costwise reads, as for history files); refused before a row is read
+    table = pa.Table.from_pylist([bill_line(3, 1.0, 0.0837)] * 1000)
+    group = pa.concat_tables([table] * 1000)
+    export = tmp_path / "bomb"
+    export.mkdir()
+    with pq.ParquetWriter(export / "part-0.parquet", table.schema, compression="zstd") as writer:
+        for _ in range(25):
+            writer.write_table(group, row_group_size=1_000_000)
+    assert (export / "part-0.parquet").stat().st_size < 20 * 2**20
+    assert_one_line(reconcile(history, export, timeout=120), 2, "25,000,000 rows", "20,000,000", seconds=20)
+
+
+# ---- numbers in the bill -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("amount, cost, column, shown", [
+    (48.0, float("nan"), "line_item_unblended_cost", "nan"),
+    (48.0, float("inf"), "line_item_unblended_cost", "inf"),
+    (48.0, 1e308, "line_item_unblended_cost", "1e+308"),
+    (float("nan"), 4.0, "line_item_usage_amount", "nan"),
+    (1e308, 4.0, "line_item_usage_amount", "1e+308"),
+    (-48.0, 4.0, "line_item_usage_amount", "-48"),
+    (48.0, "4,02 USD", "line_item_unblended_cost", "4,02 USD"),
+])
+def test_hostile_number_in_the_cur_is_one_line(tmp_path, history, amount, cost, column, shown):
+    lines = month_lines()
+    lines[7] = bill_line(3, amount, cost)  # the file's 8th row
+    if isinstance(cost, str):  # a text column where a number belongs: every value text
+        lines = [dict(line, line_item_unblended_cost=str(line["line_item_unblended_cost"])) for line in lines]
+        lines[7]["line_item_unblended_cost"] = cost
+    part = write_cur(tmp_path / "export", lines)
+    for fmt in ("json", "table"):
+        assert_one_line(reconcile(history, tmp_path / "export", "--format", fmt), 2, str(part), "row 8", column, shown)
+
+
+def test_a_credit_stays_negative_and_a_null_net_is_none(tmp_path, history):
+    """Negative costs are how a bill writes credits and negations; they are not refused."""
+    lines = month_lines() + [bill_line(5, 0.0, -10.0, line_type="Credit")]
+    write_cur(tmp_path / "export", lines)
+    result = reconcile(history, tmp_path / "export", "--format", "json")
+    assert result.code == 0, result.err
+    shop = json.loads(result.out)["environments"][0]
+    # 31 x (4.0176 + 5.448) = $293.4336 billed, $283.4336 net after the $10 credit
+    assert shop["billed"]["unblended_cost"] == pytest.approx(293.4336)
+    assert shop["billed"]["net_cost"] == pytest.approx(283.4336)
+
+
+# ---- options ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value", ["inf", "1e308", "nan"])
+def test_fail_over_must_be_a_finite_percentage(tmp_path, history, value):
+    write_cur(tmp_path / "export", month_lines())
+    assert_one_line(reconcile(history, tmp_path / "export", "--fail-over", value), 2, "--fail-over")
+
+
+def test_month_is_ascii_digits(tmp_path, history):
+    write_cur(tmp_path / "export", month_lines())
+    result = costwise("reconcile", "--month", "\uff12\uff10\uff12\uff16-\uff11\uff10", "--metrics-file", str(history),
+                      "--cur", str(tmp_path / "export"))
+    assert_one_line(result, 2, "--month")
+
+
+# ---- the drivers block of a history file ------------------------------------------------------------------
+
+def _drivers_history(tmp_path: Path, **changes) -> Path:
+    from costwise.driver_metrics import metrics_for
+    from costwise.sources.history_file import save_history
+    from costwise.usage import DriverTotals, EnvHistory, History, Window
+
+    end = datetime(2026, 10, 31, tzinfo=timezone.utc)
+    window = Window(end - timedelta(days=30), end)
+    values = {m.name: 1e6 for m in metrics_for("valkey")}
+    values.update({"CacheHitRate": 80.0, **changes})
+    env = EnvHistory("shop", "shop", "valkey", "us-east-1", frame=frame(2.0, 35_700_000), drivers=DriverTotals(values))
+    path = tmp_path / "drivers.csv"
+    save_history(History(window, [env], "test"), path)
+    return path
+
+
+@pytest.mark.parametrize("changes, field", [
+    ({"GetTypeCmdsECPUs": 1e308}, "values.GetTypeCmdsECPUs"),
+    ({"CacheHits": 1e308, "CacheMisses": 1e308}, "values.CacheHits"),
+    ({"NetworkBytesIn": 1e300}, "values.NetworkBytesIn"),
+    ({"CacheHitRate": 150.0}, "values.CacheHitRate"),
+])
+def test_huge_driver_totals_are_one_line(tmp_path, changes, field):
+    path = _drivers_history(tmp_path, **changes)
+    for fmt in ("json", "markdown"):
+        assert_one_line(costwise("report", "--metrics-file", str(path), "--format", fmt), 2, str(path), f"drivers.{field}")
+
+
+def test_a_tiny_denominator_is_no_overflow(tmp_path):
+    # 1e-300 commands in a window and 1e12 ECPUs: 1e12 / 1e-300 = 1e312 ECPUs per command is past a float (inf)
+    path = _drivers_history(tmp_path, TotalCmdsCount=1e-300, GetTypeCmds=1e-300, GetTypeCmdsECPUs=1e12)
+    result = costwise("report", "--metrics-file", str(path), "--format", "json")
+    assert "internal error" not in result.err and "Traceback" not in result.err, result.err
+    if result.code == 0:
+        json.loads(result.out)
+    else:
+        assert_one_line(result, 2, str(path), "drivers.values")
