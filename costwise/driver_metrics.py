@@ -180,3 +180,17 @@ def command_families(command: str) -> tuple[str, str | None]:
     if data_type is None or data_type in _NON_KEY_DATA_TYPES:
         return "NonKeyTypeCmds", data_type
     return ("GetTypeCmds" if name in _READ_ONLY else "SetTypeCmds"), data_type
+
+
+def driver_bound(name: str, hours: int) -> float:
+    """The most a driver metric can total over `hours` of one serverless cache (costwise/limits.py):
+    a command costs at least 1 ECPU and an ECPU moves at most 1 KB, so commands and items are at most
+    the ECPUs, bytes 1,024 times that; a percentage at most 100. An unknown metric gets the largest.
+    A history file's value past it is bad input; CloudWatch's, an answer not used."""
+    from costwise.limits import MAX_ECPU_PER_HOUR
+
+    units = {m.name: m.unit for metrics in METRIC_SETS.values() for m in metrics}
+    unit = units.get(name, "Bytes")
+    if unit == "Percent":
+        return 100.0
+    return MAX_ECPU_PER_HOUR * max(hours, 1) * (1024 if unit == "Bytes" else 1)

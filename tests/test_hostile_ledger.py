@@ -191,3 +191,37 @@ def test_a_tiny_denominator_is_no_overflow(tmp_path):
         json.loads(result.out)
     else:
         assert_one_line(result, 2, str(path), "drivers.values")
+
+
+@pytest.mark.parametrize("amount", ["NaN", "Infinity", "1e308", "-5"])
+def test_a_cost_explorer_reply_that_is_no_number_is_one_line(moto, history, amount):
+    # float() takes all four; Cost Explorer's UsageQuantity is never below 0 and no cost reaches 1e12
+    import requests
+
+    column = "UsageQuantity" if amount == "-5" else "UnblendedCost"
+    metrics = {"UnblendedCost": {"Amount": "10.0", "Unit": "USD"}, "NetUnblendedCost": {"Amount": "10.0", "Unit": "USD"},
+               "UsageQuantity": {"Amount": "100", "Unit": "N/A"}}
+    metrics[column] = {"Amount": amount, "Unit": "USD"}
+    seeded = {"results": [{"ResultsByTime": [{"TimePeriod": {"Start": "2026-10-01", "End": "2026-11-01"}, "Total": {}, "Groups": [
+        {"Keys": ["us-east-1", "USE1-CachedData:Valkey"], "Metrics": metrics}], "Estimated": False}], "DimensionValueAttributes": []}]}
+    assert requests.post(f"{moto}/moto-api/static/ce/cost-and-usage-results", json=seeded, timeout=10).status_code == 201
+    result = costwise("reconcile", "--month", "2026-10", "--cost-explorer", "--metrics-file", str(history), "--endpoint-url", moto,
+                      "--format", "json", env={"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
+    assert_one_line(result, 1, f"Cost Explorer: {column} {amount} is not a")
+    assert result.out == ""
+
+
+def test_a_cloudwatch_driver_total_past_what_a_cache_can_do_is_not_used(aws_env):
+    # GET-type commands answered at 1e300 an hour (7.2e302 over the 720 hours): past the window's bound (driver_metrics.driver_bound),
+    # so not used (null, partial), never $1e299 advice, an overflow or "inf" in JSON
+    from tests.cwfake import FleetFake
+
+    mix = {"ElastiCacheProcessingUnits": 3.6e6, "GetTypeCmds": 1e300, "GetTypeCmdsECPUs": 3.6e6, "TotalCmdsCount": 3.6e6}
+    with FleetFake({"us-east-1": ["shop"]}, drivers={"shop": mix}) as fake:
+        result = costwise("estimate", "--cache", "shop", "--endpoint-url", fake.url, "--as-of", "2026-11-23T00:00:00Z",
+                          "--format", "json")
+    assert result.code == 0, result.err
+    drivers = json.loads(result.out)["environments"][0]["drivers"]
+    assert drivers["families"]["GetTypeCmds"]["commands"] is None and "GetTypeCmds" in drivers["partial"]
+    assert drivers["families"]["GetTypeCmds"]["status"] == "partial"
+    assert "inf" not in result.out.lower().replace("info", "")

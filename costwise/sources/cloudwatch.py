@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Callable
 
 from costwise.config import EnvConfig
+from costwise.driver_metrics import driver_bound
 from costwise.errors import AwsError, InputError
 from costwise.fmt import shorten
 from costwise.pricing import normalize_engine
@@ -386,7 +387,7 @@ def _read_driver_totals(session: aws.AwsSession, region: str, hists: list[EnvHis
     """Every driver metric of `hists`' caches as one total over `window`: (per cache, calls made)."""
     engines = dict.fromkeys((h.cache, h.engine) for h in hists)
     queries = build_driver_queries(list(engines), window.hours)
-    totals = DriverTotalsAccumulator(queries)
+    totals = DriverTotalsAccumulator(queries, window.hours)
     client = session.metrics_client(region)
     got = aws.get_metric_data(client, [[q.payload() for q in batch] for batch in plan_batches(queries, driver_points(window.hours))],
                               window.start, window.end, on_results=totals.add)
@@ -396,9 +397,12 @@ def _read_driver_totals(session: aws.AwsSession, region: str, hists: list[EnvHis
 class DriverTotalsAccumulator:
     """GetMetricData results -> per cache, DriverTotals: Sum metrics summed over their points,
     Average ones averaged; a metric with no point is None (not published), and one whose final
-    status is not Complete is listed as partial."""
+    status is not Complete is listed as partial. With `hours` (the window's), a total past what one
+    cache can do in them (driver_metrics.driver_bound), or below 0, is an answer not used: None, and
+    listed as partial (a reply of 1e308 must not become advice)."""
 
-    def __init__(self, queries: list[MetricQuery]):
+    def __init__(self, queries: list[MetricQuery], hours: int | None = None):
+        self.hours = hours
         self.queries = {q.id: q for q in queries}
         self.points: dict[str, list[float]] = {q.id: [] for q in queries}
         self.status: dict[str, str] = {}
@@ -426,8 +430,9 @@ class DriverTotalsAccumulator:
                 total = sum(got) / len(got)
             else:
                 total = sum(got)
-            values.setdefault(query.cache, {})[query.column] = total
-            if self.status.get(query_id, "Complete") != "Complete":
+            unusable = total is not None and self.hours is not None and not 0 <= total <= driver_bound(query.column, self.hours)
+            values.setdefault(query.cache, {})[query.column] = None if unusable else total
+            if unusable or self.status.get(query_id, "Complete") != "Complete":
                 partial.setdefault(query.cache, []).append(query.column)
         return {cache: DriverTotals(found, tuple(partial.get(cache, ()))) for cache, found in values.items()}
 

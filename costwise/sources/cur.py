@@ -310,13 +310,25 @@ def _groups(results: list[dict]) -> Iterator[tuple[str, str, dict, datetime | No
                 yield str(keys[0]), str(keys[1]), group.get("Metrics", {}), start
 
 
+# a Cost Explorer group's usage: GB-hours or ECPUs of every cache of a region and usage type over
+# the period (a year of 1,000 caches at the largest limits is about 1e18 ECPUs)
+MAX_USAGE_QUANTITY = 1e18
+
+
 def _add_ce(ledger: BillLedger, resource: str | None, usage_type: str, metrics: dict, start, region: str | None) -> None:
     def amount(name: str) -> tuple[float, str | None]:
         metric = metrics.get(name) or {}
         try:
-            return float(metric.get("Amount", 0.0)), metric.get("Unit")
+            value = float(metric.get("Amount", 0.0))
         except (TypeError, ValueError):
             raise CostwiseError(f"Cost Explorer: {name} {printable(str(metric.get('Amount')))[:40]} is not a number") from None
+        # float() takes "NaN", "Infinity" and "1e308": a reply like that must not become a bill
+        bound = MAX_USAGE_QUANTITY if name == "UsageQuantity" else MAX_DOLLARS
+        low = 0.0 if name == "UsageQuantity" else -bound
+        if not low <= value <= bound:
+            raise CostwiseError(f"Cost Explorer: {name} {printable(str(metric.get('Amount')))[:40]} is not a "
+                                f"{'usage quantity' if name == 'UsageQuantity' else 'cost'} from {low:,.0f} to {bound:,.0f}")
+        return value, metric.get("Unit")
 
     unblended, currency = amount("UnblendedCost")
     net, _ = amount("NetUnblendedCost")

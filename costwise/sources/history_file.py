@@ -13,6 +13,7 @@ from pathlib import Path
 from costwise.errors import InputError
 from costwise.fmt import iso_utc, number, parse_iso_utc, printable, shorten
 from costwise.limits import MAX_ECPU_PER_HOUR, MAX_ECPU_PER_MINUTE, MAX_STORAGE_BYTES, MAX_THROTTLED_PER_HOUR
+from costwise.driver_metrics import driver_bound
 from costwise.usage import COLUMNS, DRIVERS_FORMAT, CurrentLimits, DriverTotals, EnvHistory, History, Window, empty_frame
 
 FILE_FORMAT = "costwise-history/1"
@@ -356,24 +357,10 @@ def _header(path: Path, meta) -> tuple[Window, list[EnvHistory]]:
     return window, list(environments.values())
 
 
-def _driver_bound(name: str, hours: int) -> float:
-    """The most a driver metric can total over `hours` of one serverless cache (costwise/limits.py):
-    a command costs at least 1 ECPU and an ECPU moves at most 1 KB, so commands and items are at most
-    the ECPUs, bytes 1,024 times that; a percentage at most 100. An unknown metric gets the largest."""
-    from costwise.driver_metrics import METRIC_SETS
-    from costwise.limits import MAX_ECPU_PER_HOUR
-
-    units = {m.name: m.unit for metrics in METRIC_SETS.values() for m in metrics}
-    unit = units.get(name, "Bytes")
-    if unit == "Percent":
-        return 100.0
-    return MAX_ECPU_PER_HOUR * max(hours, 1) * (1024 if unit == "Bytes" else 1)
-
-
 def drivers_block(path: Path, env: str, block, hours: int) -> DriverTotals | None:
     """An environment's drivers block (window totals of the driver metrics, issue 21), checked:
     absent in files from before it (None); otherwise every value a number from 0 to what one cache
-    can do in the window's `hours` (_driver_bound), or null (not published), else one line naming the
+    can do in the window's `hours` (driver_metrics.driver_bound), or null (not published), else one line naming the
     file, environment and field."""
     if block is None:
         return None
@@ -387,9 +374,9 @@ def drivers_block(path: Path, env: str, block, hours: int) -> DriverTotals | Non
     for name, value in values.items():
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0 or value == float("inf")):
             raise InputError(f"{where}.values.{printable(str(name))[:80]}: {shorten(value)} is not a window total (a number, 0 or more, or null)")
-        if value is not None and value > _driver_bound(str(name), hours):
+        if value is not None and value > driver_bound(str(name), hours):
             raise InputError(f"{where}.values.{printable(str(name))[:80]}: {number(value)} is more than one cache can total in "
-                             f"{hours:,} hours (at most {_driver_bound(str(name), hours):,.0f})")
+                             f"{hours:,} hours (at most {driver_bound(str(name), hours):,.0f})")
         checked[str(name)] = None if value is None else float(value)
     partial = block.get("partial", [])
     if not isinstance(partial, list) or not all(isinstance(name, str) for name in partial):
