@@ -13,9 +13,10 @@ can act on.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from costwise.errors import AwsError, InputError
 
@@ -101,21 +102,38 @@ class _Guard:
     the thread that read it, so that botocore's retry of that call is refused at once, with the
     reason, in `AwsSession._before_send`."""
 
-    limit = MAX_RESPONSE_BYTES
-
     def __init__(self, deadline: float):
         import threading
 
         self._deadline = deadline
         self._stopped = threading.local()
+        self._limits = threading.local()  # a thread's own limit while it streams an object to a file
+
+    @property
+    def limit(self) -> int:
+        return getattr(self._limits, "limit", MAX_RESPONSE_BYTES)
 
     def deadline(self, sent_at: float) -> float:
         return self._deadline  # the whole run's, however recently a request was sent
 
     def stop(self, why: str) -> None:
         if why == "size":  # past the deadline, the retry's own check says so, naming the endpoint
-            self._stopped.why = ResponseTooLarge(f"the answer is longer than {MAX_RESPONSE_BYTES >> 20} MiB, more than AWS sends; "
+            self._stopped.why = ResponseTooLarge(f"the answer is longer than {self.limit >> 20} MiB, more than AWS sends; "
                                                  "not an AWS endpoint?")
+
+    @contextmanager
+    def streaming(self, limit: int) -> Iterator[None]:
+        """This thread's answers may be up to `limit` bytes: an object copied to a file a megabyte at a
+        time (S3 GetObject), never held whole."""
+        previous = getattr(self._limits, "limit", None)
+        self._limits.limit = limit
+        try:
+            yield
+        finally:
+            if previous is None:
+                del self._limits.limit
+            else:
+                self._limits.limit = previous
 
     def stopped(self, attempt: int) -> AwsError | None:
         """Why this thread's previous attempt was stopped, when this is a retry of it."""
@@ -392,16 +410,22 @@ def get_cost_and_usage(client, request: dict[str, Any], with_resources: bool = F
             return results
 
 
-def list_objects(client, bucket: str, prefix: str) -> list[tuple[str, int]]:
-    """(key, size) of every object under the prefix (ListObjectsV2, paged)."""
-    objects: list[tuple[str, int]] = []
+def list_objects(client, bucket: str, prefix: str) -> Iterator[tuple[str, int]]:
+    """(key, size) of each object under the prefix as the pages of ListObjectsV2 come: the caller
+    bounds how many it takes (a listing can be endless)."""
     for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        objects.extend((str(item["Key"]), int(item.get("Size", 0))) for item in page.get("Contents", []))
-    return objects
+        for item in page.get("Contents", []):
+            yield str(item["Key"]), int(item.get("Size", 0))
 
 
-def download_object(client, bucket: str, key: str, target) -> None:
-    """Copy one object into the open binary file `target`, a megabyte at a time (memory stays flat)."""
-    body = client.get_object(Bucket=bucket, Key=key)["Body"]
-    for chunk in body.iter_chunks(chunk_size=1 << 20):
-        target.write(chunk)
+def download_object(session: "AwsSession", client, bucket: str, key: str, target, most: int) -> None:
+    """Copy one object of at most `most` bytes into the open binary file `target`, a megabyte at a
+    time (memory stays flat); a longer answer is cut off as it arrives, whatever it was listed at."""
+    with session._guard.streaming(most + (1 << 20)):  # and its headers
+        body = client.get_object(Bucket=bucket, Key=key)["Body"]
+        copied = 0
+        for chunk in body.iter_chunks(chunk_size=1 << 20):
+            copied += len(chunk)
+            if copied > most:
+                raise ResponseTooLarge(f"the object is longer than {most:,} bytes")
+            target.write(chunk)

@@ -28,6 +28,8 @@ REQUIRED = ("line_item_line_item_type", "line_item_product_code", "line_item_usa
 OPTIONAL = ("line_item_usage_end_date", "line_item_net_unblended_cost", "line_item_currency_code", "product_region_code",
             "savings_plan_savings_plan_effective_cost", "savings_plan_net_savings_plan_effective_cost")
 BATCH_ROWS = 65_536
+MAX_OBJECTS = 100_000  # objects listed under an S3 prefix: years of an export's parts, refreshed daily
+MAX_OBJECT_BYTES = 1 << 30  # one S3 part copied to the temporary folder (a history Parquet file's bound)
 _PERIOD_FOLDER = re.compile(r"BILLING_PERIOD=(\d{4})-(\d{2})")
 
 
@@ -105,18 +107,32 @@ class _CurReader:
             raise InputError(f"--cur: {printable(self.location)} names no bucket (s3://bucket/prefix/)")
         session = session_factory()
         client = session.client("s3", "us-east-1")
+        # bounded before anything is copied: the keys listed (a listing can go on without end) and
+        # each part's size (a part is copied whole to the temporary folder before a row is counted)
+        keys: list[str] = []
+        listed = 0
         try:
-            keys = [key for key, _ in aws.list_objects(client, bucket, prefix) if _is_parquet(key) and not _outside_period(key, self.period)]
+            for key, size in aws.list_objects(client, bucket, prefix):
+                listed += 1
+                if listed > MAX_OBJECTS:
+                    raise InputError(f"--cur: {printable(self.location)}: more than {MAX_OBJECTS:,} objects under the prefix; "
+                                     "give the export's folder or the month's partition (BILLING_PERIOD=YYYY-MM)")
+                if not _is_parquet(key) or _outside_period(key, self.period):
+                    continue
+                if size > MAX_OBJECT_BYTES:
+                    raise InputError(f"--cur: {printable(f's3://{bucket}/{key}')}: {size:,} bytes is more than costwise copies "
+                                     f"of one export file ({MAX_OBJECT_BYTES:,}, 1 GiB)")
+                keys.append(key)
         except CostwiseError:
             raise
         except Exception as exc:
             raise aws.describe_error(exc, f"ListObjectsV2 s3://{bucket}/{prefix}") from None
         with tempfile.TemporaryDirectory(prefix="costwise-cur-") as folder:
             for key in keys:
-                local = Path(folder) / "object.parquet"
+                local = Path(folder) / "object.parquet"  # never a name from the key
                 try:
                     with open(local, "wb") as target:
-                        aws.download_object(client, bucket, key, target)
+                        aws.download_object(session, client, bucket, key, target, MAX_OBJECT_BYTES)
                 except Exception as exc:
                     raise aws.describe_error(exc, f"GetObject s3://{bucket}/{key}") from None
                 self.read_file(local, f"s3://{bucket}/{key}")
