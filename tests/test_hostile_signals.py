@@ -283,3 +283,68 @@ def test_hostile_keys_name_no_local_file_and_are_shown_escaped(tmp_path, key):
     assert "\u202e" not in result.err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["history.csv", "tmp"] and list(temp.iterdir()) == []
 
+
+# ---- watch: the alarm's `grew` from hostile driver replies -------------------------------------------
+
+# As tests/test_watch.py's alarm: "shop" steady at 36 M ECPUs an hour; EVAL-based and non-key
+# commands at 1.4 M ECPUs an hour each until 3 hours before as-of, then 73.4 M. Over the 6 watched
+# hours: (3 x 1.4 M + 3 x 73.4 M) / 6 = 37.4 M an hour against 1.4 M before: 26.7x.
+AS_OF = pd.Timestamp("2026-11-23T00:00:00Z")
+CHANGE_HOUR = int(AS_OF.timestamp() // 3600) - 3
+DRIVERS = {"ElastiCacheProcessingUnits": 36e6, "BytesUsedForCache": float(2**30), "ThrottledCmds": 0.0,
+           "EvalBasedCmds": 1e5, "EvalBasedCmdsECPUs": 1.4e6, "NonKeyTypeCmds": 1e5, "NonKeyTypeCmdsECPUs": 1.4e6,
+           "GetTypeCmds": 8e6, "GetTypeCmdsECPUs": 27.2e6}
+RUNAWAY = {("shop", "ElastiCacheProcessingUnits"): (CHANGE_HOUR, 108e6), ("shop", "EvalBasedCmdsECPUs"): (CHANGE_HOUR, 73.4e6),
+           ("shop", "NonKeyTypeCmdsECPUs"): (CHANGE_HOUR, 73.4e6)}
+NON_KEY = "non-key commands (NonKeyTypeCmds): 26.7x their ECPUs an hour (1,400,000 -> 37,400,000)"
+
+
+def watch(fake, fmt: str = "json"):
+    return costwise("watch", "--cache", "shop", "--as-of", "2026-11-23T00:00:00Z", "--days", "21", "--pricing", str(PRICING_FIXTURE),
+                    "--endpoint-url", fake.url, "--format", fmt, env=AWS)
+
+
+def test_a_driver_answered_only_in_part_is_not_named_as_what_grew():
+    # EvalBasedCmdsECPUs answered PartialData, before and during: its totals are incomplete, so its
+    # 26.7x is a guess; the family falls back to its commands (EvalBasedCmds, 1e5 an hour on both
+    # sides: did not grow). What grew is the non-key family alone.
+    from tests.cwfake import FleetFake
+
+    with FleetFake({"us-east-1": ["shop"]}, drivers={"shop": DRIVERS}, changes=RUNAWAY, partial={("shop", "EvalBasedCmdsECPUs")}) as fake:
+        result = watch(fake)
+    assert result.code == 4, result.err
+    [shop] = json.loads(result.out)["caches"]
+    assert shop["alarm"] and shop["grew"] == NON_KEY
+
+
+@pytest.mark.parametrize("served", [float("nan"), 1e300, -5e6])
+def test_a_hostile_driver_reply_is_not_named_as_what_grew(served):
+    # the EVAL family's ECPUs during the watched hours are NaN, past what one cache can do, or
+    # negative: not used; its commands did not grow, so the non-key family alone is named
+    from tests.cwfake import FleetFake
+
+    changes = {**RUNAWAY, ("shop", "EvalBasedCmdsECPUs"): (CHANGE_HOUR, served)}
+    with FleetFake({"us-east-1": ["shop"]}, drivers={"shop": DRIVERS}, changes=changes) as fake:
+        result = watch(fake)
+    assert result.code == 4, result.err
+    [shop] = json.loads(result.out)["caches"]
+    assert shop["grew"] == NON_KEY
+
+
+def test_an_alarm_is_reported_when_the_drivers_cannot_be_read():
+    # GetMetricData fails for the drivers' calls only: the alarm stands, with grew null
+    from tests.cwfake import FleetFake
+
+    class DriversDenied(FleetFake):
+        def get_metric_data(self, region, body, cbor):
+            if b"EvalBasedCmds" in body:
+                return self._error(cbor, "AccessDenied", "not authorized \x1b[2J")
+            return super().get_metric_data(region, body, cbor)
+
+    with DriversDenied({"us-east-1": ["shop"]}, drivers={"shop": DRIVERS}, changes=RUNAWAY) as fake:
+        result = watch(fake)
+        table = watch(fake, "table")
+    assert result.code == 4 and table.code == 4, result.err
+    [shop] = json.loads(result.out)["caches"]
+    assert shop["alarm"] and shop["grew"] is None
+    assert "RUNAWAY shop" in table.out and "grew" not in table.out and b"\x1b" not in table.err_bytes

@@ -312,14 +312,16 @@ def what_grew(before: DriverTotals | None, before_hours: float, recent: DriverTo
     and `recent` (the watched hours'), by grouping: "EVAL-based commands (EvalBasedCmds): 52.4x
     their ECPUs an hour (1,400,000 -> 73,400,000); by access: non-key commands ...". Commands an hour
     where a family's ECPUs are not published (Memcached). None when nothing grew GREW_MIN_RATIO-fold
-    or more, or either side was not read: never a guess."""
+    or more, or either side was not read: never a guess (a metric CloudWatch answered only in part,
+    on either side, is not read: its total is short of the hours it stands for)."""
     if before is None or recent is None or before_hours <= 0 or recent_hours <= 0:
         return None
+    partial = set(before.partial) | set(recent.partial)
     best: dict[str, tuple[float, str]] = {}  # grouping -> (increase an hour, text)
     for stem, grouping, words in FAMILY_SETS[engine_set(engine)]:
         for metric, unit in ((stem + ECPU_SUFFIX, "ECPUs"), (stem, "commands")):
             old, new = before.values.get(metric), recent.values.get(metric)
-            if old is None or new is None or not (math.isfinite(old) and math.isfinite(new)):
+            if old is None or new is None or metric in partial or not (math.isfinite(old) and math.isfinite(new)):
                 continue  # not published on one side: the next measure, or none
             old_rate, new_rate = old / before_hours, new / recent_hours
             increase = new_rate - old_rate
