@@ -225,3 +225,55 @@ def test_a_cloudwatch_driver_total_past_what_a_cache_can_do_is_not_used(aws_env)
     assert drivers["families"]["GetTypeCmds"]["commands"] is None and "GetTypeCmds" in drivers["partial"]
     assert drivers["families"]["GetTypeCmds"]["status"] == "partial"
     assert "inf" not in result.out.lower().replace("info", "")
+
+
+def _dictionary_encoded(lines: list[dict]):
+    table = pa.Table.from_pylist(lines)
+    for i, field in enumerate(table.schema):
+        if pa.types.is_string(field.type):
+            table = table.set_column(i, field.name, table.column(i).dictionary_encode())
+    return table
+
+
+def test_a_cur_with_dictionary_encoded_text_reads_like_a_plain_one(tmp_path, history):
+    # a CUR rewritten by pyarrow or pandas (categoricals) keeps its text as dictionaries: it was an
+    # internal error ("Cannot setitem on a Categorical"); the bill must be the same as the plain file's
+    plain = write_cur(tmp_path / "plain", month_lines())
+    encoded = tmp_path / "encoded"
+    encoded.mkdir()
+    pq.write_table(_dictionary_encoded(month_lines()), encoded / "part-0.parquet")
+    results = []
+    for folder in (plain.parent, encoded):
+        result = reconcile(history, folder, "--format", "json")
+        assert result.code == 0, result.err
+        results.append(json.loads(result.out)["totals"])
+    # shop's month: 31 x ($4.0176 + $5.448) = $293.4216 billed, the same read either way
+    assert results[0] == results[1] and results[0]["billed_unblended"] == pytest.approx(31 * (48 * 0.0837 + 2400 * 0.00227))
+
+
+def test_a_dictionary_of_one_huge_value_is_refused_before_it_is_decoded(tmp_path, history):
+    # one 5 MB "resource id" on 200,000 lines: a file of a few hundred KB that decodes to a terabyte
+    lines = month_lines()[:1] * 200_000
+    table = _dictionary_encoded(lines)
+    index = table.schema.get_field_index("line_item_resource_id")
+    huge = pa.DictionaryArray.from_arrays(pa.array([0] * len(lines), pa.int32()), pa.array([ARN + "x" * (5 << 20)]))
+    table = table.set_column(index, "line_item_resource_id", huge)
+    folder = tmp_path / "bomb"
+    folder.mkdir()
+    pq.write_table(table, folder / "part-0.parquet", row_group_size=len(lines))
+    assert (folder / "part-0.parquet").stat().st_size < 4 << 20
+    result = costwise("reconcile", "--cur", str(folder), "--metrics-file", str(history), "--month", "2026-10", rss_bound_mb=600)
+    # the ARN (63 characters) and 5 MiB of x: 63 + 5,242,880 = 5,242,943
+    assert_one_line(result, 2, "line_item_resource_id: a value 5,242,943 characters long (a CUR's are at most 2,048)")
+    assert result.max_rss_mb < 600
+
+
+def test_a_row_group_that_expands_past_its_rows_is_refused_from_the_metadata(tmp_path, history):
+    # 1,000 lines of an 80 KB usage type, plain and compressed: 80 MB uncompressed, more than
+    # 1,000 x 4 KiB + 64 MiB (68 MiB) the columns reconcile reads may take
+    lines = [dict(month_lines()[0], line_item_usage_type="USE1-CachedData:Valkey" + "y" * 80_000)] * 1_000
+    folder = tmp_path / "wide"
+    folder.mkdir()
+    pq.write_table(pa.Table.from_pylist(lines), folder / "part-0.parquet", use_dictionary=False, compression="zstd")
+    result = reconcile(history, folder)
+    assert_one_line(result, 2, "row group 1 expands to", "MiB for 1,000 rows")

@@ -27,7 +27,18 @@ REQUIRED = ("line_item_line_item_type", "line_item_product_code", "line_item_usa
 # present only in some exports (net columns when the account has discounts; plan columns with a plan)
 OPTIONAL = ("line_item_usage_end_date", "line_item_net_unblended_cost", "line_item_currency_code", "product_region_code",
             "savings_plan_savings_plan_effective_cost", "savings_plan_net_savings_plan_effective_cost")
+# the text columns among them, read as dictionaries
+TEXT_COLUMNS = ("line_item_line_item_type", "line_item_product_code", "line_item_usage_type", "line_item_resource_id",
+                "line_item_currency_code", "product_region_code")
 BATCH_ROWS = 65_536
+# A CUR's text values (an ARN is at most 2,048 characters; ElastiCache's are about 80): a value
+# longer than this is refused before it is decoded row by row, so a dictionary of one 5 MB
+# "resource id" over 200,000 rows (a 250 KB file) cannot expand to a terabyte.
+MAX_TEXT_CHARS = 2_048
+# What the columns reconcile reads take uncompressed, a row (numbers, timestamps, a few strings),
+# with room to spare; plus the dictionaries' pages per row group.
+MAX_CUR_BYTES_PER_ROW = 4_096
+MAX_CUR_DICTIONARY_BYTES = 64 << 20
 MAX_OBJECTS = 100_000  # objects listed under an S3 prefix: years of an export's parts, refreshed daily
 MAX_OBJECT_BYTES = 1 << 30  # one S3 part copied to the temporary folder (a history Parquet file's bound)
 _PERIOD_FOLDER = re.compile(r"BILLING_PERIOD=(\d{4})-(\d{2})")
@@ -145,6 +156,9 @@ class _CurReader:
         shown = printable(shown)
         try:
             parquet = pq.ParquetFile(path)
+            # text columns kept as dictionaries: their values are checked once, not once a row
+            text = [name for name in TEXT_COLUMNS if name in set(parquet.schema_arrow.names)]
+            parquet = pq.ParquetFile(path, read_dictionary=text)
         except (pa.ArrowException, OSError) as exc:
             self.skipped.append(f"{shown} (not Parquet: {printable(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)[:80]})")
             return
@@ -164,6 +178,15 @@ class _CurReader:
         if self.rows + rows > MAX_ROWS:
             raise InputError(f"--cur: {shown}: {self.rows + rows:,} rows is more than costwise reads from an export "
                              f"({MAX_ROWS:,}); give the month's partition (BILLING_PERIOD=YYYY-MM) or an export of ElastiCache")
+        metadata = parquet.metadata
+        read = set(columns)
+        for i in range(metadata.num_row_groups):
+            group = metadata.row_group(i)
+            size = sum(group.column(j).total_uncompressed_size for j in range(group.num_columns)
+                       if group.column(j).path_in_schema in read)
+            if size > group.num_rows * MAX_CUR_BYTES_PER_ROW + MAX_CUR_DICTIONARY_BYTES:
+                raise InputError(f"--cur: {shown}: row group {i + 1} expands to {size / 2**20:,.0f} MiB for {group.num_rows:,} rows "
+                                 "in the columns reconcile reads; not a CUR 2.0 file")
         self.files += 1
         try:
             first_row = 0
@@ -177,8 +200,18 @@ class _CurReader:
     def _add_batch(self, batch, shown: str, first_row: int) -> None:
         import numpy as np
         import pandas as pd
+        import pyarrow as pa
         import pyarrow.compute as pc
 
+        # every text value checked on its dictionary (a few values), then decoded: bounded
+        for name in batch.schema.names:
+            column = batch.column(name)
+            if not pa.types.is_dictionary(column.type):
+                continue
+            longest = pc.max(pc.utf8_length(column.dictionary.cast(pa.string()))).as_py() if len(column.dictionary) else 0
+            if longest and longest > MAX_TEXT_CHARS:
+                raise InputError(f"--cur: {shown}: {name}: a value {longest:,} characters long (a CUR's are at most {MAX_TEXT_CHARS:,})")
+            batch = batch.set_column(batch.schema.get_field_index(name), name, column.cast(pa.string()))
         product = batch.column("line_item_product_code")
         mask = pc.fill_null(pc.equal(product.cast("string"), PRODUCT_CODE), False)
         if not pc.any(mask).as_py():
