@@ -21,8 +21,8 @@ Peers, on the same hours: "last hour > 2x the same hour last week" (a rule a tea
 fixed CloudWatch alarm at 75% of the max ECPU/s limit (the limit costwise recommends from the 28 days
 before each month; the alarm sees the busiest minute, so it can fire within the hour).
 
-Tuning: the decision's numbers (sustained hours, min ratio, min excess share, level weight; the band
-stays 99%) are chosen by leave one family out: each family's figures come from the setting chosen on
+Tuning: the decision's numbers (sustained hours, min ratio, min excess share, level weight, recent
+hours, noise by hour of the day; the band stays 99%) are chosen by leave one family out: each family's figures come from the setting chosen on
 the other four (first: the most families whose 3x runaways are found within 2 hours in >= 95% of
 cases; then the fewest false alarms; then the most 2x runaways found). The defaults in
 WatchSettings are the choice on all five.
@@ -65,7 +65,7 @@ LEVEL = 5000.0
 HOURS_PER_MONTH = 730
 PREP_RECENT_HOURS = 12  # the fits keep the recent level of this many hours; a setting of 0 ignores it
 GRID = {"sustained_hours": (1, 2), "min_ratio": (1.5, 2.0, 2.5), "min_excess_share": (0.05, 0.10, 0.25),
-        "level_weight": (0.0, 0.5, 1.0), "recent_hours": (0, 12)}
+        "level_weight": (0.0, 0.5, 1.0), "recent_hours": (0, 12), "noise_by_hour": (False, True)}
 
 
 @dataclass
@@ -91,10 +91,11 @@ class Banded:
 
     recent: np.ndarray
     local: np.ndarray
+    hour: np.ndarray  # (T, STRETCH) the noise of the same hours of the day
 
     def band(self, rows=slice(None)) -> DimensionBand:
         return DimensionBand(self.expected[rows], self.noise[rows, None], self.fit[rows, None], self.mean[rows, None],
-                             self.recent[rows, None], self.local[rows, None])
+                             self.recent[rows, None], self.local[rows, None], self.hour[rows])
 
 
 def prepare(name: str, rates, log) -> Watched:
@@ -110,7 +111,7 @@ def prepare(name: str, rates, log) -> Watched:
     storage_gb = frame["storage_avg_bytes"].to_numpy(float) / rates.bytes_per_gb
     ecpus = frame["ecpu_sum"].to_numpy(float)
     shape = (times.size, STRETCH)
-    cache = {dim: {"expected": np.full(shape, np.nan), **{k: np.zeros(times.size) for k in ("noise", "fit", "mean", "recent", "local")}}
+    cache = {dim: {"expected": np.full(shape, np.nan), "hour": np.full(shape, np.nan), **{k: np.zeros(times.size) for k in ("noise", "fit", "mean", "recent", "local")}}
              for dim in ("ecpu", "storage")}
     started = time.perf_counter()
     for i, t in enumerate(times):
@@ -123,6 +124,7 @@ def prepare(name: str, rates, log) -> Watched:
             cache[dim]["expected"][i], cache[dim]["noise"][i], cache[dim]["fit"][i], cache[dim]["mean"][i] = \
                 b.expected, b.noise_sigma, b.fit_sigma, b.mean_hour
             cache[dim]["recent"][i], cache[dim]["local"][i] = b.recent, b.local_sigma
+            cache[dim]["hour"][i] = b.hour_sigma
         if i and i % 5000 == 0:
             log(f"  {name}: {i:,} of {times.size:,} hours fitted ({(time.perf_counter() - started) / i * 1000:.1f} ms each)")
     windows = times[:, None] - STRETCH + np.arange(STRETCH)[None, :]

@@ -7,7 +7,8 @@ watched hour's band is the projection for that hour widened by
 - the projection's own uncertainty (its month-ahead level error, times `level_weight`: the next
   few hours carry less of it than a month), and
 - the hour-to-hour noise the same fit leaves on the history's last `noise_days` (a robust sigma of
-  log(observed / fitted) over the hours that matter),
+  log(observed / fitted) over the hours that matter), or with `noise_by_hour` that of the same
+  hours of the day when larger,
 
 the two in quadrature at `band` (99%), and never narrower than `min_ratio` x the expected hour.
 (With `recent_hours`, the expected hours would follow the level of the history's last hours against
@@ -48,6 +49,10 @@ class WatchSettings:
     band: float = 0.99  # the band covers this share of the hours the forecast expected
     noise_days: int = 7  # the hour-to-hour noise is measured over the history's last days...
     noise_floor: float = 0.25  # ...on the hours expected at this share of the mean hour or more
+    # each watched hour's noise is at least that of the same hours of the day (+-1 h, all of them,
+    # quiet ones too) over those days: a night hour or a rush hour swings more than the day's typical
+    # hour, and the benchmark's false alarms were mostly such hours (its choice held out on 4 of 5)
+    noise_by_hour: bool = True
     recent_hours: int = 0  # the expected hours follow the history's last hours' level against the fit (0: not)...
     recent_clip: float = 1.5  # ...by at most this factor either way (a runaway older than the stretch still shows)
     level_weight: float = 1.0  # how much of the projection's month-ahead level uncertainty the next hours carry
@@ -70,6 +75,7 @@ class DimensionBand:
     mean_hour: float  # the history's mean hour (for the absolute floor)
     recent: np.ndarray | float = 0.0  # log(observed / fitted) of the history's last hours' level
     local_sigma: np.ndarray | float = 0.0  # the hour-to-hour noise once each hour follows the level before it
+    hour_sigma: np.ndarray | float = 0.0  # per watched hour: the noise of the same hours of the day (NaN: too few)
 
     def level(self, settings: WatchSettings) -> np.ndarray:
         """The expected hours, following the recent level when `recent_hours` is set."""
@@ -81,6 +87,8 @@ class DimensionBand:
     def upper(self, settings: WatchSettings) -> np.ndarray:
         z = NormalDist().inv_cdf((1 + settings.band) / 2)
         noise = self.local_sigma if settings.recent_hours else self.noise_sigma
+        if settings.noise_by_hour:
+            noise = np.fmax(noise, self.hour_sigma)  # NaN (too few of that hour): the whole day's
         # the level's error and the hour's own noise are independent: they add in quadrature
         width = np.exp(z * np.sqrt(np.square(noise) + np.square(settings.level_weight * self.fit_sigma)))
         return self.level(settings) * np.maximum(width, settings.min_ratio)
@@ -107,6 +115,27 @@ def _residuals(values: np.ndarray, index, fit, last, settings: "WatchSettings") 
         return out
     ok &= fitted >= settings.noise_floor * np.mean(fitted[ok])
     out[ok] = np.log(observed[ok] / fitted[ok])
+    return out
+
+
+def _hour_sigma(values: np.ndarray, index, fit, last, settings: "WatchSettings", hours: int) -> np.ndarray:
+    """Per watched hour (the `hours` after `last`): the robust sigma of log(observed / fitted) over
+    the history's last `noise_days` at the same hour of the day +-1 (every hour with a positive value
+    and fit, quiet or not); NaN with fewer than 8 such hours."""
+    keep = slice(max(0, values.size - settings.noise_days * HOURS_PER_DAY), values.size)
+    hours_before = np.asarray((index[keep] - last) / np.timedelta64(1, "h"), dtype=float)
+    fitted = fit.project((hours_before - 0.5) / HOURS_PER_DAY, _slots(index[keep], fit.weekly))
+    observed = values[keep]
+    ok = np.isfinite(observed) & (observed > 0) & (fitted > 0)
+    logs = np.log(observed[ok] / fitted[ok])
+    of_day = np.asarray(index[keep].hour)[ok]
+    out = np.full(hours, np.nan)
+    for k in range(hours):
+        hour = (last.hour + 1 + k) % HOURS_PER_DAY
+        apart = np.abs(of_day - hour)
+        near = np.minimum(apart, HOURS_PER_DAY - apart) <= 1
+        if near.sum() >= 8:
+            out[k] = mad_sigma(logs[near])
     return out
 
 
@@ -149,7 +178,8 @@ def expected_band(history, rates: "Rates", settings: WatchSettings, hours: int, 
         # middle of that lag is what the noise is measured at
         return DimensionBand(np.asarray(expected, float), noise, float(fit.rel_sigma), mean,
                              _recent_level(residuals, settings.recent_hours),
-                             _local_sigma(residuals, settings.recent_hours, max(1, hours // 2)))
+                             _local_sigma(residuals, settings.recent_hours, max(1, hours // 2)),
+                             _hour_sigma(values, history.index, fit, last, settings, hours))
 
     return Band(band(ecpus, projection.ecpu_per_hour, projection.ecpu),
                 band(storage_gb, projection.storage_gb, projection.storage), days)
@@ -209,7 +239,8 @@ def decide(stretch, band: Band | None, rates: "Rates", settings: WatchSettings, 
     hours_out, out_dims, ratio, excess = 0, [], None, 0.0
     for name in DIMENSIONS:
         dim = getattr(band, name)
-        trimmed = replace(dim, expected=dim.expected[:last])
+        trimmed = replace(dim, expected=dim.expected[:last],
+                          hour_sigma=dim.hour_sigma[:last] if np.ndim(dim.hour_sigma) else dim.hour_sigma)
         run = streak(out_of_band(observed[name], trimmed, settings))
         if run < settings.sustained_hours:
             continue
