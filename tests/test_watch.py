@@ -131,3 +131,26 @@ def test_an_alarm_names_the_command_family_that_grew_and_a_quiet_run_reads_no_dr
         calls = fake.metric_calls
     assert result.code == 0 and result.out == "", result.err
     assert calls == 1  # quiet: the usage alone, no drivers read
+
+
+def test_an_hour_of_the_day_that_always_swings_is_judged_by_its_own_noise(valkey):
+    # Steady but for 03:00-06:00 UTC, which swing by exp(N(0, 0.6)) every day (a nightly batch job).
+    # The newest two hours (04:00, 05:00) come at 2.6x what the forecast expects for them. Judged by
+    # the day's noise (MAD over 24 hours, 4 of them swinging: small) the band is the 2x floor, so
+    # 2.6x alarms; judged by those hours' own noise (the robust sigma of the last 7 days' 03:00-06:00
+    # around each: 0.43 with this seed) the band is exp(2.576 x sqrt(0.43^2 + 0.054^2)) = 3.0x the
+    # expected hour, and 2.6x is what such hours do.
+    from costwise.model.watch import WatchSettings, watch_frame
+
+    rng = np.random.default_rng(7)
+    ecpu = np.full(HOURS, ECPU_HOUR)
+    swinging = np.isin(INDEX.hour, (3, 4, 5, 6))
+    ecpu[swinging] *= np.exp(rng.normal(0.0, 0.6, swinging.sum()))
+    history_only = frame(1.0, ecpu, INDEX).iloc[:-6]
+    from costwise.model.watch import expected_band
+
+    band = expected_band(history_only, valkey, WatchSettings(), 6)
+    ecpu[-2:] = 2.6 * band.ecpu.expected[-2:]
+    f = frame(1.0, ecpu, INDEX)
+    assert watch_frame(f, valkey, WatchSettings(noise_by_hour=False)).alarm
+    assert watch_frame(f, valkey, WatchSettings()).status == "ok"
