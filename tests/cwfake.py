@@ -381,3 +381,18 @@ class FleetFake(LocalServer):
 def expected(cache: str, metric: str, stat: str, first_hour: int, count: int) -> list[float]:
     """What FleetFake serves for a cache: the test's own copy of the rule."""
     return [value_at(shape_of(cache), metric, stat, first_hour + k) for k in range(count)]
+
+
+# ---- a runaway with its driver metrics (tests/test_watch.py, tests/test_hostile_signals.py) -------
+# "shop" steady at 36 M ECPUs an hour and 1 GB; EVAL-based (data type) and non-key (access) commands
+# at 1.4 M ECPUs an hour each, GET-type at 27.2 M. From 3 hours before RUNAWAY_AS_OF a script's EVALs
+# add 72 M an hour: the cache runs at 3x. Over the 6 hours watch watches: 3 at 1.4 M and 3 at 73.4 M,
+# (4.2 + 220.2) / 6 = 37.4 M an hour against 1.4 M before: 26.7x; GET-type commands do not move.
+RUNAWAY_AS_OF = "2026-11-23T00:00:00Z"
+RUNAWAY_FROM_HOUR = 1_795_392_000 // 3600 - 3  # the epoch hour of RUNAWAY_AS_OF, less 3
+STEADY_DRIVERS = {"ElastiCacheProcessingUnits": 36e6, "BytesUsedForCache": float(2**30), "ThrottledCmds": 0.0,
+                  "EvalBasedCmds": 1e5, "EvalBasedCmdsECPUs": 1.4e6, "NonKeyTypeCmds": 1e5, "NonKeyTypeCmdsECPUs": 1.4e6,
+                  "GetTypeCmds": 8e6, "GetTypeCmdsECPUs": 27.2e6}
+RUNAWAY_CHANGES = {("shop", "ElastiCacheProcessingUnits"): (RUNAWAY_FROM_HOUR, 108e6),
+                   ("shop", "EvalBasedCmdsECPUs"): (RUNAWAY_FROM_HOUR, 73.4e6),
+                   ("shop", "NonKeyTypeCmdsECPUs"): (RUNAWAY_FROM_HOUR, 73.4e6)}

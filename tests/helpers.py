@@ -139,6 +139,30 @@ def assert_one_line(result: Result, code: int, *needles: str, seconds: float = 3
     assert result.seconds < seconds, result.seconds
 
 
+def signal_when(args, tmp_path: Path, ready, send: int, env: dict | None = None, wait: float = 60):
+    """Start costwise with its temporary folder in tmp_path/tmp; once `ready(temp)` holds (it is
+    inside the call or write that waits), send the signal `send`; (process, stderr, what is left in
+    the temporary folder, as paths relative to it). matplotlib, finding no config folder it can
+    create, would make one in the temporary folder: it is pointed at one it cannot create instead."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    full_env = {**os.environ, **(env or {}), "TMPDIR": str(temp), "MPLCONFIGDIR": str(blocker / "matplotlib"),
+                "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)}
+    full_env.pop("COSTWISE_DEBUG", None)
+    proc = subprocess.Popen([sys.executable, "-m", "costwise", *args], cwd=REPO, env=full_env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + wait
+    while not ready(temp) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert proc.poll() is None, proc.communicate()
+    time.sleep(0.5)  # inside the call that waits
+    proc.send_signal(send)
+    _, err = proc.communicate(timeout=60)
+    return proc, err, sorted(str(p.relative_to(temp)) for p in temp.rglob("*"))
+
+
 def _high_water_kb(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/status") as status:

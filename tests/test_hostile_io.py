@@ -25,7 +25,7 @@ from botocore.stub import Stubber
 
 from tests.awsfakes import steady_cache_config
 from tests.faultserver import FaultServer
-from tests.helpers import REPO, assert_one_line, costwise
+from tests.helpers import REPO, assert_one_line, costwise, signal_when
 
 
 # ---- secrets in any URL ---------------------------------------------------------------------------
@@ -93,25 +93,8 @@ def test_redaction_keeps_the_url_readable():
 
 
 def _terminate_while_writing(args: list[str], tmp_path: Path, blocked_when) -> tuple[subprocess.Popen, bytes, list[str]]:
-    """Start costwise with its temporary folder in tmp_path/tmp, wait until `blocked_when()` says
-    it is mid-write, send SIGTERM; (process, stderr, what is left in the temporary folder)."""
-    temp = tmp_path / "tmp"
-    temp.mkdir()
-    blocker = tmp_path / "not-a-folder"
-    blocker.write_text("")
-    # matplotlib, finding no config folder it can create, makes one in the temporary folder: it goes too
-    env = {**os.environ, "TMPDIR": str(temp), "MPLCONFIGDIR": str(blocker / "matplotlib")}
-    env.pop("COSTWISE_DEBUG", None)
-    proc = subprocess.Popen([sys.executable, "-m", "costwise", *args], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while not blocked_when(temp) and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.05)
-    assert proc.poll() is None, proc.communicate()
-    time.sleep(0.5)  # inside the write that blocks
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=30)
-    return proc, err, sorted(p.name for p in temp.rglob("*"))
+    """SIGTERM once `blocked_when(temp)` says costwise is mid-write (tests/helpers.py signal_when)."""
+    return signal_when(args, tmp_path, blocked_when, signal.SIGTERM)
 
 
 def test_sigterm_while_a_report_is_written_to_stdout_cleans_up_and_exits_143(tmp_path):

@@ -12,7 +12,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,7 +21,8 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 import pandas as pd
 import pytest
 
-from tests.helpers import PRICING_FIXTURE, REPO, assert_one_line, costwise
+from tests.helpers import PRICING_FIXTURE, assert_one_line, costwise, signal_when
+from tests.cwfake import RUNAWAY_AS_OF, RUNAWAY_CHANGES, RUNAWAY_FROM_HOUR, STEADY_DRIVERS
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -172,25 +172,8 @@ def reconcile_s3(history: Path, url: str, *extra: str, timeout: float = 120, rss
 
 
 def _signal_when(args: list[str], tmp_path: Path, ready, send: int) -> tuple[subprocess.Popen, bytes, list[str]]:
-    """Start costwise with its temporary folder in tmp_path/tmp; once `ready(temp)` holds, send
-    `send`; (process, stderr, what is left in the temporary folder)."""
-    temp = tmp_path / "tmp"
-    temp.mkdir()
-    blocker = tmp_path / "not-a-folder"
-    blocker.write_text("")
-    env = {**os.environ, **AWS, "TMPDIR": str(temp), "MPLCONFIGDIR": str(blocker / "matplotlib"),
-           "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)}
-    env.pop("COSTWISE_DEBUG", None)
-    proc = subprocess.Popen([sys.executable, "-m", "costwise", *args], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while not ready(temp) and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.05)
-    assert proc.poll() is None, proc.communicate()
-    time.sleep(0.5)  # inside the call that waits
-    proc.send_signal(send)
-    _, err = proc.communicate(timeout=60)
-    return proc, err, sorted(str(p.relative_to(temp)) for p in temp.rglob("*"))
+    """tests/helpers.py signal_when, with fake AWS credentials."""
+    return signal_when(args, tmp_path, ready, send, env=AWS)
 
 
 @pytest.mark.parametrize("send, code, said", [(signal.SIGTERM, 143, "costwise: terminated"),
@@ -289,13 +272,11 @@ def test_hostile_keys_name_no_local_file_and_are_shown_escaped(tmp_path, key):
 # As tests/test_watch.py's alarm: "shop" steady at 36 M ECPUs an hour; EVAL-based and non-key
 # commands at 1.4 M ECPUs an hour each until 3 hours before as-of, then 73.4 M. Over the 6 watched
 # hours: (3 x 1.4 M + 3 x 73.4 M) / 6 = 37.4 M an hour against 1.4 M before: 26.7x.
-AS_OF = pd.Timestamp("2026-11-23T00:00:00Z")
-CHANGE_HOUR = int(AS_OF.timestamp() // 3600) - 3
-DRIVERS = {"ElastiCacheProcessingUnits": 36e6, "BytesUsedForCache": float(2**30), "ThrottledCmds": 0.0,
-           "EvalBasedCmds": 1e5, "EvalBasedCmdsECPUs": 1.4e6, "NonKeyTypeCmds": 1e5, "NonKeyTypeCmdsECPUs": 1.4e6,
-           "GetTypeCmds": 8e6, "GetTypeCmdsECPUs": 27.2e6}
-RUNAWAY = {("shop", "ElastiCacheProcessingUnits"): (CHANGE_HOUR, 108e6), ("shop", "EvalBasedCmdsECPUs"): (CHANGE_HOUR, 73.4e6),
-           ("shop", "NonKeyTypeCmdsECPUs"): (CHANGE_HOUR, 73.4e6)}
+# tests/cwfake.py's runaway (RUNAWAY_CHANGES): EVAL-based and non-key ECPUs 26.7x an hour
+AS_OF = pd.Timestamp(RUNAWAY_AS_OF)
+CHANGE_HOUR = RUNAWAY_FROM_HOUR
+DRIVERS = STEADY_DRIVERS
+RUNAWAY = RUNAWAY_CHANGES
 NON_KEY = "non-key commands (NonKeyTypeCmds): 26.7x their ECPUs an hour (1,400,000 -> 37,400,000)"
 
 

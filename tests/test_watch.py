@@ -101,22 +101,12 @@ def test_cli_quiet_when_all_is_well(run, tmp_path):
 
 
 def test_an_alarm_names_the_command_family_that_grew_and_a_quiet_run_reads_no_drivers(aws_env):
-    # A fake CloudWatch (tests/cwfake.py): "shop" steady at 36 M ECPUs an hour and 1 GB, EVAL-based
-    # (data type) and non-key (access) commands at 1.4 M ECPUs an hour each, GET-type at 27.2 M. From
-    # 3 hours before as-of, a script's EVALs add 72 M an hour: the cache runs at 3x.
-    # The watched 6 hours: 3 at 1.4 M and 3 at 73.4 M, (4.2 + 220.2) / 6 = 37.4 M an hour against 1.4 M
-    # before: 26.7x. GET-type commands did not move.
-    from tests.cwfake import FleetFake
+    # tests/cwfake.py's runaway (RUNAWAY_CHANGES, derived there): EVAL-based and non-key commands'
+    # ECPUs an hour 1.4 M before the watched hours, 37.4 M during them: 26.7x; GET-type unmoved
+    from tests.cwfake import RUNAWAY_AS_OF, RUNAWAY_CHANGES as runaway, STEADY_DRIVERS as base, FleetFake
     from tests.helpers import PRICING_FIXTURE, costwise
 
-    as_of = pd.Timestamp("2026-11-23T00:00:00Z")
-    start = int(as_of.timestamp() // 3600) - 3
-    base = {"ElastiCacheProcessingUnits": 36e6, "BytesUsedForCache": float(2**30), "ThrottledCmds": 0.0,
-            "EvalBasedCmds": 1e5, "EvalBasedCmdsECPUs": 1.4e6, "NonKeyTypeCmds": 1e5, "NonKeyTypeCmdsECPUs": 1.4e6,
-            "GetTypeCmds": 8e6, "GetTypeCmdsECPUs": 27.2e6}
-    runaway = {("shop", "ElastiCacheProcessingUnits"): (start, 108e6), ("shop", "EvalBasedCmdsECPUs"): (start, 73.4e6),
-               ("shop", "NonKeyTypeCmdsECPUs"): (start, 73.4e6)}
-    args = ("watch", "--cache", "shop", "--as-of", "2026-11-23T00:00:00Z", "--days", "21", "--pricing", str(PRICING_FIXTURE))
+    args = ("watch", "--cache", "shop", "--as-of", RUNAWAY_AS_OF, "--days", "21", "--pricing", str(PRICING_FIXTURE))
     with FleetFake({"us-east-1": ["shop"]}, drivers={"shop": base}, changes=runaway) as fake:
         result = costwise(*args, "--endpoint-url", fake.url, "--format", "json")
         calls = fake.metric_calls
