@@ -228,10 +228,10 @@ def test_a_cloudwatch_driver_total_past_what_a_cache_can_do_is_not_used(aws_env)
 
 
 def _dictionary_encoded(lines: list[dict]):
+    # every column, numbers and times too (pandas categoricals of any type come back so)
     table = pa.Table.from_pylist(lines)
     for i, field in enumerate(table.schema):
-        if pa.types.is_string(field.type):
-            table = table.set_column(i, field.name, table.column(i).dictionary_encode())
+        table = table.set_column(i, field.name, table.column(i).dictionary_encode())
     return table
 
 

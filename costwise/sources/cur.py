@@ -208,10 +208,13 @@ class _CurReader:
             column = batch.column(name)
             if not pa.types.is_dictionary(column.type):
                 continue
-            longest = pc.max(pc.utf8_length(column.dictionary.cast(pa.string()))).as_py() if len(column.dictionary) else 0
-            if longest and longest > MAX_TEXT_CHARS:
-                raise InputError(f"--cur: {shown}: {name}: a value {longest:,} characters long (a CUR's are at most {MAX_TEXT_CHARS:,})")
-            batch = batch.set_column(batch.schema.get_field_index(name), name, column.cast(pa.string()))
+            values = column.type.value_type
+            if (pa.types.is_string(values) or pa.types.is_large_string(values)) and len(column.dictionary):
+                longest = pc.max(pc.utf8_length(column.dictionary)).as_py() or 0
+                if longest > MAX_TEXT_CHARS:
+                    raise InputError(f"--cur: {shown}: {name}: a value {longest:,} characters long (a CUR's are at most {MAX_TEXT_CHARS:,})")
+            # decoded to its own value type (a dictionary of numbers or times stays numbers or times)
+            batch = batch.set_column(batch.schema.get_field_index(name), name, column.cast(values))
         product = batch.column("line_item_product_code")
         mask = pc.fill_null(pc.equal(product.cast("string"), PRODUCT_CODE), False)
         if not pc.any(mask).as_py():
