@@ -508,7 +508,8 @@ def watch(opts: SourceOptions, *, stretch_hours: int | None = None, sustained_ho
         hours = usage.history.window.hours
         engines = {(env.region, env.cache): env.engine for env in usage.history.environments}
         for watched in result.alarms:
-            before, recent = split.get((watched.region, watched.cache), (None, None))
+            before, recent, why = split.get((watched.region, watched.cache), (None, None, None))
             watched.finding.grew = what_grew(before, hours - settings.stretch_hours, recent, settings.stretch_hours,
                                              engines.get((watched.region, watched.cache)))
+            watched.drivers_error = why  # said in the alarm's line: why no family is named
     return result

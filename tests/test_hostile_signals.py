@@ -329,3 +329,5 @@ def test_an_alarm_is_reported_when_the_drivers_cannot_be_read():
     [shop] = json.loads(result.out)["caches"]
     assert shop["alarm"] and shop["grew"] is None
     assert "RUNAWAY shop" in table.out and "grew" not in table.out and b"\x1b" not in table.err_bytes
+    # the line says why no family is named, the server's words escaped
+    assert "; command families not read (" in table.out and b"\x1b" not in table.out_bytes, table.out

@@ -25,6 +25,7 @@ class CacheWatch:
     region: str
     finding: Finding | None = None
     error: str | None = None
+    drivers_error: str | None = None  # the drivers read for `grew` failed: why (the alarm stands)
 
     @property
     def alarm(self) -> bool:
@@ -43,6 +44,8 @@ class CacheWatch:
             text += "; at " + " and ".join(limits)
         if f.grew:
             text += f"; grew: {f.grew}"
+        elif self.drivers_error:
+            text += f"; command families not read ({self.drivers_error})"
         return text
 
     def to_dict(self) -> dict[str, Any]:

@@ -355,24 +355,24 @@ class DriverReader:
     def read_split(self, caches: set[tuple[str, str]], recent_hours: int) -> tuple[dict[tuple[str, str], tuple], int]:
         """For `watch`: the drivers of the offered caches named by (region, cache), as two totals:
         the window's hours before its newest `recent_hours`, and those hours. Two GetMetricData reads
-        an account-region, for these caches only. Returns {(region, cache): (before, recent)} (None
-        for a side not read: a failed call is the caller's to say) and the calls made."""
+        an account-region, for these caches only. Returns {(region, cache): (before, recent, why)}
+        (None for a side not read, and `why` the failed call's one line, else None) and the calls made."""
         before = Window(self.window.start, self.window.end - timedelta(hours=recent_hours))
         recent = Window(before.end, self.window.end)
         wanted = [offered for offered in self._offered if (offered[1], offered[2].cache) in caches]
         out: dict[tuple[str, str], tuple] = {}
         calls = 0
         for session, region, hists in self._groups(wanted):
-            sides = []
+            sides, why = [], None
             for window in (before, recent):
                 try:
                     by_cache, got = _read_driver_totals(session, region, hists, window) if window.hours > 0 else ({}, 0)
                     calls += got
-                except Exception:  # noqa: BLE001 - drivers only explain an alarm; the alarm stands without them
-                    by_cache = {}
+                except Exception as exc:  # noqa: BLE001 - drivers only explain an alarm; the alarm stands without them
+                    by_cache, why = {}, str(aws.describe_error(exc, "GetMetricData"))
                 sides.append(by_cache)
             for hist in hists:
-                out[(region, hist.cache)] = (sides[0].get(hist.cache), sides[1].get(hist.cache))
+                out[(region, hist.cache)] = (sides[0].get(hist.cache), sides[1].get(hist.cache), why)
         return out, calls
 
     @staticmethod
