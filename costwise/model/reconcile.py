@@ -26,6 +26,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from costwise.pricing.pricelist import serverless_usage_type
+from costwise.usage import Window
 
 USAGE = "Usage"
 COVERED = "SavingsPlanCoveredUsage"
@@ -51,16 +52,8 @@ def cache_arn(region: str, account_id: str | None, name: str) -> str:
     return f"arn:aws:elasticache:{region}:{account_id or ''}:serverlesscache:{name}"
 
 
-@dataclass(frozen=True)
-class Period:
-    """The hours reconciled: whole UTC hours [start, end)."""
-
-    start: datetime
-    end: datetime
-
-    @property
-    def hours(self) -> int:
-        return int((self.end - self.start).total_seconds() // 3600)
+# The hours reconciled: whole UTC hours [start, end), the same thing as a usage window
+Period = Window
 
 
 def month_period(year: int, month: int) -> Period:
