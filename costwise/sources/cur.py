@@ -172,21 +172,15 @@ class _CurReader:
         columns = list(REQUIRED) + [c for c in OPTIONAL if c in names]
         # bounded from the metadata before a row is read, as history files are: a 1 MB file of tens of
         # millions of identical lines would take minutes
-        from costwise.sources.history_file import MAX_ROWS  # what costwise reads from one history file or folder
+        from costwise.sources.history_file import MAX_ROWS, oversized_row_group  # as history files are bounded
 
         rows = parquet.metadata.num_rows
         if self.rows + rows > MAX_ROWS:
             raise InputError(f"--cur: {shown}: {self.rows + rows:,} rows is more than costwise reads from an export "
                              f"({MAX_ROWS:,}); give the month's partition (BILLING_PERIOD=YYYY-MM) or an export of ElastiCache")
-        metadata = parquet.metadata
-        read = set(columns)
-        for i in range(metadata.num_row_groups):
-            group = metadata.row_group(i)
-            size = sum(group.column(j).total_uncompressed_size for j in range(group.num_columns)
-                       if group.column(j).path_in_schema in read)
-            if size > group.num_rows * MAX_CUR_BYTES_PER_ROW + MAX_CUR_DICTIONARY_BYTES:
-                raise InputError(f"--cur: {shown}: row group {i + 1} expands to {size / 2**20:,.0f} MiB for {group.num_rows:,} rows "
-                                 "in the columns reconcile reads; not a CUR 2.0 file")
+        oversized = oversized_row_group(parquet.metadata, MAX_CUR_BYTES_PER_ROW, MAX_CUR_DICTIONARY_BYTES, set(columns))
+        if oversized:
+            raise InputError(f"--cur: {shown}: {oversized} in the columns reconcile reads; not a CUR 2.0 file")
         self.files += 1
         try:
             first_row = 0

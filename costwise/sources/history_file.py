@@ -419,11 +419,22 @@ def _check_parquet_size(path: Path, handle, window: Window, environments: int) -
         why = (f"its header's {window.hours:,} hours x {environments:,} environments" if allowed < MAX_ROWS
                else f"costwise reads from one file ({MAX_ROWS:,})")
         raise InputError(f"{path}: {metadata.num_rows:,} rows is more than {why} allow; not a costwise history file")
+    oversized = oversized_row_group(metadata, MAX_BYTES_PER_ROW, MAX_DICTIONARY_BYTES)
+    if oversized:
+        raise InputError(f"{path}: {oversized}; not a costwise history file")
+
+
+def oversized_row_group(metadata, bytes_per_row: int, dictionary_bytes: int, columns: set[str] | None = None) -> str | None:
+    """From a Parquet file's metadata alone: the first row group whose uncompressed size (of
+    `columns`, or of them all) passes `bytes_per_row` a row plus `dictionary_bytes`, said as
+    "row group N expands to X MiB for R rows"; None when every one fits."""
     for i in range(metadata.num_row_groups):
         group = metadata.row_group(i)
-        if group.total_byte_size > group.num_rows * MAX_BYTES_PER_ROW + MAX_DICTIONARY_BYTES:
-            raise InputError(f"{path}: row group {i + 1} expands to {group.total_byte_size / 2**20:,.0f} MiB for {group.num_rows:,} rows; "
-                             "not a costwise history file")
+        size = group.total_byte_size if columns is None else sum(
+            group.column(j).total_uncompressed_size for j in range(group.num_columns) if group.column(j).path_in_schema in columns)
+        if size > group.num_rows * bytes_per_row + dictionary_bytes:
+            return f"row group {i + 1} expands to {size / 2**20:,.0f} MiB for {group.num_rows:,} rows"
+    return None
 
 
 BATCH_ROWS = 1 << 18  # rows of a row group materialised at once (~80 MB while they are validated)
