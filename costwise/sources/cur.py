@@ -12,14 +12,14 @@ a column reconcile needs is bad input, named.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
 from costwise.errors import CostwiseError, InputError
 from costwise.fmt import printable, shorten
 from costwise.limits import MAX_DOLLARS, MAX_ECPU_PER_HOUR
-from costwise.model.reconcile import COVERED, USAGE, BillLedger, Period
+from costwise.model.reconcile import COVERED, USAGE, BillLedger, Period, month_period
 
 PRODUCT_CODE = "AmazonElastiCache"
 REQUIRED = ("line_item_line_item_type", "line_item_product_code", "line_item_usage_type", "line_item_resource_id",
@@ -52,9 +52,8 @@ def _outside_period(name: str, period: Period) -> bool:
     year, month = int(found.group(1)), int(found.group(2))
     if not 1 <= month <= 12:
         return False
-    first = datetime(year, month, 1, tzinfo=timezone.utc)
-    after = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=timezone.utc)
-    return after <= period.start or first >= period.end
+    partition = month_period(year, month)
+    return partition.end <= period.start or partition.start >= period.end
 
 
 def _is_parquet(name: str) -> bool:
