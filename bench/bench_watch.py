@@ -152,7 +152,7 @@ def cache_key() -> str:
                  "costwise/model/calendar.py", "bench/bench_realtraces.py"):
         digest.update((REPO / path).read_bytes())
     source = (REPO / "costwise/model/watch.py").read_text()
-    digest.update(source[source.index("def _residuals"):source.index("def out_of_band")].encode())  # the fit's part
+    digest.update(source[source.index("def _log_ratios"):source.index("def out_of_band")].encode())  # the fit's part
     return digest.hexdigest()[:16]
 
 

@@ -101,34 +101,36 @@ class Band:
     history_days: float
 
 
-def _residuals(values: np.ndarray, index, fit, last, settings: "WatchSettings") -> np.ndarray:
+def _log_ratios(values: np.ndarray, index, fit, last, settings: "WatchSettings") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """log(observed / fitted) of the history's last `noise_days` against the fit's own hours
-    (in-sample), NaN but on the hours that matter: those the fit expects at `noise_floor` of the
-    mean hour or more (a quiet night's few requests swing wildly in ratio and cost next to nothing)."""
-    keep = slice(max(0, values.size - settings.noise_days * HOURS_PER_DAY), values.size)
-    hours_before = (np.asarray((index[keep] - last) / np.timedelta64(1, "h"), dtype=float))
-    fitted = fit.project((hours_before - 0.5) / HOURS_PER_DAY, _slots(index[keep], fit.weekly))
-    observed = values[keep]
-    ok = np.isfinite(observed) & (observed > 0) & (fitted > 0)
-    out = np.full(observed.size, np.nan)
-    if ok.sum() < HOURS_PER_DAY:
-        return out
-    ok &= fitted >= settings.noise_floor * np.mean(fitted[ok])
-    out[ok] = np.log(observed[ok] / fitted[ok])
-    return out
-
-
-def _hour_sigma(values: np.ndarray, index, fit, last, settings: "WatchSettings", hours: int) -> np.ndarray:
-    """Per watched hour (the `hours` after `last`): the robust sigma of log(observed / fitted) over
-    the history's last `noise_days` at the same hour of the day +-1 (every hour with a positive value
-    and fit, quiet or not); NaN with fewer than 8 such hours."""
+    (in-sample), NaN where either is missing or not positive; with the fitted hours and each hour's
+    hour of the day."""
     keep = slice(max(0, values.size - settings.noise_days * HOURS_PER_DAY), values.size)
     hours_before = np.asarray((index[keep] - last) / np.timedelta64(1, "h"), dtype=float)
     fitted = fit.project((hours_before - 0.5) / HOURS_PER_DAY, _slots(index[keep], fit.weekly))
     observed = values[keep]
     ok = np.isfinite(observed) & (observed > 0) & (fitted > 0)
-    logs = np.log(observed[ok] / fitted[ok])
-    of_day = np.asarray(index[keep].hour)[ok]
+    logs = np.full(observed.size, np.nan)
+    logs[ok] = np.log(observed[ok] / fitted[ok])
+    return logs, fitted, np.asarray(index[keep].hour)
+
+
+def _residuals(logs: np.ndarray, fitted: np.ndarray, settings: "WatchSettings") -> np.ndarray:
+    """The log ratios, NaN but on the hours that matter: those the fit expects at `noise_floor` of
+    the mean hour or more (a quiet night's few requests swing wildly in ratio and cost next to
+    nothing); all NaN with less than a day of them."""
+    ok = np.isfinite(logs)
+    if ok.sum() < HOURS_PER_DAY:
+        return np.full(logs.size, np.nan)
+    return np.where(fitted >= settings.noise_floor * np.mean(fitted[ok]), logs, np.nan)
+
+
+def _hour_sigma(logs: np.ndarray, hour_of_day: np.ndarray, last, hours: int) -> np.ndarray:
+    """Per watched hour (the `hours` after `last`): the robust sigma of the log ratios at the same
+    hour of the day +-1 (every hour with a positive value and fit, quiet or not); NaN with fewer
+    than 8 such hours."""
+    ok = np.isfinite(logs)
+    logs, of_day = logs[ok], hour_of_day[ok]
     out = np.full(hours, np.nan)
     for k in range(hours):
         hour = (last.hour + 1 + k) % HOURS_PER_DAY
@@ -172,14 +174,15 @@ def expected_band(history, rates: "Rates", settings: WatchSettings, hours: int, 
         mean = float(np.nanmean(values[tail])) if np.isfinite(values[tail]).any() else 0.0
         if fit.zero:
             return DimensionBand(np.asarray(expected, float), 0.0, float(fit.rel_sigma), mean)
-        residuals = _residuals(values, history.index, fit, last, settings)
+        logs, fitted, hour_of_day = _log_ratios(values, history.index, fit, last, settings)
+        residuals = _residuals(logs, fitted, settings)
         noise = mad_sigma(residuals) if np.isfinite(residuals).sum() >= HOURS_PER_DAY // 2 else 0.0
         # the stretch's hours follow the level of the hours before it, 1..stretch hours earlier: the
         # middle of that lag is what the noise is measured at
         return DimensionBand(np.asarray(expected, float), noise, float(fit.rel_sigma), mean,
                              _recent_level(residuals, settings.recent_hours),
                              _local_sigma(residuals, settings.recent_hours, max(1, hours // 2)),
-                             _hour_sigma(values, history.index, fit, last, settings, hours))
+                             _hour_sigma(logs, hour_of_day, last, hours))
 
     return Band(band(ecpus, projection.ecpu_per_hour, projection.ecpu),
                 band(storage_gb, projection.storage_gb, projection.storage), days)
