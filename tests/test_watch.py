@@ -144,3 +144,41 @@ def test_an_hour_of_the_day_that_always_swings_is_judged_by_its_own_noise(valkey
     f = frame(1.0, ecpu, INDEX)
     assert watch_frame(f, valkey, WatchSettings(noise_by_hour=False)).alarm
     assert watch_frame(f, valkey, WatchSettings()).status == "ok"
+
+
+def _climbing(before: float, newest: float) -> pd.DataFrame:
+    """Steady, then the stretch's first 4 hours at `before` x and its newest 2 at `newest` x."""
+    ecpu = np.full(HOURS, ECPU_HOUR)
+    ecpu[-6:-2] *= before
+    ecpu[-2:] *= newest
+    return frame(1.0, ecpu, INDEX)
+
+
+def test_a_run_out_of_band_must_also_be_a_step_from_the_hours_before_it(valkey):
+    # The band of a constant series is its 2x floor (72 M ECPUs an hour). Newest 2 hours at 2.5x
+    # (90 M): out of band, a run of 2. The hour before them (step_base_hours=1) at 1.9x: inside the
+    # band, so the run starts there; 2.5 / 1.9 = 1.316x that hour: a day climbing, not a step of 2.
+    from costwise.model.watch import WatchSettings, watch_frame
+
+    climbing = _climbing(1.9, 2.5)
+    assert watch_frame(climbing, valkey, WatchSettings(step_ratio=1.0)).alarm  # off: the band alone
+    assert watch_frame(climbing, valkey, WatchSettings(step_ratio=2.0)).status == "ok"
+    assert watch_frame(climbing, valkey, WatchSettings(step_ratio=1.3)).alarm  # 1.316 >= 1.3
+    # from 1x to 2.5x: a step of 2.5 >= 2
+    assert watch_frame(_climbing(1.0, 2.5), valkey, WatchSettings(step_ratio=2.0)).alarm
+    # out of band over the whole stretch (6 of 6 hours): no watched hour before the run, the band decides
+    assert watch_frame(_climbing(2.5, 2.5), valkey, WatchSettings(step_ratio=2.0)).alarm
+
+
+def test_stepped_up_row_by_row_with_a_base_of_two_hours(valkey):
+    from costwise.model.watch import DimensionBand, WatchSettings, stepped_up
+
+    band = DimensionBand(np.ones(4), 0.0, 0.0, 1.0)
+    observed = np.array([[1.0, 1.0, 3.0, 3.0],   # base mean(log 1, log 1) = 0; lowest run hour 3x: step 3
+                         [1.0, 2.0, 3.0, 3.0],   # base (0 + log 2) / 2: sqrt(2) = 1.414; 3 / 1.414 = 2.12
+                         [2.0, 2.0, 3.0, 3.0],   # base 2x; 3 / 2 = 1.5
+                         [np.nan, np.nan, 3.0, 3.0]])  # no base known: not tested
+    settings = WatchSettings(step_ratio=2.0, step_base_hours=2)
+    assert list(stepped_up(observed, band, np.array([2, 2, 2, 2]), settings)) == [True, True, False, True]
+    # a run of 3 in row 0 starts at the 1x hour: its lowest hour is 1x the base (the one hour before)
+    assert not stepped_up(observed[0], band, 3, settings)
