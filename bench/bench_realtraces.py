@@ -348,6 +348,8 @@ TUNED = {
         {"level_strategies": ("structured", "run_rate", "last_week"), "strategy_weight_power": 0.5},
     ]),
     "backtest_scale (coverage)": ("coverage", [{"backtest_scale": v} for v in (1.0, 1.2, 1.4, 1.6, 1.8, 2.0, 2.4)]),
+    # histories too short to backtest: their sigma at least this x the spread of their daily levels
+    "day_spread_scale (coverage)": ("coverage", [{"day_spread_scale": v} for v in (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)]),
     # limits of new caches: the smallest allowance with which the most families keep the breaches of
     # their caches under a week old at 5% or less (each dimension); more only buys oversize
     "unseen_week_allowance (new caches' breaches)": ("new caches", [{"unseen_week_allowance": v} for v in (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)]),

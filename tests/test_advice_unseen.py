@@ -156,16 +156,16 @@ def test_an_outage_in_the_window_is_not_history(valkey):
 
 
 def test_a_cache_younger_than_a_week_gets_room_for_the_days_it_has_not_seen(valkey):
-    # Steady 10 GB and 1,000 ECPU/s. Three days of history carry x (1 + 1.0 x 4/7) = 1.5714 on their
+    # Steady 10 GB and 1,000 ECPU/s. Three days of history carry x (1 + 0.75 x 4/7) = 1.4286 on their
     # limits; a week carries none. Only the factor differs, so the limits' ratio is it (before AWS's
-    # rounding): needed(3 days) / needed(3 days, allowance 0) = 1.5714 in both dimensions.
+    # rounding): needed(3 days) / needed(3 days, allowance 0) = 1.4286 in both dimensions.
     three_days = frame(10.0, 3.6e6)
     three_days.iloc[: 720 - 72] = np.nan
     _, with_room = advise(three_days, CurrentLimits(), valkey)
     _, without = advise(three_days, CurrentLimits(), valkey, unseen_week_allowance=0.0)
-    assert with_room.storage.needed / without.storage.needed == pytest.approx(1 + 4 / 7)
-    assert with_room.ecpu.needed / without.ecpu.needed == pytest.approx(1 + 4 / 7)
-    assert any("the limits carry storage x1.57 and ECPU x1.57 (sizing.unseen_week_allowance)" in r for r in with_room.reasons)
+    assert with_room.storage.needed / without.storage.needed == pytest.approx(1 + 0.75 * 4 / 7)
+    assert with_room.ecpu.needed / without.ecpu.needed == pytest.approx(1 + 0.75 * 4 / 7)
+    assert any("the limits carry storage x1.43 and ECPU x1.43 (sizing.unseen_week_allowance)" in r for r in with_room.reasons)
     assert not any("unseen_week_allowance" in r for r in without.reasons)
     # a week of days: nothing unseen, the same limits whatever the allowance
     week = frame(10.0, 3.6e6)
@@ -181,10 +181,10 @@ def test_a_cache_younger_than_a_week_gets_room_for_the_days_it_has_not_seen(valk
 def test_a_recent_level_shift_gets_the_unseen_week_on_its_model_not_on_the_windows_own_peak(valkey):
     # 27 days at 30 GB, then 3 days at 10 GB: the regime (3 days) has not seen a week, the window
     # (30 days) has. The window's own peak carries only the headroom: 30 x 1.2 = 36 GB, not
-    # 36 x 1.5714 = 56.6. The regime's typical days, x1.5714, need less (10 GB, its uncertainty
-    # and headroom: 25.35 GB), so 36 GB it is; the note names the factor the regime carries.
+    # 36 x 1.4286 = 51.4. The regime's typical days, x1.4286, need less (10 GB, its uncertainty
+    # and headroom: 25.35 / 1.5714 x 1.4286 = 23.05 GB), so 36 GB it is; the note names the factor.
     storage = np.r_[np.full(720 - 72, 30.0), np.full(72, 10.0)]
     p, a = advise(frame(storage, 3.6e6), CurrentLimits(), valkey)
     assert p.storage.days_used == 3.0
     assert a.storage.recommended == 36
-    assert any("the limits carry storage x1.57" in r for r in a.reasons)
+    assert any("the limits carry storage x1.43" in r for r in a.reasons)

@@ -65,10 +65,12 @@ def test_short_history_is_not_high_confidence_and_wide(valkey):
     assert p.halfwidth == pytest.approx(np.sinh(1.2816 * 0.1068), rel=0.01)  # (e^h - e^-h) / 2
     assert p.confidence == "low"  # +-13.7% is beyond medium's +-12%
     # a week-old cache: two origins are too few to backtest (5 days first, then 7 - 5), so the prior
-    # for 7 days: 0.02 x (28 / 7)^0.75 = 0.05657; the half-width sinh(1.2816 x 0.05657) = 7.3%: medium (5..12%)
+    # for 7 days: 0.02 x (28 / 7)^0.75 = 0.05657; the half-width sinh(1.2816 x 0.05657) = 7.3%, but low:
+    # no backtest checked it
     week = project_month(frame(np.r_[np.full(552, np.nan), np.full(168, 1.0)] * cycle, np.r_[np.full(552, np.nan), np.full(168, 1e6)] * cycle), valkey)
     assert week.storage.rel_sigma == pytest.approx(0.05657, rel=1e-3)
-    assert week.halfwidth == pytest.approx(np.sinh(1.2816 * 0.05657), rel=0.02) and week.confidence == "medium"
+    assert week.halfwidth == pytest.approx(np.sinh(1.2816 * 0.05657), rel=0.02) and week.confidence == "low"
+    assert any("too few to backtest" in n for n in week.notes)
     # an hour-old cache: 0.02 x 672^0.75 = 2.64, capped at 1.0: +-128% in log terms, low
     hour = project_month(frame(np.r_[np.full(719, np.nan), 1.0], np.r_[np.full(719, np.nan), 1e6]), valkey)
     assert hour.confidence == "low" and hour.high / hour.low > 5
@@ -78,13 +80,13 @@ def test_short_history_is_not_high_confidence_and_wide(valkey):
 def test_a_short_history_that_barely_moves_within_a_day_is_less_uncertain(valkey):
     # three days (no backtest yet): swinging +-20% within a day, the full prior (0.1068, low: the test
     # above); +-5% within a day: a spread of 0.05 / sqrt(2) = 0.035355, so 0.35355 of the growth beyond
-    # model_sigma: 0.02 x (1 + 4.3399 x 0.35355) = 0.050688 (+-6.5%: medium)
+    # model_sigma: 0.02 x (1 + 4.3399 x 0.35355) = 0.050688 (+-6.5%; still low: no backtest checked it)
     calm, new = daily_cycle(0.05), np.r_[np.full(648, np.nan), np.ones(72)]
     steady = project_month(frame(new * calm, 1e6 * new * calm), valkey)
     assert np.std(steady.storage.profile) == pytest.approx(0.05 / np.sqrt(2), rel=1e-6)
     assert steady.storage.rel_sigma == pytest.approx(0.050688, rel=1e-4)
     assert steady.ecpu.rel_sigma == pytest.approx(0.050688, rel=1e-4)
-    assert steady.confidence == "medium"
+    assert steady.confidence == "low"
     # five days growing 4% a day, the same calm cycle: a trend keeps the full prior (few days cannot vouch
     # for one): 0.02 x (28 / 5)^0.75 = 0.02 x 3.6403 = 0.072805; the flat ECPU beside it gets 0.35355 of the growth
     five = np.r_[np.full(600, np.nan), np.ones(120)]
@@ -92,6 +94,16 @@ def test_a_short_history_that_barely_moves_within_a_day_is_less_uncertain(valkey
     assert growing.storage.slope > 0 and growing.ecpu.slope == 0
     assert growing.storage.rel_sigma == pytest.approx(0.072805, rel=1e-4)
     assert growing.ecpu.rel_sigma == pytest.approx(0.02 * (1 + (5.6 ** 0.75 - 1) * 0.05 / np.sqrt(2) / 0.1), rel=1e-4)
+
+
+def test_a_short_history_whose_days_stray_is_at_least_as_uncertain_as_its_days(valkey):
+    # three days flat within each day (no daily swing: the prior is model_sigma, 0.02) at 1, 2 and 1 GB:
+    # the log daily levels 0, ln 2, 0 have a standard deviation of ln 2 / sqrt(3) = 0.40019, the sigma
+    new = np.r_[np.full(648, np.nan), np.repeat([1.0, 2.0, 1.0], 24)]
+    p = project_month(frame(new, 1e6 * new), valkey)
+    assert p.storage.rel_sigma == pytest.approx(np.log(2) / np.sqrt(3), rel=1e-6)
+    assert p.ecpu.rel_sigma == pytest.approx(np.log(2) / np.sqrt(3), rel=1e-6)
+    assert p.confidence == "low"
 
 
 def test_confidence_comes_from_the_own_backtest(valkey):

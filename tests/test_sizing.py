@@ -214,7 +214,7 @@ def test_short_history_is_sized_with_its_uncertainty(valkey):
     # half a day: sigma = 0.02 x (28 / 0.5)^0.75 = 0.02 x 20.47 = 0.4095; the level is taken at its
     # breach-risk quantile, exp(1.6449 x 0.4095) = 1.9614. Storage 2 GB x 1.9614 x 1.6262 = 6.379 GB,
     # x 1.2 = 7.66; ECPU 1,000 x 1.9614 x 1.3009 = 2,551.6, x 1.2 x 1.25 = 3,827. Half a day has not
-    # seen 6.5 of the week's 7 days: x (1 + 6.5/7) = 1.9286, so 14.77 -> 15 GB and 7,381 -> 7,400 ECPU/s
-    assert (a.storage.recommended, a.ecpu.recommended) == (15, 7400)
-    assert any("the limits carry storage x1.93 and ECPU x1.93 (sizing.unseen_week_allowance)" in r for r in a.reasons)
+    # seen 6.5 of the week's 7 days: x (1 + 0.75 x 6.5/7) = 1.6964, so 12.99 -> 13 GB and 6,493 -> 6,500 ECPU/s
+    assert (a.storage.recommended, a.ecpu.recommended) == (13, 6500)
+    assert any("the limits carry storage x1.70 and ECPU x1.70 (sizing.unseen_week_allowance)" in r for r in a.reasons)
     assert any("only 0.5 days of history" in r for r in a.reasons)
