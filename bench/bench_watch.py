@@ -53,7 +53,7 @@ from bench_realtraces import DATA, FAMILIES, load_series, workload  # noqa: E402
 from costwise.model.forecast import project_month  # noqa: E402
 from costwise.model.settings import SizingSettings  # noqa: E402
 from costwise.model.sizing import recommend_limits  # noqa: E402
-from costwise.model.watch import DimensionBand, WatchSettings, expected_band, runaway_run  # noqa: E402
+from costwise.model.watch import DimensionBand, WatchSettings, expected_band, runaway_run, young_band  # noqa: E402
 from costwise.pricing import load_pricing  # noqa: E402
 from costwise.usage import CurrentLimits  # noqa: E402
 
@@ -95,9 +95,12 @@ class Banded:
     local: np.ndarray
     hour: np.ndarray  # (T, STRETCH) the noise of the same hours of the day
 
+    floor: np.ndarray | None = None  # (T,) a young cache's band floor (young_band), NaN elsewhere
+
     def band(self, rows=slice(None)) -> DimensionBand:
+        floor = np.nan if self.floor is None else self.floor[rows, None]
         return DimensionBand(self.expected[rows], self.noise[rows, None], self.fit[rows, None], self.mean[rows, None],
-                             self.recent[rows, None], self.local[rows, None], self.hour[rows])
+                             self.recent[rows, None], self.local[rows, None], self.hour[rows], floor)
 
 
 def prepare(name: str, rates, log) -> Watched:
@@ -159,18 +162,38 @@ def cache_key() -> str:
 
 
 def prepared(name: str, rates, log, cache: Path | None) -> Watched:
-    """prepare(), or its result saved in `cache` by an earlier run of the same code (--cache DIR)."""
+    """prepare(), or its result saved in `cache` by an earlier run of the same code (--cache DIR);
+    then the young caches' bands (cheap, so never cached)."""
     import pickle
 
     path = cache / f"{name}-{cache_key()}.pkl" if cache else None
     if path is not None and path.exists():
         with open(path, "rb") as saved:
-            return pickle.load(saved)
-    family = prepare(name, rates, log)
-    if path is not None:
-        cache.mkdir(parents=True, exist_ok=True)
-        with open(path, "wb") as out:
-            pickle.dump(family, out)
+            family = pickle.load(saved)
+    else:
+        family = prepare(name, rates, log)
+        if path is not None:
+            cache.mkdir(parents=True, exist_ok=True)
+            with open(path, "wb") as out:
+                pickle.dump(family, out)
+    return with_young_bands(family, rates)
+
+
+def with_young_bands(family: Watched, rates) -> Watched:
+    """Where the history is too short for a forecast (a month-long gap in the data, as for a new
+    cache), the band watch_frame falls back to: the history's largest hour x young_ratio."""
+    for dim in ("ecpu", "storage"):
+        getattr(family, dim).floor = np.full(family.times.size, np.nan)
+    for i in np.flatnonzero(~np.isfinite(family.ecpu.expected).all(axis=1)):
+        t = family.times[i]
+        band = young_band(family.frame.iloc[t - STRETCH - HISTORY_DAYS * 24 : t - STRETCH], rates, WatchSettings(), STRETCH)
+        if band is None:
+            continue
+        for dim in ("ecpu", "storage"):
+            cached, fresh = getattr(family, dim), getattr(band, dim)
+            cached.expected[i], cached.mean[i], cached.floor[i] = fresh.expected, fresh.mean_hour, fresh.floor_ratio
+            cached.noise[i] = cached.fit[i] = cached.recent[i] = cached.local[i] = 0.0
+            cached.hour[i] = np.nan
     return family
 
 

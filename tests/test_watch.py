@@ -46,7 +46,24 @@ def test_quiet_series_and_small_or_short_rises(valkey):
     assert watch_frame(steady(1.8, 6), valkey, WatchSettings()).status == "ok"  # 1.8x: inside the band's 2x floor
     assert watch_frame(steady(3.0, 1), valkey, WatchSettings()).status == "ok"  # one hour is not sustained
     assert watch_frame(steady(3.0, 1), valkey, WatchSettings(sustained_hours=1)).alarm
-    assert watch_frame(steady().iloc[-30:], valkey, WatchSettings()).status == "short-history"
+    # 23 hours of history before the 6 watched: under young_min_hours (24), nothing to judge by
+    assert watch_frame(steady().iloc[-29:], valkey, WatchSettings()).status == "short-history"
+
+
+def test_a_cache_too_young_for_a_forecast_is_judged_by_its_largest_hour(valkey):
+    from costwise.model.watch import WatchSettings, watch_frame
+
+    # 2 days of history (under min_history_days, 3): the band is young_ratio 2 x the largest hour, 72 M ECPUs
+    young = steady(2.5, 2).iloc[-(48 + 6):]
+    finding = watch_frame(young, valkey, WatchSettings())
+    assert finding.alarm and finding.basis == "largest hour" and finding.hours_out == 2
+    # 90 M - 36 M = 54 M ECPUs an hour above the largest hour, x 24 x $0.00227 = $2.94192 a day
+    assert finding.excess_per_day == pytest.approx(54 * 24 * 0.00227)
+    quiet = watch_frame(steady(1.8, 2).iloc[-(48 + 6):], valkey, WatchSettings())
+    assert quiet.status == "ok" and quiet.basis == "largest hour"  # 1.8x its largest hour: under 2x
+    # young_ratio, not min_ratio, sets a young cache's floor: 2.5x is under 3x
+    assert watch_frame(young, valkey, WatchSettings(young_ratio=3.0, min_ratio=1.5)).status == "ok"
+    assert watch_frame(steady(2.5, 2), valkey, WatchSettings()).basis == "forecast"  # 21 days: the forecast
 
 
 def test_streak_counts_newest_hours():
@@ -182,3 +199,18 @@ def test_stepped_up_row_by_row_with_a_base_of_two_hours(valkey):
     assert list(stepped_up(observed, band, np.array([2, 2, 2, 2]), settings)) == [True, True, False, True]
     # a run of 3 in row 0 starts at the 1x hour: its lowest hour is 1x the base (the one hour before)
     assert not stepped_up(observed[0], band, 3, settings)
+
+
+def test_cli_names_the_largest_hour_for_a_young_cache(run, tmp_path):
+    # the young cache's frame starts 2 days before its 6 watched hours (the window's earlier hours
+    # are gaps): newest 2 hours at 2.5x, as in the test above (+$2.94/day above its largest hour)
+    young = steady(2.5, 2)
+    young.iloc[: -(48 + 6)] = np.nan
+    path = _history(tmp_path, {"new": young})
+    code, out, err = run("watch", "--metrics-file", str(path), "--format", "json")
+    assert code == 4, err
+    [cache] = json.loads(out)["caches"]
+    assert cache["basis"] == "largest hour" and cache["alarm"]
+    code, out, err = run("watch", "--metrics-file", str(path))
+    assert code == 4 and "2.5x its largest hour so far for the last 2 hours (too young for a forecast)" in out
+    assert "+$2.94/day above that" in out

@@ -36,8 +36,12 @@ class CacheWatch:
         f = self.finding
         what = " and ".join(DIMENSION_NAMES[d] for d in f.dimensions)
         ratio = f"{f.ratio:.1f}x" if f.ratio is not None and f.ratio != float("inf") else "far above"
-        text = (f"{self.env} ({self.cache}): {what} {ratio} what the forecast expected for the last {f.hours_out} hours: "
-                f"+${f.excess_per_day:,.2f}/day if it continues (expected ${f.expected_per_day:,.2f}/day)")
+        if f.basis == "forecast":
+            text = (f"{self.env} ({self.cache}): {what} {ratio} what the forecast expected for the last {f.hours_out} hours: "
+                    f"+${f.excess_per_day:,.2f}/day if it continues (expected ${f.expected_per_day:,.2f}/day)")
+        else:  # too young for a forecast: against the most it ever did (model.watch.young_band)
+            text = (f"{self.env} ({self.cache}): {what} {ratio} its largest hour so far for the last {f.hours_out} hours "
+                    f"(too young for a forecast): +${f.excess_per_day:,.2f}/day above that if it continues")
         limits = [f"{share:.0%} of its max {'ECPU/s' if dim == 'ecpu' else 'storage'}" for dim, share in f.limit_share.items()
                   if share is not None]
         if limits:
@@ -63,6 +67,7 @@ class CacheWatch:
             "expected_per_day": f.expected_per_day if f else None,
             "observed_per_day": f.observed_per_day if f else None,
             "limit_share": dict(f.limit_share) if f else {"ecpu": None, "storage": None},
+            "basis": f.basis if f else None,
             "grew": f.grew if f else None,  # the command family that grew: set when cost drivers are read (issue 21)
             "error": self.error,
         }

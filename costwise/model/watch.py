@@ -59,7 +59,9 @@ class WatchSettings:
     level_weight: float = 1.0  # how much of the projection's month-ahead level uncertainty the next hours carry
     min_ratio: float = 2.0  # an hour is never out of band below this multiple of what was expected...
     min_excess_share: float = 0.10  # ...nor by less than this share of the history's mean hour
-    min_history_days: float = 3.0  # below this, no band: said, never alarmed
+    min_history_days: float = 3.0  # below this, no forecast: a young cache's band is its largest hour...
+    young_ratio: float = 2.0  # ...x this (and the step from the hour before), given...
+    young_min_hours: int = 24  # ...this many hours with data (fewer: said, never alarmed)
     # the hours out of band must also be this multiple of the watched hour(s) just before them (the
     # fit's shape taken out): a runaway is a step, a high day climbs into the band (1: off). The
     # benchmark's choice in every held-out fold: false alarms 1.40 -> 1.16 a cache-month, 3x runaways
@@ -70,7 +72,7 @@ class WatchSettings:
     RANGES = {"stretch_hours": (1, 48), "sustained_hours": (1, 48), "band": (0.5, 0.9999), "noise_days": (1, 60), "noise_floor": (0.0, 1.0),
               "recent_hours": (0, 168), "recent_clip": (1.0, 10.0),
               "level_weight": (0.0, 1.0), "min_ratio": (1.0, 100.0), "min_excess_share": (0.0, 100.0), "min_history_days": (1.0, 60.0),
-              "step_ratio": (1.0, 100.0), "step_base_hours": (1, 24)}
+              "young_ratio": (1.0, 100.0), "young_min_hours": (1, 1440), "step_ratio": (1.0, 100.0), "step_base_hours": (1, 24)}
 
 
 @dataclass
@@ -84,6 +86,7 @@ class DimensionBand:
     recent: np.ndarray | float = 0.0  # log(observed / fitted) of the history's last hours' level
     local_sigma: np.ndarray | float = 0.0  # the hour-to-hour noise once each hour follows the level before it
     hour_sigma: np.ndarray | float = 0.0  # per watched hour: the noise of the same hours of the day (NaN: too few)
+    floor_ratio: np.ndarray | float = np.nan  # the band's floor x expected where not min_ratio (young_band's young_ratio)
 
     def level(self, settings: WatchSettings) -> np.ndarray:
         """The expected hours, following the recent level when `recent_hours` is set."""
@@ -99,7 +102,8 @@ class DimensionBand:
             noise = np.fmax(noise, self.hour_sigma)  # NaN (too few of that hour): the whole day's
         # the level's error and the hour's own noise are independent: they add in quadrature
         width = np.exp(z * np.sqrt(np.square(noise) + np.square(settings.level_weight * self.fit_sigma)))
-        return self.level(settings) * np.maximum(width, settings.min_ratio)
+        floor = np.where(np.isnan(self.floor_ratio), settings.min_ratio, self.floor_ratio)
+        return self.level(settings) * np.maximum(width, floor)
 
 
 @dataclass
@@ -107,6 +111,7 @@ class Band:
     ecpu: DimensionBand
     storage: DimensionBand
     history_days: float
+    basis: str = "forecast"  # forecast | largest hour (a cache too young for a forecast: young_band)
 
 
 def _log_ratios(values: np.ndarray, index, fit, last, settings: "WatchSettings") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -249,6 +254,27 @@ def runaway_run(observed: np.ndarray, band: DimensionBand, settings: WatchSettin
     return int(counted) if np.ndim(counted) == 0 else counted
 
 
+def young_band(history, rates: "Rates", settings: WatchSettings, hours: int) -> Band | None:
+    """A cache too young for a forecast (under `min_history_days`) with `young_min_hours` hours of
+    data or more: every watched hour is expected at the history's largest hour, and the band is
+    `young_ratio` x that (never `min_ratio`: with no noise model this is a bound on what it ever
+    did, not a band around what it should do). A runaway in a cache's first days costs as much as in
+    an old one's; it misses what stays under twice the busiest hour so far. None when younger."""
+    storage_gb = history["storage_avg_bytes"].to_numpy(float) / rates.bytes_per_gb
+    ecpus = history["ecpu_sum"].to_numpy(float)
+    known = np.isfinite(storage_gb) | np.isfinite(ecpus)
+    if known.sum() < settings.young_min_hours:
+        return None
+
+    def band(values) -> DimensionBand:
+        if not np.isfinite(values).any():
+            return DimensionBand(np.full(hours, np.nan), 0.0, 0.0, 0.0)
+        return DimensionBand(np.full(hours, float(np.nanmax(values))), 0.0, 0.0, float(np.nanmean(values)),
+                             floor_ratio=settings.young_ratio)
+
+    return Band(band(ecpus), band(storage_gb), float(known.sum()) / HOURS_PER_DAY, basis="largest hour")
+
+
 @dataclass
 class Finding:
     """One cache's watch: out of band or not, and what it costs if it continues."""
@@ -262,6 +288,7 @@ class Finding:
     observed_per_day: float  # dollars a day over the stretch, as billed
     limit_share: dict[str, float | None]  # busiest minute / hour over the max limit, per dimension
     grew: str | None = None  # the command family that grew, when cost drivers are available (issue 21)
+    basis: str = "forecast"  # what was expected: the forecast, or a young cache's largest hour (young_band)
 
     @property
     def alarm(self) -> bool:
@@ -298,7 +325,8 @@ def decide(stretch, band: Band | None, rates: "Rates", settings: WatchSettings, 
         ratio = max(ratio or 0.0, float(np.sum(seen) / np.sum(thought)) if np.sum(thought) > 0 else float("inf"))
         over = float(np.mean(seen - thought))
         excess += (over * rates.storage_per_gb_hour if name == "storage" else over / 1e6 * rates.ecpu_per_million) * HOURS_PER_DAY
-    return Finding("runaway" if out_dims else "ok", out_dims, hours_out, ratio, excess, expected_day, observed_day, shares)
+    return Finding("runaway" if out_dims else "ok", out_dims, hours_out, ratio, excess, expected_day, observed_day, shares,
+                   basis=band.basis)
 
 
 def _per_day(storage_gb: np.ndarray, ecpus: np.ndarray, rates: "Rates") -> float:
@@ -330,4 +358,6 @@ def watch_frame(frame, rates: "Rates", settings: WatchSettings, limits=None, siz
     stretch_hours = min(settings.stretch_hours, len(frame))
     history, stretch = frame.iloc[:-stretch_hours], frame.iloc[-stretch_hours:]
     band = expected_band(history, rates, settings, stretch_hours, sizing) if len(history) else None
+    if band is None and len(history):
+        band = young_band(history, rates, settings, stretch_hours)
     return decide(stretch, band, rates, settings, limits)
