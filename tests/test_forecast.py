@@ -106,6 +106,33 @@ def test_a_short_history_whose_days_stray_is_at_least_as_uncertain_as_its_days(v
     assert p.confidence == "low"
 
 
+def test_the_days_spread_leaves_out_a_fitted_climb_and_a_part_of_a_day(valkey):
+    # five days growing exactly 10% a day, nothing else: the trend is the model's, so the spread
+    # around it is 0 and the range is the prior for 5 days, 0.02 x (28 / 5)^0.75 = 0.072805 (around a
+    # flat mean the spread would be ln 1.1 x sd(0..4) = 0.0953 x 1.5811 = 0.1507)
+    t = np.arange(720) / 24
+    five = np.r_[np.full(600, np.nan), np.ones(120)] * 1.1**t
+    p = project_month(frame(five, 1e6 * five), valkey)
+    assert p.storage.rel_sigma == pytest.approx(0.02 * (28 / 5) ** 0.75, rel=1e-4)
+    # 84 hours of a +-50% daily cycle, every day alike: the oldest 12 hours are no day's level, the
+    # three complete days agree, so the prior for 3.5 days: 0.02 x 8^0.75 = 0.095137
+    cycle = 1 + 0.5 * np.sin(np.arange(720) * 2 * np.pi / 24)
+    young = np.r_[np.full(636, np.nan), np.ones(84)] * cycle
+    assert project_month(frame(young, 1e6 * young), valkey).storage.rel_sigma == pytest.approx(0.02 * 8**0.75, rel=1e-4)
+
+
+def test_a_cheap_backtested_series_does_not_vouch_for_an_unchecked_one(valkey):
+    # storage steady for 30 days (backtested), ECPUs only for the last 3 (not): low, and the note
+    # names the 3 days, not the backtest
+    ecpu = np.r_[np.full(648, np.nan), np.full(72, 3.6e9)]
+    p = project_month(frame(np.full(720, 1.0), ecpu), valkey)
+    assert p.confidence == "low" and not p.backtested
+    assert any("only 3.0 days in its current level, too few to backtest" in n for n in p.notes)
+    # a cache without traffic two hours old: nothing checked it either
+    idle = np.r_[np.full(718, np.nan), 0.0, 0.0]
+    assert project_month(frame(idle, idle), valkey).confidence == "low"
+
+
 def test_confidence_comes_from_the_own_backtest(valkey):
     # two 30-day histories, the same length: a steady one, and one whose days vary +-15% at random
     # (sd 0.087 a day: a week's mean misses by about 0.087 x sqrt(1/7 + 1/20) = 3.8%)

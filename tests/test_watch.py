@@ -64,6 +64,19 @@ def test_a_cache_too_young_for_a_forecast_is_judged_by_its_largest_hour(valkey):
     # young_ratio, not min_ratio, sets a young cache's floor: 2.5x is under 3x
     assert watch_frame(young, valkey, WatchSettings(young_ratio=3.0, min_ratio=1.5)).status == "ok"
     assert watch_frame(steady(2.5, 2), valkey, WatchSettings()).basis == "forecast"  # 21 days: the forecast
+    assert watch_frame(steady().iloc[-29:], valkey, WatchSettings()).basis is None  # no band at all
+
+
+def test_an_empty_cache_being_loaded_is_no_runaway(valkey):
+    # 2 days (young) and 21 days (the forecast) without a single ECPU, then 36 M an hour: the band of
+    # nothing is nothing, and so is its floor; nothing to go by, no alarm
+    from costwise.model.watch import WatchSettings, watch_frame
+
+    ecpu = np.zeros(HOURS)
+    ecpu[-2:] = ECPU_HOUR
+    loaded = frame(1.0, ecpu, INDEX)
+    assert watch_frame(loaded, valkey, WatchSettings()).status == "ok"
+    assert watch_frame(loaded.iloc[-(48 + 6):], valkey, WatchSettings()).status == "ok"
 
 
 def test_streak_counts_newest_hours():

@@ -400,10 +400,16 @@ def _model_sigma(days: float, settings: SizingSettings, swing: float = np.inf) -
     return settings.model_sigma * (1 + unseen)
 
 
-def _day_spread(days: np.ndarray) -> float:
-    """The standard deviation of the log daily levels (0 with fewer than two days)."""
-    ok = np.isfinite(days) & (days > 0)
-    return float(np.std(np.log(days[ok]), ddof=1)) if ok.sum() >= 2 else 0.0
+def _day_spread(days: np.ndarray, complete: np.ndarray, x: np.ndarray, slope: float) -> float:
+    """The standard deviation of the log daily levels around the fitted trend (`slope` per day of
+    `x`): a growing cache's climb is the model's, not noise. Days with most of their hours only
+    (`complete`): a part of a day is a part of its cycle (12 night hours are no day's level). 0 with
+    too few days."""
+    ok = np.isfinite(days) & (days > 0) & complete
+    ddof = 2 if slope else 1
+    if ok.sum() <= ddof:
+        return 0.0
+    return float(np.std(np.log(days[ok]) - slope * x[ok], ddof=ddof))
 
 
 def _clip_one_off_days(days: np.ndarray, settings: SizingSettings, weekly: bool) -> tuple[np.ndarray, int]:
@@ -460,6 +466,8 @@ def fit_series(values: np.ndarray, index, settings: SizingSettings) -> SeriesFit
     first = int(np.argmax(finite))
     values, index = values[first:], index[first:]
     daily, day_of_hour = daily_means(values)
+    # a day with most of its hours (18 of 24: a night without requests is a gap, not a part-day)
+    complete_day = np.bincount(day_of_hour, weights=np.isfinite(values).astype(float), minlength=daily.size) >= 18
     n_days = daily.size
     x = -(n_days - np.arange(n_days) - 0.5)  # day centres, in days before as_of
     # two weeks of data, not of calendar: five days seen in a month leave most hours of the week unseen
@@ -542,7 +550,10 @@ def fit_series(values: np.ndarray, index, settings: SizingSettings) -> SeriesFit
     if measured is None:  # too short to backtest: the model's prior for so short a history, or, if
         # wider, what its days show: a few days cannot tell the level from a day's swing, and a series
         # whose days stray far from each other (festival nights, storms) strays as far next month
-        variance = max(prior, settings.day_spread_scale * _day_spread(level_days)) ** 2
+        # (level_days are the newest days of the history: a filling cache's, its plateau, flat)
+        spread = _day_spread(level_days, complete_day[complete_day.size - level_days.size:], x_regime,
+                             0.0 if trend.plateau else trend.slope)
+        variance = max(prior, settings.day_spread_scale * spread) ** 2
     else:  # what the backtest measured, and what a history this short cannot show on top of it
         variance = (settings.backtest_scale * measured) ** 2 + max(prior**2 - settings.model_sigma**2, 0.0)
     usable = np.isfinite(clean) & (clean > 0)
@@ -681,8 +692,11 @@ def project_month(frame, rates, settings: SizingSettings | None = None) -> Proje
     finite_hours = frame[["storage_avg_bytes", "ecpu_sum"]].notna().any(axis=1).to_numpy()
     history_days = float(finite_hours.sum()) / HOURS_PER_DAY
     halfwidth = (high - low) / 2 / cost.total if cost.total > 0 else 0.0
+    # every series that costs something checked by its own backtest (a cheap storage series' month
+    # cannot vouch for the ECPUs beside it); a cache without traffic, by its days
     fits = [fit for fit in (storage_fit, ecpu_fit) if not fit.zero]
-    checked = not fits or any(fit.backtest_sigma is not None for fit in fits)
+    unchecked = [fit for fit in fits if fit.backtest_sigma is None]
+    checked = not unchecked if fits else history_days > settings.backtest_min_days
     confidence = _confidence(halfwidth, checked, settings)
     notes = _describe("storage", storage_fit) + _describe("ECPU", ecpu_fit)
     if holiday.any():
@@ -695,7 +709,8 @@ def project_month(frame, rates, settings: SizingSettings | None = None) -> Proje
             notes.append(f"{matches} of {one_off_days.size} one-off days are {code} public holidays: set sizing.holidays: {code} "
                          "and sizing.timezone in costwise.yaml to project the month's holidays (nothing is applied without it)")
     if confidence == "low":
-        why = (f"only {history_days:.1f} days of data, too few to backtest" if not checked
+        short_days = min((fit.days_used for fit in unchecked), default=history_days)
+        why = (f"only {short_days:.1f} days in its current level, too few to backtest" if not checked
                else f"only {history_days:.1f} days of history" if history_days < settings.weekly_min_days
                else "its own backtest missed by that much")
         notes.append(f"confidence is low: the {settings.interval:.0%} range is +-{halfwidth:.0%} ({why})")

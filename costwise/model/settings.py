@@ -70,9 +70,10 @@ class SizingSettings:
     strategy_weight_power: float = 0.5  # 0 weighs them equally, a large power picks the best alone
     backtest_min_days: int = 5  # the own backtest starts with this many days before its first origin
     backtest_scale: float = 1.6  # how the backtest's two-week-ahead error counts towards the month's: a 30-day
-    # history cannot show a month's drift (chosen leave one family out on bench_realtraces: 1.6 in 3 of 5 folds)
+    # history cannot show a month's drift (chosen leave one family out on bench_realtraces: 1.6 in all 5 folds)
     day_spread_scale: float = 1.0  # too short to backtest: sigma at least this x the spread of the daily levels
-    # (log sd; chosen leave one family out on bench_realtraces: 1.0 in 4 of 5 folds)
+    # (log sd, around the trend, days with 18 hours or more; chosen leave one family out on
+    # bench_realtraces: 1.0 in 3 of 5 folds, 3.0 in the other two)
     confidence_high_halfwidth: float = 0.05  # confidence high: the interval is within +-5% (typical error under 3%)...
     confidence_medium_halfwidth: float = 0.12  # ...medium within +-12% (typically under 7.5%), low beyond or unbacktested
     # --- limits ---

@@ -206,8 +206,11 @@ def out_of_band(observed: np.ndarray, band: DimensionBand, settings: WatchSettin
     observed = np.asarray(observed, float)
     upper = band.upper(settings)
     excess = observed - band.level(settings)
+    # a history without traffic in this dimension (an empty cache being loaded) has nothing to go
+    # by: its first requests are no runaway, and no floor of a share of nothing would hold them
     with np.errstate(invalid="ignore"):
-        return np.nan_to_num(observed > upper, nan=False) & (excess > settings.min_excess_share * band.mean_hour)
+        return (np.nan_to_num(observed > upper, nan=False) & (excess > settings.min_excess_share * band.mean_hour)
+                & (np.asarray(band.mean_hour) > 0))
 
 
 def streak(out: np.ndarray):
@@ -288,7 +291,7 @@ class Finding:
     observed_per_day: float  # dollars a day over the stretch, as billed
     limit_share: dict[str, float | None]  # busiest minute / hour over the max limit, per dimension
     grew: str | None = None  # the command family that grew, when cost drivers are available (issue 21)
-    basis: str = "forecast"  # what was expected: the forecast, or a young cache's largest hour (young_band)
+    basis: str | None = "forecast"  # what was expected: the forecast, a young cache's largest hour (young_band), None: no band
 
     @property
     def alarm(self) -> bool:
@@ -302,12 +305,12 @@ def decide(stretch, band: Band | None, rates: "Rates", settings: WatchSettings, 
     ecpus = stretch["ecpu_sum"].to_numpy(float)
     present = np.isfinite(storage_gb) | np.isfinite(ecpus)
     if not present.any():
-        return Finding("no-data", [], 0, None, 0.0, 0.0, 0.0, shares)
+        return Finding("no-data", [], 0, None, 0.0, 0.0, 0.0, shares, basis=None)
     last = int(np.flatnonzero(present)[-1]) + 1  # CloudWatch's newest hour may not be in yet
     storage_gb, ecpus = storage_gb[:last], ecpus[:last]
     observed_day = _per_day(storage_gb, ecpus, rates)
     if band is None:
-        return Finding("short-history", [], 0, None, 0.0, 0.0, observed_day, shares)
+        return Finding("short-history", [], 0, None, 0.0, 0.0, observed_day, shares, basis=None)
     expected = {"ecpu": band.ecpu.level(settings)[:last], "storage": band.storage.level(settings)[:last]}
     expected_day = _per_day(expected["storage"], expected["ecpu"], rates)
     observed = {"ecpu": ecpus, "storage": storage_gb}
