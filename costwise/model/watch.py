@@ -64,8 +64,8 @@ class WatchSettings:
     young_min_hours: int = 24  # ...this many hours with data (fewer: said, never alarmed)
     # the hours out of band must also be this multiple of the watched hour(s) just before them (the
     # fit's shape taken out): a runaway is a step, a high day climbs into the band (1: off). The
-    # benchmark's choice in every held-out fold: false alarms 1.40 -> 1.16 a cache-month, 3x runaways
-    # found within 2 hours as often or more (metro 84% -> 95%), 2x runaways found less often
+    # benchmark's choice in every held-out fold: false alarms 1.40 -> 1.16 a cache-month on the same
+    # fits, 3x runaways found within 2 hours about as often or more (metro 84% -> 95%), 2x less often
     step_ratio: float = 2.0
     step_base_hours: int = 1  # how many watched hours before the run are its base level
 
