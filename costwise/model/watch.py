@@ -226,9 +226,10 @@ def stepped_up(observed: np.ndarray, band: DimensionBand, run, settings: WatchSe
     the day's usual shape is taken out). Along the last axis, like `streak`.
 
     A runaway starts: the hours before it ran at their usual level relative to the forecast, and
-    it multiplies them. A day that runs high all along (a sunny Saturday for bike rentals, a busy
-    Monday) is above the band from its first hour but not a step; the hours climbing back after a
-    dip (rain stopping) are a step but not above the band. Both were the benchmark's false alarms.
+    it multiplies them. A day that runs high (a sunny Saturday for bike rentals, a busy Monday)
+    climbs into the band with the hour before already high: not a step. Those were the steadier
+    families' false alarms (every alarm the step removes in the benchmark had a raised hour before
+    it). The hours climbing back after a dip (rain stopping) are a step, but inside the band.
     A run without watched hours before it (as long as the stretch) or before it without data is not
     tested: the band alone decides."""
     observed = np.asarray(observed, float)
