@@ -12,9 +12,8 @@ import json
 import os
 import signal
 import subprocess
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
@@ -22,6 +21,7 @@ import pandas as pd
 import pytest
 
 from tests.helpers import PRICING_FIXTURE, assert_one_line, costwise, signal_when
+from tests.faultserver import LocalServer
 from tests.cwfake import RUNAWAY_AS_OF, RUNAWAY_CHANGES, RUNAWAY_FROM_HOUR, STEADY_DRIVERS
 
 pa = pytest.importorskip("pyarrow")
@@ -73,7 +73,7 @@ def write_history(path: Path) -> Path:
 # ---- S3 on 127.0.0.1 ---------------------------------------------------------------------------------
 
 
-class S3Fake:
+class S3Fake(LocalServer):
     """ListObjectsV2 and GetObject of bucket `bills`, path-style as botocore asks a custom endpoint.
 
     `objects`: key -> (listed size, body: bytes or a Path). `endless`: every listing page is
@@ -128,10 +128,8 @@ class S3Fake:
                 self.send_header("Content-Length", str(length))
                 self.end_headers()
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
+        self._listen(Handler)
         self.httpd.handle_error = lambda request, address: None
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
     def listing(self, query: dict) -> bytes:
         prefix = query.get("prefix", [""])[0]
@@ -148,14 +146,6 @@ class S3Fake:
         return ('<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
                 f"<Name>bills</Name><Prefix>{quote(prefix, safe='/')}</Prefix><KeyCount>{len(keys)}</KeyCount><MaxKeys>1000</MaxKeys>"
                 f"<EncodingType>url</EncodingType>{more}{contents}</ListBucketResult>").encode()
-
-    def __enter__(self):
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",

@@ -270,8 +270,9 @@ def test_s3_export_and_denied_prefix(run, moto, month, monkeypatch):
 
 
 def test_denied_prefix_is_one_line(run, aws_env, month):
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from http.server import BaseHTTPRequestHandler
+
+    from tests.faultserver import LocalServer, reply
 
     history, _ = month
 
@@ -281,19 +282,15 @@ def test_denied_prefix_is_one_line(run, aws_env, month):
 
         def do_GET(self):
             body = b"<?xml version='1.0'?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
-            self.send_response(403)
-            self.send_header("Content-Type", "application/xml")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            reply(self, 403, {"Content-Type": "application/xml"}, body)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Denied)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    class DeniedS3(LocalServer):
+        def __init__(self):
+            self._listen(Denied)
+
+    with DeniedS3() as server:
         code, out, err = run("reconcile", "--month", "2026-10", "--cur", "s3://billing/exports/", "--metrics-file", str(history),
-                             "--endpoint-url", f"http://127.0.0.1:{server.server_address[1]}", "--max-attempts", "1")
-    finally:
-        server.shutdown()
+                             "--endpoint-url", server.url, "--max-attempts", "1")
     assert code == 1
     assert "access denied" in err and "s3://billing/exports/" in err and len(err.strip().splitlines()) == 1
 
