@@ -83,6 +83,12 @@ class Usage:
     session: object = None  # the AWS session, when AWS was read
     drivers: object = None  # the DriverReader holding every cache read from AWS (`read_drivers=False`: not read yet)
 
+    def prices(self, pricing: Path | None):
+        """The rates: the --pricing file, else costwise.yaml's `pricing`, else the bundled ones."""
+        from costwise.pricing import load_pricing
+
+        return load_pricing(pricing if pricing is not None else (self.config.pricing if self.config is not None else None))
+
 
 def read_usage(opts: SourceOptions, progress=None, shard: tuple[int, int] | None = None, read_drivers: bool = True) -> Usage:
     """Choose the source the options name (demo, a saved file, or CloudWatch) and read it.
@@ -200,13 +206,12 @@ def estimate(opts: SourceOptions, pricing: Path | None = None, budget: float | N
     """estimate and report: cost over the window, the projection, limit advice, per environment;
     with `iac`, the advice as changes to that infrastructure code (report.suggestion)."""
     from costwise.analysis.estimate import build_report
-    from costwise.pricing import load_pricing
 
     if budget is not None and not 0 <= budget < 1e12:  # NaN fails this too
         raise InputError("--budget: a number of US dollars a month, 0 or more")
     usage = read_usage(opts, progress)
     cfg = usage.config
-    prices = load_pricing(pricing if pricing is not None else (cfg.pricing if cfg is not None else None))
+    prices = usage.prices(pricing)
     commitment, source, notes = existing_commitment(usage, opts.read_savings_plans)
     files = None
     if iac is not None:  # read before the analysis: a bad file is bad input, found early
@@ -396,14 +401,13 @@ class ApplyPlan:
 def apply_limits(opts: SourceOptions, pricing: Path | None = None, send: bool = False, progress=None) -> ApplyPlan:
     """Set one environment's recommended maximums: a dry run unless `send`."""
     from costwise.analysis.estimate import build_report
-    from costwise.pricing import load_pricing
     from costwise.sources import aws
 
     if opts.cache is None and len(opts.env or []) != 1:
         raise InputError("apply changes one cache at a time: give exactly one --env (or --cache)")
     usage = read_usage(opts, progress)
     cfg = usage.config
-    prices = load_pricing(pricing if pricing is not None else (cfg.pricing if cfg is not None else None))
+    prices = usage.prices(pricing)
     report = build_report(usage.history, prices, sizing_settings(cfg), usage.pricing_region)
     env = report.environments[0]
     if env.error:
@@ -451,7 +455,6 @@ def reconcile(opts: SourceOptions, *, month: str | None = None, start: str | Non
     from datetime import datetime, timezone
 
     from costwise.analysis.reconcile import build_reconciliation, parse_period
-    from costwise.pricing import load_pricing
     from costwise.sources.aws import AwsSession
     from costwise.sources.cur import read_cost_explorer, read_cur
     from costwise.usage import floor_hour
@@ -470,8 +473,7 @@ def reconcile(opts: SourceOptions, *, month: str | None = None, start: str | Non
     days = max(1, -(-int((window_end - period.start).total_seconds()) // 86_400))
     # cost drivers explain a bill, they are not part of it: not read (GetMetricData costs per metric)
     usage = read_usage(replace(opts, as_of=window_end.strftime("%Y-%m-%dT%H:%M:%SZ"), days=min(days, 455), drivers="none"), progress)
-    cfg = usage.config
-    prices = load_pricing(pricing if pricing is not None else (cfg.pricing if cfg is not None else None))
+    prices = usage.prices(pricing)
     return build_reconciliation(usage.history, ledger, prices, period, "cur" if cur is not None else "cost-explorer", flag_pct)
 
 
@@ -483,7 +485,6 @@ def watch(opts: SourceOptions, *, stretch_hours: int | None = None, sustained_ho
 
     from costwise.analysis.watch import build_watch
     from costwise.model.watch import WatchSettings
-    from costwise.pricing import load_pricing
 
     settings = WatchSettings()
     changes = {"stretch_hours": stretch_hours, "sustained_hours": sustained_hours}
@@ -498,7 +499,7 @@ def watch(opts: SourceOptions, *, stretch_hours: int | None = None, sustained_ho
     # caches only, split at the watched hours, so that an alarm can say which command family grew
     usage = read_usage(replace(opts, drivers="all"), progress, read_drivers=False)
     cfg = usage.config
-    prices = load_pricing(pricing if pricing is not None else (cfg.pricing if cfg is not None else None))
+    prices = usage.prices(pricing)
     result = build_watch(usage.history, prices, settings, sizing_settings(cfg))
     if usage.drivers is not None and result.alarms:
         from costwise.model.drivers import what_grew
