@@ -92,8 +92,7 @@ class WatchResult:
         return sum(c.finding.excess_per_day for c in self.alarms)
 
     def to_dict(self) -> dict[str, Any]:
-        settings = {k: v for k, v in asdict(self.settings).items()}
-        return {"as_of": iso_utc(self.as_of), "settings": settings, "alarms": len(self.alarms),
+        return {"as_of": iso_utc(self.as_of), "settings": asdict(self.settings), "alarms": len(self.alarms),
                 "excess_per_day": self.excess_per_day, "caches": [c.to_dict() for c in self.caches]}
 
 

@@ -466,8 +466,6 @@ def fit_series(values: np.ndarray, index, settings: SizingSettings) -> SeriesFit
     first = int(np.argmax(finite))
     values, index = values[first:], index[first:]
     daily, day_of_hour = daily_means(values)
-    # a day with most of its hours (18 of 24: a night without requests is a gap, not a part-day)
-    complete_day = np.bincount(day_of_hour, weights=np.isfinite(values).astype(float), minlength=daily.size) >= 18
     n_days = daily.size
     x = -(n_days - np.arange(n_days) - 0.5)  # day centres, in days before as_of
     # two weeks of data, not of calendar: five days seen in a month leave most hours of the week unseen
@@ -550,7 +548,9 @@ def fit_series(values: np.ndarray, index, settings: SizingSettings) -> SeriesFit
     if measured is None:  # too short to backtest: the model's prior for so short a history, or, if
         # wider, what its days show: a few days cannot tell the level from a day's swing, and a series
         # whose days stray far from each other (festival nights, storms) strays as far next month
-        # (level_days are the newest days of the history: a filling cache's, its plateau, flat)
+        # a day with most of its hours (18 of 24: a night without requests is a gap, not a part-day);
+        # level_days are the newest days of the history (a filling cache's: its plateau, flat)
+        complete_day = np.bincount(day_of_hour, weights=np.isfinite(values).astype(float), minlength=daily.size) >= 18
         spread = _day_spread(level_days, complete_day[complete_day.size - level_days.size:], x_regime,
                              0.0 if trend.plateau else trend.slope)
         variance = max(prior, settings.day_spread_scale * spread) ** 2
