@@ -22,8 +22,8 @@ fixed CloudWatch alarm at 75% of the max ECPU/s limit (the limit costwise recomm
 before each month; the alarm sees the busiest minute, so it can fire within the hour).
 
 Tuning: the decision's numbers (GRID: sustained hours, min ratio, min excess share, level weight,
-noise by hour of the day, step ratio and its base hours; the band stays 99%; recent hours, found no
-better in an earlier grid, stays off) are chosen by leave one family out: each family's figures come
+noise by hour of the day, step ratio and its base hours; the band stays 99%; expected hours that
+followed the history's recent level, no better in an earlier grid, were removed) are chosen by leave one family out: each family's figures come
 from the setting chosen on the other four (first: the most families whose 3x runaways are found within 2 hours in >= 95% of
 cases; then the fewest false alarms; then the most 2x runaways found). The defaults in
 WatchSettings are the choice on all five.
@@ -65,7 +65,6 @@ RUNAWAYS = 100
 FACTORS = (2.0, 3.0, 10.0)
 LEVEL = 5000.0
 HOURS_PER_MONTH = 730
-PREP_RECENT_HOURS = 12  # the fits keep the recent level of this many hours; a setting of 0 ignores it
 GRID = {"sustained_hours": (1, 2), "min_ratio": (1.5, 2.0, 2.5), "min_excess_share": (0.05, 0.10),
         "level_weight": (0.5, 1.0), "noise_by_hour": (False, True), "step_ratio": (1.0, 1.5, 2.0, 2.5), "step_base_hours": (1, 2)}
 
@@ -90,9 +89,6 @@ class Banded:
     fit: np.ndarray
     mean: np.ndarray
     observed: np.ndarray  # (T, STRETCH) untouched
-
-    recent: np.ndarray
-    local: np.ndarray
     hour: np.ndarray  # (T, STRETCH) the noise of the same hours of the day
 
     floor: np.ndarray | None = None  # (T,) a young cache's band floor (young_band), NaN elsewhere
@@ -100,7 +96,7 @@ class Banded:
     def band(self, rows=slice(None)) -> DimensionBand:
         floor = np.nan if self.floor is None else self.floor[rows, None]
         return DimensionBand(self.expected[rows], self.noise[rows, None], self.fit[rows, None], self.mean[rows, None],
-                             self.recent[rows, None], self.local[rows, None], self.hour[rows], floor)
+                             self.hour[rows], floor)
 
 
 def prepare(name: str, rates, log) -> Watched:
@@ -112,11 +108,11 @@ def prepare(name: str, rates, log) -> Watched:
     first = HISTORY_DAYS * 24 + STRETCH
     last = min(len(frame), first + int(MAX_MONTHS * HOURS_PER_MONTH))
     times = np.arange(first, last + 1)
-    settings = replace(WatchSettings(), recent_hours=PREP_RECENT_HOURS)
+    settings = WatchSettings()
     storage_gb = frame["storage_avg_bytes"].to_numpy(float) / rates.bytes_per_gb
     ecpus = frame["ecpu_sum"].to_numpy(float)
     shape = (times.size, STRETCH)
-    cache = {dim: {"expected": np.full(shape, np.nan), "hour": np.full(shape, np.nan), **{k: np.zeros(times.size) for k in ("noise", "fit", "mean", "recent", "local")}}
+    cache = {dim: {"expected": np.full(shape, np.nan), "hour": np.full(shape, np.nan), **{k: np.zeros(times.size) for k in ("noise", "fit", "mean")}}
              for dim in ("ecpu", "storage")}
     started = time.perf_counter()
     for i, t in enumerate(times):
@@ -128,7 +124,6 @@ def prepare(name: str, rates, log) -> Watched:
             b = getattr(band, dim)
             cache[dim]["expected"][i], cache[dim]["noise"][i], cache[dim]["fit"][i], cache[dim]["mean"][i] = \
                 b.expected, b.noise_sigma, b.fit_sigma, b.mean_hour
-            cache[dim]["recent"][i], cache[dim]["local"][i] = b.recent, b.local_sigma
             cache[dim]["hour"][i] = b.hour_sigma
         if i and i % 5000 == 0:
             log(f"  {name}: {i:,} of {times.size:,} hours fitted ({(time.perf_counter() - started) / i * 1000:.1f} ms each)")
@@ -152,7 +147,7 @@ def cache_key() -> str:
     import hashlib
 
     base = WatchSettings()
-    digest = hashlib.sha256(repr((HISTORY_DAYS, STRETCH, MAX_MONTHS, LEVEL, base.noise_days, base.noise_floor, base.min_history_days, PREP_RECENT_HOURS)).encode())
+    digest = hashlib.sha256(repr((HISTORY_DAYS, STRETCH, MAX_MONTHS, LEVEL, base.noise_days, base.noise_floor, base.min_history_days)).encode())
     for path in ("costwise/model/forecast.py", "costwise/model/robust.py", "costwise/model/settings.py",
                  "costwise/model/calendar.py", "bench/bench_realtraces.py"):
         digest.update((REPO / path).read_bytes())
@@ -192,7 +187,7 @@ def with_young_bands(family: Watched, rates) -> Watched:
         for dim in ("ecpu", "storage"):
             cached, fresh = getattr(family, dim), getattr(band, dim)
             cached.expected[i], cached.mean[i], cached.floor[i] = fresh.expected, fresh.mean_hour, fresh.floor_ratio
-            cached.noise[i] = cached.fit[i] = cached.recent[i] = cached.local[i] = 0.0
+            cached.noise[i] = cached.fit[i] = 0.0
             cached.hour[i] = np.nan
     return family
 

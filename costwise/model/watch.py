@@ -11,9 +11,8 @@ watched hour's band is the projection for that hour widened by
   hours of the day when larger,
 
 the two in quadrature at `band` (99%), and never narrower than `min_ratio` x the expected hour.
-(With `recent_hours`, the expected hours would follow the level of the history's last hours against
-the fit, clipped; the benchmark found it no better, so it is off.) An hour is out of band when it is above its
-band by more than `min_excess_share` of the history's mean hour too (so a quiet night tripling from
+(Expected hours that followed the level of the history's last hours against the fit were no better
+in the benchmark, and are gone.) An hour is out of band when it is above its band by more than `min_excess_share` of the history's mean hour too (so a quiet night tripling from
 almost nothing is no alarm). An alarm: the newest `sustained_hours` in a row out of band, in ECPUs
 or in storage, each of them at least `step_ratio` x the watched hour before the run (`stepped_up`).
 Its cost: what the excess over the expected hours comes to per day if it continues.
@@ -54,8 +53,6 @@ class WatchSettings:
     # quiet ones too) over those days: a night hour or a rush hour swings more than the day's typical
     # hour, and the benchmark's false alarms were mostly such hours (its choice held out on 4 of 5)
     noise_by_hour: bool = True
-    recent_hours: int = 0  # the expected hours follow the history's last hours' level against the fit (0: not)...
-    recent_clip: float = 1.5  # ...by at most this factor either way (a runaway older than the stretch still shows)
     level_weight: float = 1.0  # how much of the projection's month-ahead level uncertainty the next hours carry
     min_ratio: float = 2.0  # an hour is never out of band below this multiple of what was expected...
     min_excess_share: float = 0.10  # ...nor by less than this share of the history's mean hour
@@ -70,7 +67,6 @@ class WatchSettings:
     step_base_hours: int = 1  # how many watched hours before the run are its base level
 
     RANGES = {"stretch_hours": (1, 48), "sustained_hours": (1, 48), "band": (0.5, 0.9999), "noise_days": (1, 60), "noise_floor": (0.0, 1.0),
-              "recent_hours": (0, 168), "recent_clip": (1.0, 10.0),
               "level_weight": (0.0, 1.0), "min_ratio": (1.0, 100.0), "min_excess_share": (0.0, 100.0), "min_history_days": (1.0, 60.0),
               "young_ratio": (1.0, 100.0), "young_min_hours": (1, 1440), "step_ratio": (1.0, 100.0), "step_base_hours": (1, 24)}
 
@@ -83,27 +79,18 @@ class DimensionBand:
     noise_sigma: float  # hour-to-hour log sigma the fit leaves on the history
     fit_sigma: float  # the projection's own log sigma (SeriesFit.rel_sigma)
     mean_hour: float  # the history's mean hour (for the absolute floor)
-    recent: np.ndarray | float = 0.0  # log(observed / fitted) of the history's last hours' level
-    local_sigma: np.ndarray | float = 0.0  # the hour-to-hour noise once each hour follows the level before it
     hour_sigma: np.ndarray | float = 0.0  # per watched hour: the noise of the same hours of the day (NaN: too few)
     floor_ratio: np.ndarray | float = np.nan  # the band's floor x expected where not min_ratio (young_band's young_ratio)
 
-    def level(self, settings: WatchSettings) -> np.ndarray:
-        """The expected hours, following the recent level when `recent_hours` is set."""
-        if not settings.recent_hours:
-            return self.expected
-        shift = np.clip(np.nan_to_num(self.recent), -np.log(settings.recent_clip), np.log(settings.recent_clip))
-        return self.expected * np.exp(shift)
-
     def upper(self, settings: WatchSettings) -> np.ndarray:
         z = NormalDist().inv_cdf((1 + settings.band) / 2)
-        noise = self.local_sigma if settings.recent_hours else self.noise_sigma
+        noise = self.noise_sigma
         if settings.noise_by_hour:
             noise = np.fmax(noise, self.hour_sigma)  # NaN (too few of that hour): the whole day's
         # the level's error and the hour's own noise are independent: they add in quadrature
         width = np.exp(z * np.sqrt(np.square(noise) + np.square(settings.level_weight * self.fit_sigma)))
         floor = np.where(np.isnan(self.floor_ratio), settings.min_ratio, self.floor_ratio)
-        return self.level(settings) * np.maximum(width, floor)
+        return self.expected * np.maximum(width, floor)
 
 
 @dataclass
@@ -154,22 +141,6 @@ def _hour_sigma(logs: np.ndarray, hour_of_day: np.ndarray, last, hours: int) -> 
     return out
 
 
-def _recent_level(residuals: np.ndarray, hours: int) -> float:
-    """The median residual of the last `hours` (0 when none is known)."""
-    recent = residuals[-hours:] if hours else residuals[:0]
-    return float(np.nanmedian(recent)) if np.isfinite(recent).any() else 0.0
-
-
-def _local_sigma(residuals: np.ndarray, hours: int, lag: int) -> float:
-    """Robust sigma of each residual less the recent level `lag` hours before it (what is left when
-    the expected hours follow the level, as the watched stretch's do)."""
-    if not hours:
-        return 0.0
-    deviations = [residuals[i] - _recent_level(residuals[: i - lag + 1], hours) for i in range(hours + lag, residuals.size)
-                  if np.isfinite(residuals[i])]
-    return mad_sigma(np.asarray(deviations)) if len(deviations) >= HOURS_PER_DAY // 2 else 0.0
-
-
 def expected_band(history, rates: "Rates", settings: WatchSettings, hours: int, sizing: SizingSettings | None = None) -> Band | None:
     """The forecast for the `hours` after `history` (an hourly usage frame): None if too short."""
     finite = history[["storage_avg_bytes", "ecpu_sum"]].notna().any(axis=1).to_numpy()
@@ -190,11 +161,7 @@ def expected_band(history, rates: "Rates", settings: WatchSettings, hours: int, 
         logs, fitted, hour_of_day = _log_ratios(values, history.index, fit, last, settings)
         residuals = _residuals(logs, fitted, settings)
         noise = mad_sigma(residuals) if np.isfinite(residuals).sum() >= HOURS_PER_DAY // 2 else 0.0
-        # the stretch's hours follow the level of the hours before it, 1..stretch hours earlier: the
-        # middle of that lag is what the noise is measured at
         return DimensionBand(np.asarray(expected, float), noise, float(fit.rel_sigma), mean,
-                             _recent_level(residuals, settings.recent_hours),
-                             _local_sigma(residuals, settings.recent_hours, max(1, hours // 2)),
                              _hour_sigma(logs, hour_of_day, last, hours))
 
     return Band(band(ecpus, projection.ecpu_per_hour, projection.ecpu),
@@ -205,7 +172,7 @@ def out_of_band(observed: np.ndarray, band: DimensionBand, settings: WatchSettin
     """Which watched hours are above their band (and above the absolute floor). NaN is never out."""
     observed = np.asarray(observed, float)
     upper = band.upper(settings)
-    excess = observed - band.level(settings)
+    excess = observed - band.expected
     # a history without traffic in this dimension (an empty cache being loaded) has nothing to go
     # by: its first requests are no runaway, and no floor of a share of nothing would hold them
     with np.errstate(invalid="ignore"):
@@ -237,7 +204,7 @@ def stepped_up(observed: np.ndarray, band: DimensionBand, run, settings: WatchSe
     if settings.step_ratio <= 1.0:
         return np.ones(run.shape, bool)
     with np.errstate(divide="ignore", invalid="ignore"):
-        logs = np.log(observed / band.level(settings))
+        logs = np.log(observed / band.expected)
     position = np.arange(observed.shape[-1])
     start = observed.shape[-1] - run[..., None]
     before = (position >= start - settings.step_base_hours) & (position < start) & np.isfinite(logs)
@@ -312,7 +279,7 @@ def decide(stretch, band: Band | None, rates: "Rates", settings: WatchSettings, 
     observed_day = _per_day(storage_gb, ecpus, rates)
     if band is None:
         return Finding("short-history", [], 0, None, 0.0, 0.0, observed_day, shares, basis=None)
-    expected = {"ecpu": band.ecpu.level(settings)[:last], "storage": band.storage.level(settings)[:last]}
+    expected = {"ecpu": band.ecpu.expected[:last], "storage": band.storage.expected[:last]}
     expected_day = _per_day(expected["storage"], expected["ecpu"], rates)
     observed = {"ecpu": ecpus, "storage": storage_gb}
     hours_out, out_dims, ratio, excess = 0, [], None, 0.0
