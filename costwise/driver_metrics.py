@@ -118,6 +118,7 @@ METRIC_SETS: dict[str, tuple[DriverMetric, ...]] = {
     "memcached": _family_metrics(MEMCACHED_FAMILIES) + _COMMON + _MEMCACHED_ONLY,
 }
 FAMILY_SETS = {"redis": REDIS_FAMILIES, "memcached": MEMCACHED_FAMILIES}
+_UNITS = {m.name: m.unit for metrics in METRIC_SETS.values() for m in metrics}  # metric -> unit (driver_bound)
 
 
 def engine_set(engine: str | None) -> str:
@@ -189,8 +190,7 @@ def driver_bound(name: str, hours: int) -> float:
     A history file's value past it is bad input; CloudWatch's, an answer not used."""
     from costwise.limits import MAX_ECPU_PER_HOUR
 
-    units = {m.name: m.unit for metrics in METRIC_SETS.values() for m in metrics}
-    unit = units.get(name, "Bytes")
+    unit = _UNITS.get(name, "Bytes")
     if unit == "Percent":
         return 100.0
     return MAX_ECPU_PER_HOUR * max(hours, 1) * (1024 if unit == "Bytes" else 1)
