@@ -25,10 +25,9 @@ import threading
 import time
 import zlib
 from collections import deque
-from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
 
-from tests.faultserver import LocalServer, reply
+from tests.faultserver import LocalServer, QuietHandler, reply
 
 MAX_QUERIES = 500
 MAX_POINTS = 100_800
@@ -222,12 +221,7 @@ class FleetFake(LocalServer):
         self._encoded = _Encoded()
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 region = _region_of(self.headers)

@@ -99,6 +99,15 @@ def huge(handler: BaseHTTPRequestHandler, size: int) -> None:
         return
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    """A handler speaking HTTP/1.1 (keep-alive, as botocore's pool expects) that logs nothing."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+
 class LocalServer:
     """An HTTP server on 127.0.0.1, a daemon thread per connection, started and stopped by `with`."""
 
@@ -130,12 +139,7 @@ class FaultServer(LocalServer):
         self.seen: list[str] = []
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):  # quiet
-                pass
-
+        class Handler(QuietHandler):
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)

@@ -13,7 +13,6 @@ import os
 import signal
 import subprocess
 import time
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
@@ -21,7 +20,7 @@ import pandas as pd
 import pytest
 
 from tests.helpers import PRICING_FIXTURE, assert_one_line, costwise, signal_when
-from tests.faultserver import LocalServer
+from tests.faultserver import LocalServer, QuietHandler
 from tests.cwfake import RUNAWAY_AS_OF, RUNAWAY_CHANGES, RUNAWAY_FROM_HOUR, STEADY_DRIVERS
 
 pa = pytest.importorskip("pyarrow")
@@ -88,12 +87,7 @@ class S3Fake(LocalServer):
         self.pages = 0
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self):
                 url = urlsplit(self.path)
                 query = parse_qs(url.query)

@@ -270,16 +270,11 @@ def test_s3_export_and_denied_prefix(run, moto, month, monkeypatch):
 
 
 def test_denied_prefix_is_one_line(run, aws_env, month):
-    from http.server import BaseHTTPRequestHandler
-
-    from tests.faultserver import LocalServer, reply
+    from tests.faultserver import LocalServer, QuietHandler, reply
 
     history, _ = month
 
-    class Denied(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
+    class Denied(QuietHandler):
         def do_GET(self):
             body = b"<?xml version='1.0'?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
             reply(self, 403, {"Content-Type": "application/xml"}, body)
